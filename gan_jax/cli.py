@@ -1,0 +1,132 @@
+"""Command-line entry points (absl flags + ml_collections config files).
+
+Each `*_main` is a console script declared in pyproject.toml and wrapped by `scripts/`.
+Bad input ends the process with one line naming the problem and exit status 2, before any
+compilation.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from collections.abc import Callable
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+from gan_jax.registry import ConfigError, did_you_mean
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str, status: int = EXIT_BAD_INPUT) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+def _config_path(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1]
+        if arg == "--config" and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
+
+
+def unknown_override(argv: list[str]) -> str | None:
+    """The first `--config.a.b=...` override naming a key the config file does not have."""
+    path = _config_path(argv)
+    if path is None:
+        return None
+    file_path, _, arg = path.partition(":")
+    get_config = runpy.run_path(file_path)["get_config"]
+    config = get_config(arg) if arg else get_config()
+    for item in argv:
+        if not item.startswith("--config."):
+            continue
+        key = item[len("--config."):].split("=", 1)[0]
+        node = config
+        for part in key.split("."):
+            if not hasattr(node, "keys") or part not in node:
+                known = list(node.keys()) if hasattr(node, "keys") else []
+                return f"{key}{did_you_mean(part, known)}"
+            node = node[part]
+    return None
+
+
+def _parse_flags(argv: list[str]) -> list[str]:
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as e:
+        _fail(str(e))
+    except (AttributeError, KeyError) as e:
+        culprit = unknown_override(argv)
+        _fail(f"unknown config key in override --config.{culprit}" if culprit else repr(e))
+    return []  # Unreachable.
+
+
+def _run(main: Callable[[], None]) -> None:
+    def wrapped(argv: list[str]) -> None:
+        if len(argv) > 1:
+            _fail(f"unexpected arguments: {' '.join(argv[1:])}")
+        try:
+            main()
+        except ConfigError as e:
+            _fail(str(e))
+        except FileNotFoundError as e:
+            _fail(str(e))
+
+    app.run(wrapped, flags_parser=_parse_flags)
+
+
+def train_main() -> None:
+    """gan-train --config CONFIG --workdir DIR [--config.key=value ...]"""
+    config_flag = config_flags.DEFINE_config_file("config", None, "Config file.",
+                                                  lock_config=True)
+    workdir = flags.DEFINE_string("workdir", None, "Run directory (resumed if it exists).")
+    flags.mark_flags_as_required(["config", "workdir"])
+
+    def main() -> None:
+        from gan_jax.train import NonFiniteLossError, train_and_evaluate
+
+        logging.set_verbosity(logging.INFO)
+        try:
+            results = train_and_evaluate(config_flag.value, workdir.value)
+        except NonFiniteLossError as e:
+            _fail(str(e), status=1)
+        print(json.dumps(results, indent=2))
+
+    _run(main)
+
+
+def evaluate_main() -> None:
+    """gan-evaluate --workdir DIR [--num_samples N]"""
+    workdir = flags.DEFINE_string("workdir", None, "Run directory to evaluate.")
+    num_samples = flags.DEFINE_integer("num_samples", None, "Overrides eval.num_samples.",
+                                       lower_bound=1)
+    flags.mark_flags_as_required(["workdir"])
+
+    def main() -> None:
+        from gan_jax.evaluate import evaluate_workdir
+
+        print(json.dumps(evaluate_workdir(workdir.value, num_samples.value), indent=2))
+
+    _run(main)
+
+
+def benchmark_main() -> None:
+    """gan-benchmark --config CONFIG [--calls N] [--repeats R]"""
+    config_flag = config_flags.DEFINE_config_file("config", None, "Config file.",
+                                                  lock_config=True)
+    calls = flags.DEFINE_integer("calls", 10, "Compiled calls per timed repeat.", lower_bound=1)
+    repeats = flags.DEFINE_integer("repeats", 5, "Timed repeats (the median is reported).",
+                                   lower_bound=1)
+    flags.mark_flags_as_required(["config"])
+
+    def main() -> None:
+        from gan_jax.benchmark import benchmark
+
+        print(json.dumps(benchmark(config_flag.value, calls.value, repeats.value), indent=2))
+
+    _run(main)

@@ -1,0 +1,220 @@
+"""The config schema, its validation, and seed resolution.
+
+`base_config()` lists every key the library reads, with defaults; configs in `configs/` start
+from it. `validate()` checks a config against it before anything is built or compiled:
+unknown keys, wrong types, unknown names and out-of-range values each raise one ConfigError
+naming the key. The sections `data`, `model.generator` and `model.discriminator` are free-form
+here and checked against the chosen dataset builder's or module's own fields.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from ml_collections import config_dict
+
+from gan_jax import data as data_lib
+from gan_jax import losses, models, optim
+from gan_jax.models.latent import LATENT_DISTRIBUTIONS
+from gan_jax.registry import ConfigError, did_you_mean
+
+ConfigDict = config_dict.ConfigDict
+
+FREE_FORM_SECTIONS = ("data", "model.generator", "model.discriminator")
+
+# Keys that may change when a run is resumed in the same workdir: how long to train and how
+# often to log, sample, checkpoint and evaluate. Anything else would silently change the run.
+RESUMABLE_KEYS = (
+    "train.num_steps",
+    "train.log_every",
+    "train.sample_every",
+    "train.checkpoint_every",
+    "train.keep_checkpoints",
+    "train.eval_every",
+    "train.progress_bar",
+    "eval.num_samples",
+)
+
+
+def optimizer_config(lr: float = 1e-4, b1: float = 0.5, b2: float = 0.999) -> ConfigDict:
+    return ConfigDict(
+        dict(
+            name="adam",  # adam | adamw | sgd | rmsprop
+            lr=lr,
+            b1=b1,  # Adam beta1.
+            b2=b2,  # Adam beta2; RMSProp decay.
+            eps=1e-8,
+            momentum=0.0,  # SGD and RMSProp momentum; 0 disables it.
+            weight_decay=0.0,  # Decoupled; adamw only.
+            schedule="constant",  # constant | linear | cosine (decay to 0 over the run)
+            warmup_steps=0,  # Linear warm-up, in this player's updates.
+            grad_clip_norm=0.0,  # Clip by global norm; 0 disables it.
+        )
+    )
+
+
+def base_config() -> ConfigDict:
+    """Every key the library reads, with its default."""
+    config = ConfigDict()
+    config.seed = config_dict.placeholder(int)  # None: drawn at start, then logged and reused.
+
+    config.data = ConfigDict(dict(name="ring"))
+
+    config.model = ConfigDict()
+    config.model.latent_dim = 2
+    config.model.latent_dist = "normal"  # normal | uniform on [-1, 1]
+    config.model.generator = ConfigDict(dict(name="mlp"))
+    config.model.discriminator = ConfigDict(dict(name="mlp"))
+
+    config.loss = ConfigDict()
+    config.loss.name = "non_saturating"  # minimax | non_saturating | least_squares | hinge | ...
+    config.loss.gp_weight = 0.0  # WGAN-GP lambda: adds lambda * E(||grad D(x_hat)|| - 1)^2.
+    config.loss.r1_weight = 0.0  # R1 gamma: adds gamma / 2 * E||grad D(x_real)||^2.
+
+    config.optim = ConfigDict()
+    config.optim.g = optimizer_config()
+    config.optim.d = optimizer_config()
+
+    config.train = ConfigDict()
+    config.train.num_steps = 10_000  # Generator updates.
+    config.train.batch_size = 512
+    config.train.n_disc = 1  # Discriminator updates per generator update.
+    config.train.steps_per_call = 100  # Train steps fused into one compiled call (lax.scan).
+    config.train.ema_decay = 0.999  # Generator weight EMA; 0 makes the EMA a copy.
+    config.train.log_every = 500
+    config.train.sample_every = 2_500  # 0: only at the end.
+    config.train.checkpoint_every = 2_500
+    config.train.keep_checkpoints = 3
+    config.train.eval_every = 0  # 0: only at the end.
+    config.train.progress_bar = True
+
+    config.eval = ConfigDict()
+    config.eval.num_samples = 2_500
+    return config
+
+
+def _flatten(config: ConfigDict, prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key in config.keys():
+        path = f"{prefix}{key}"
+        value = config[key]
+        if isinstance(value, ConfigDict):
+            flat.update(_flatten(value, f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def _schema_type(schema: ConfigDict, key: str) -> type:
+    value = schema[key]
+    if value is None:  # A placeholder: the type is on its field reference.
+        return schema.get_ref(key).get_type()
+    return type(value)
+
+
+def _check_structure(config: ConfigDict, schema: ConfigDict, prefix: str = "") -> None:
+    for key in config.keys():
+        path = f"{prefix}{key}"
+        if key not in schema:
+            raise ConfigError(
+                f"unknown config key {path!r}{did_you_mean(key, list(schema.keys()))}"
+            )
+        value, expected = config[key], schema[key]
+        if isinstance(expected, ConfigDict):
+            if not isinstance(value, ConfigDict):
+                raise ConfigError(f"{path}: expected a section, got {value!r}")
+            if path not in FREE_FORM_SECTIONS:
+                _check_structure(value, expected, f"{path}.")
+            continue
+        expected_type = _schema_type(schema, key)
+        if value is None:
+            if schema[key] is not None:
+                raise ConfigError(f"{path}: must be set (expected {expected_type.__name__})")
+            continue
+        if expected_type is float and isinstance(value, int) and not isinstance(value, bool):
+            continue
+        if not isinstance(value, expected_type) or (
+            expected_type is not bool and isinstance(value, bool)
+        ):
+            raise ConfigError(
+                f"{path}: expected {expected_type.__name__}, got {type(value).__name__} {value!r}"
+            )
+    for key in schema.keys():
+        if key not in config and not isinstance(schema[key], ConfigDict):
+            if schema[key] is not None:
+                raise ConfigError(f"missing config key {prefix}{key!r}")
+
+
+def _require(condition: bool, key: str, message: str, value: Any) -> None:
+    if not condition:
+        raise ConfigError(f"{key}: {message}, got {value!r}")
+
+
+def _check_ranges(config: ConfigDict) -> None:
+    t = config.train
+    for key in ("num_steps", "batch_size", "n_disc", "steps_per_call", "log_every",
+                "checkpoint_every", "keep_checkpoints"):
+        _require(t[key] >= 1, f"train.{key}", "must be >= 1", t[key])
+    for key in ("sample_every", "eval_every"):
+        _require(t[key] >= 0, f"train.{key}", "must be >= 0 (0 disables it)", t[key])
+    _require(0.0 <= t.ema_decay < 1.0, "train.ema_decay", "must be in [0, 1)", t.ema_decay)
+    _require(config.model.latent_dim >= 1, "model.latent_dim", "must be >= 1",
+             config.model.latent_dim)
+    _require(config.eval.num_samples >= 1, "eval.num_samples", "must be >= 1",
+             config.eval.num_samples)
+    for key in ("gp_weight", "r1_weight"):
+        _require(config.loss[key] >= 0, f"loss.{key}", "must be >= 0", config.loss[key])
+    if config.seed is not None:
+        _require(0 <= config.seed < 2**63, "seed", "must be a non-negative integer", config.seed)
+    for player in ("g", "d"):
+        cfg = config.optim[player]
+        for key in ("lr", "eps", "momentum", "weight_decay", "grad_clip_norm", "warmup_steps"):
+            _require(cfg[key] >= 0, f"optim.{player}.{key}", "must be >= 0", cfg[key])
+        for key in ("b1", "b2"):
+            _require(0 <= cfg[key] < 1, f"optim.{player}.{key}", "must be in [0, 1)", cfg[key])
+    _require(config.model.latent_dist in LATENT_DISTRIBUTIONS, "model.latent_dist",
+             f"must be one of {', '.join(LATENT_DISTRIBUTIONS)}", config.model.latent_dist)
+
+
+def validate(config: ConfigDict) -> None:
+    """Raises ConfigError for the first problem found; builds nothing that compiles."""
+    if not isinstance(config, ConfigDict):
+        raise ConfigError(f"a config must be an ml_collections ConfigDict, got {type(config)}")
+    _check_structure(config, base_config())
+    _check_ranges(config)
+    losses.get_loss(config.loss.name)
+    dataset = data_lib.build_dataset(config.data)
+    models.build_generator(config.model.generator, dataset.example_shape)
+    models.build_discriminator(config.model.discriminator)
+    for player in ("g", "d"):
+        optim.build_optimizer(config.optim[player], 1, section=f"optim.{player}")
+
+
+def with_seed(config: ConfigDict, seed: int | None = None) -> ConfigDict:
+    """A copy whose `seed` is set: the config's own, else `seed`, else a fresh OS-entropy draw."""
+    resolved = ConfigDict(config.to_dict())  # Plain copy; placeholders become plain values.
+    if config.seed is None:
+        resolved.seed = seed if seed is not None else secrets.randbits(31)
+    return resolved
+
+
+def to_json(config: ConfigDict) -> str:
+    return config.to_json(indent=2, sort_keys=True)
+
+
+def from_json(text: str) -> ConfigDict:
+    return ConfigDict(json.loads(text))
+
+
+def resume_conflicts(saved: ConfigDict, new: ConfigDict) -> list[str]:
+    """Keys whose values differ between a workdir's saved config and a new one, except those
+    in RESUMABLE_KEYS. An empty list means the new config may resume the saved run."""
+    old_flat, new_flat = _flatten(saved), _flatten(new)
+    keys = sorted(set(old_flat) | set(new_flat))
+    return [
+        f"{k}: saved {old_flat.get(k)!r}, now {new_flat.get(k)!r}"
+        for k in keys
+        if k not in RESUMABLE_KEYS and old_flat.get(k) != new_flat.get(k)
+    ]

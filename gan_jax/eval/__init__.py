@@ -1,0 +1,1 @@
+"""Evaluation metrics. Each is a pure function of arrays on the host."""

@@ -1,0 +1,57 @@
+"""Generator and discriminator families, chosen by `config.model.{generator,discriminator}.name`.
+
+A family is a Linen module registered under a name. Its dataclass fields are its config: the
+other keys of the config section are passed to the constructor, checked against the fields
+and their types. `output_shape` is derived from the data, never set in a config.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import Any
+
+from flax import linen as nn
+
+from gan_jax.models.layers import ACTIVATIONS
+from gan_jax.models.mlp import MLPDiscriminator, MLPGenerator
+from gan_jax.registry import ConfigError, Registry, check_kwargs
+
+GENERATORS: Registry[type[nn.Module]] = Registry("generator")
+DISCRIMINATORS: Registry[type[nn.Module]] = Registry("discriminator")
+GENERATORS.register("mlp")(MLPGenerator)
+DISCRIMINATORS.register("mlp")(MLPDiscriminator)
+
+DERIVED_FIELDS = ("output_shape",)
+_FLAX_FIELDS = ("parent", "name")
+
+
+def config_fields(module_cls: type[nn.Module]) -> dict[str, Any]:
+    """The module's settable fields and their types (Flax bookkeeping and derived ones excluded)."""
+    hints = typing.get_type_hints(module_cls)
+    return {
+        f.name: hints.get(f.name, Any)
+        for f in dataclasses.fields(module_cls)
+        if f.init and f.name not in _FLAX_FIELDS + DERIVED_FIELDS
+    }
+
+
+def _build(registry: Registry, config: Any, section: str, **derived: Any) -> nn.Module:
+    kwargs = dict(config)
+    if "name" not in kwargs:
+        raise ConfigError(f"{section}.name: missing (known: {', '.join(registry.names())})")
+    cls = registry.get(kwargs.pop("name"), key=f"{section}.name")
+    check_kwargs(section, cls.__name__, kwargs, config_fields(cls))
+    module = cls(**kwargs, **derived)
+    # Resolve names such as the activation now, so a typo fails before any compilation.
+    if hasattr(module, "activation"):
+        ACTIVATIONS.get(module.activation, key=f"{section}.activation")
+    return module
+
+
+def build_generator(config: Any, example_shape: tuple[int, ...]) -> nn.Module:
+    return _build(GENERATORS, config, "model.generator", output_shape=tuple(example_shape))
+
+
+def build_discriminator(config: Any) -> nn.Module:
+    return _build(DISCRIMINATORS, config, "model.discriminator")

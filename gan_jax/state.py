@@ -1,0 +1,69 @@
+"""The GAN train state: one pytree holding everything a resumed run needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import linen as nn
+from flax import struct
+
+PyTree = Any
+
+
+@struct.dataclass
+class GANState:
+    """Parameters, model state, two optimizer states, the generator EMA, step and key.
+
+    `g_state` / `d_state` hold non-parameter collections (e.g. BatchNorm `batch_stats`); they
+    are empty dicts for models without any. `rng` is the run's base key: the train step folds
+    the step number into it, so the key schedule is a function of (seed, step) alone.
+    """
+
+    step: jax.Array
+    rng: jax.Array
+    g_params: PyTree
+    d_params: PyTree
+    g_state: PyTree
+    d_state: PyTree
+    g_opt_state: optax.OptState
+    d_opt_state: optax.OptState
+    ema_g_params: PyTree
+
+
+def split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:
+    """Flax variables -> (params, the other collections)."""
+    variables = dict(variables)
+    params = variables.pop("params")
+    return params, variables
+
+
+def create_state(
+    seed: int,
+    generator: nn.Module,
+    discriminator: nn.Module,
+    g_tx: optax.GradientTransformation,
+    d_tx: optax.GradientTransformation,
+    latent_dim: int,
+    example_shape: tuple[int, ...],
+) -> GANState:
+    """Initialises both players from `seed`. Deterministic: same seed, same state."""
+    root = jax.random.PRNGKey(seed)
+    g_key, d_key, train_key = jax.random.split(root, 3)
+    z = jnp.zeros((1, latent_dim), jnp.float32)
+    x = jnp.zeros((1, *example_shape), jnp.float32)
+    g_params, g_state = split_variables(generator.init(g_key, z, train=False))
+    d_params, d_state = split_variables(discriminator.init(d_key, x, train=False))
+    return GANState(
+        step=jnp.zeros((), jnp.int32),
+        rng=train_key,
+        g_params=g_params,
+        d_params=d_params,
+        g_state=g_state,
+        d_state=d_state,
+        g_opt_state=g_tx.init(g_params),
+        d_opt_state=d_tx.init(d_params),
+        ema_g_params=jax.tree.map(jnp.copy, g_params),
+    )

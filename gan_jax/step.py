@@ -1,0 +1,187 @@
+"""The pure train step: n_disc discriminator updates, then one generator update.
+
+`make_train_step` closes over the models, the loss and the two optimizers and returns
+`step(state) -> (state, metrics)`; it knows nothing of files or hosts. `make_multi_step`
+fuses several steps into one compiled call with `lax.scan`, so small models are not
+throttled by Python dispatch. Real data is drawn on device from the step's key.
+
+Key schedule: the key of step t is fold_in(state.rng, t), split into one key per discriminator
+update (each split again for real data, latents and the gradient penalty) and one for the
+generator update. Nothing depends on how steps are grouped into calls, so a resumed run draws
+exactly the numbers of the uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import linen as nn
+
+from gan_jax import losses as losses_lib
+from gan_jax.models.latent import sample_latent
+from gan_jax.state import GANState
+
+Array = jax.Array
+Metrics = dict[str, Array]
+SampleFn = Callable[[Array, int], Array]
+
+
+@dataclasses.dataclass(frozen=True)
+class StepSettings:
+    """The static numbers the step is compiled with."""
+
+    batch_size: int
+    n_disc: int
+    latent_dim: int
+    latent_dist: str
+    gp_weight: float
+    r1_weight: float
+    ema_decay: float
+
+    @classmethod
+    def from_config(cls, config: Any) -> StepSettings:
+        return cls(
+            batch_size=config.train.batch_size,
+            n_disc=config.train.n_disc,
+            latent_dim=config.model.latent_dim,
+            latent_dist=config.model.latent_dist,
+            gp_weight=float(config.loss.gp_weight),
+            r1_weight=float(config.loss.r1_weight),
+            ema_decay=float(config.train.ema_decay),
+        )
+
+
+def apply_model(
+    module: nn.Module, params: Any, state: Any, inputs: Array, train: bool
+) -> tuple[Array, Any]:
+    """Runs a Linen module; in train mode returns its updated non-parameter collections."""
+    variables = {"params": params, **state}
+    if train and state:
+        outputs, new_state = module.apply(variables, inputs, train=True, mutable=list(state))
+        return outputs, dict(new_state)
+    return module.apply(variables, inputs, train=train), state
+
+
+def make_train_step(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    loss: losses_lib.GANLoss,
+    g_tx: optax.GradientTransformation,
+    d_tx: optax.GradientTransformation,
+    settings: StepSettings,
+    sample_real: SampleFn,
+) -> Callable[[GANState], tuple[GANState, Metrics]]:
+    """Builds the pure function `step(state) -> (new_state, metrics)`."""
+    s = settings
+
+    def generate(g_params, g_state, key):
+        z = sample_latent(key, s.batch_size, s.latent_dim, s.latent_dist)
+        return apply_model(generator, g_params, g_state, z, train=True)
+
+    def d_update(carry, key):
+        d_params, d_state, d_opt_state, g_state, g_params = carry
+        real_key, z_key, penalty_key = jax.random.split(key, 3)
+        real = sample_real(real_key, s.batch_size)
+        fake, g_state = generate(g_params, g_state, z_key)
+        fake = jax.lax.stop_gradient(fake)
+
+        def d_loss_fn(params):
+            real_logits, new_state = apply_model(discriminator, params, d_state, real, True)
+            fake_logits, new_state = apply_model(discriminator, params, new_state, fake, True)
+            adversarial = loss.d_loss(real_logits, fake_logits)
+            penalty = jnp.zeros((), jnp.float32)
+
+            def critic(x):
+                return apply_model(discriminator, params, d_state, x, True)[0]
+
+            if s.gp_weight:
+                penalty += s.gp_weight * losses_lib.gradient_penalty(
+                    critic, real, fake, penalty_key
+                )
+            if s.r1_weight:
+                penalty += 0.5 * s.r1_weight * losses_lib.r1_penalty(critic, real)
+            return adversarial + penalty, (new_state, adversarial, penalty, real_logits,
+                                           fake_logits)
+
+        grads, (d_state, adversarial, penalty, real_logits, fake_logits) = jax.grad(
+            d_loss_fn, has_aux=True
+        )(d_params)
+        updates, d_opt_state = d_tx.update(grads, d_opt_state, d_params)
+        d_params = optax.apply_updates(d_params, updates)
+        metrics = {
+            "d_loss": adversarial,
+            "d_penalty": penalty,
+            "d_real_logit": jnp.mean(real_logits),
+            "d_fake_logit": jnp.mean(fake_logits),
+            "d_real": jnp.mean(jax.nn.sigmoid(real_logits)),
+            "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits)),
+            "d_grad_norm": optax.global_norm(grads),
+        }
+        return (d_params, d_state, d_opt_state, g_state, g_params), metrics
+
+    def step(state: GANState) -> tuple[GANState, Metrics]:
+        key = jax.random.fold_in(state.rng, state.step)
+        d_keys = jax.random.split(jax.random.fold_in(key, 0), s.n_disc)
+        g_key = jax.random.fold_in(key, 1)
+
+        carry = (state.d_params, state.d_state, state.d_opt_state, state.g_state,
+                 state.g_params)
+        carry, d_metrics = jax.lax.scan(d_update, carry, d_keys)
+        d_params, d_state, d_opt_state, g_state, _ = carry
+        d_metrics = jax.tree.map(jnp.mean, d_metrics)
+
+        def g_loss_fn(params):
+            fake, new_g_state = generate(params, g_state, g_key)
+            # D's running statistics are updated by D's own steps only.
+            fake_logits, _ = apply_model(discriminator, d_params, d_state, fake, True)
+            return loss.g_loss(fake_logits), (new_g_state, fake_logits)
+
+        (g_loss, (g_state, fake_logits)), g_grads = jax.value_and_grad(
+            g_loss_fn, has_aux=True
+        )(state.g_params)
+        updates, g_opt_state = g_tx.update(g_grads, state.g_opt_state, state.g_params)
+        g_params = optax.apply_updates(state.g_params, updates)
+        ema_g_params = optax.incremental_update(g_params, state.ema_g_params,
+                                                1.0 - s.ema_decay)
+
+        metrics = {
+            **d_metrics,
+            "g_loss": g_loss,
+            "g_fake_logit": jnp.mean(fake_logits),
+            "g_grad_norm": optax.global_norm(g_grads),
+        }
+        new_state = state.replace(
+            step=state.step + 1,
+            g_params=g_params,
+            d_params=d_params,
+            g_state=g_state,
+            d_state=d_state,
+            g_opt_state=g_opt_state,
+            d_opt_state=d_opt_state,
+            ema_g_params=ema_g_params,
+        )
+        return new_state, metrics
+
+    return step
+
+
+def make_multi_step(
+    step: Callable[[GANState], tuple[GANState, Metrics]],
+) -> Callable[[GANState, int], tuple[GANState, Metrics]]:
+    """`multi_step(state, num_steps)` runs `num_steps` steps in one call (jit it with
+    `static_argnums=1`). Metrics are averaged over those steps; `finite` is 1.0 when every
+    loss and gradient norm in them was finite."""
+
+    def multi_step(state: GANState, num_steps: int) -> tuple[GANState, Metrics]:
+        state, metrics = jax.lax.scan(lambda st, _: step(st), state, None, length=num_steps)
+        finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in metrics.values()]))
+        metrics = jax.tree.map(jnp.mean, metrics)
+        metrics["finite"] = finite.astype(jnp.float32)
+        return state, metrics
+
+    return multi_step

@@ -1,0 +1,211 @@
+"""The training loop: wires config, experiment, step, checkpoints, logs and evaluation.
+
+Everything a run writes goes into its workdir:
+
+    config.json     the resolved config, seed included
+    metrics.jsonl   one JSON object per logging step
+    tensorboard/    TensorBoard events with the same scalars, and the sample figures
+    samples/        PNG scatter plots of raw and EMA samples over the real data
+    checkpoints/    Orbax checkpoints of the whole train state
+    eval.json       the final evaluation
+
+Running again on the same workdir resumes from the latest checkpoint and ends bit-identical
+to an uninterrupted run: the step's keys depend only on (seed, step), and steps are grouped
+into compiled calls at the same boundaries whatever step a run starts from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import logging
+from tqdm import tqdm
+
+from gan_jax import config as config_lib
+from gan_jax import plots
+from gan_jax.checkpoint import Checkpointer
+from gan_jax.experiment import PLOT_STREAM, Experiment, build_experiment
+from gan_jax.step import make_multi_step
+from gan_jax.writers import MetricWriter
+
+NUM_PLOT_SAMPLES = 2_500
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss or gradient norm became NaN or infinite."""
+
+
+def prepare_workdir(config: config_lib.ConfigDict, workdir: str) -> config_lib.ConfigDict:
+    """Validates `config`, resolves its seed and records it in `workdir/config.json`.
+
+    A workdir that already holds a run must be resumed with the same config (up to the keys in
+    `config.RESUMABLE_KEYS`); its seed is reused when the new config sets none.
+    """
+    config_lib.validate(config)
+    path = os.path.join(workdir, "config.json")
+    saved = None
+    if os.path.exists(path):
+        with open(path) as f:
+            saved = config_lib.from_json(f.read())
+    resolved = config_lib.with_seed(config, saved.seed if saved is not None else None)
+    if saved is not None:
+        conflicts = config_lib.resume_conflicts(saved, resolved)
+        if conflicts:
+            raise config_lib.ConfigError(
+                f"{workdir} holds a run with a different config; use a new workdir, or the "
+                "saved config to resume. Differences: " + "; ".join(conflicts)
+            )
+    os.makedirs(workdir, exist_ok=True)
+    write_json_atomic(path, json.loads(config_lib.to_json(resolved)))
+    return resolved
+
+
+def write_json_atomic(path: str, obj: Any) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def next_boundary(step: int, train_cfg: Any) -> int:
+    """The next step at which the loop returns to Python: a multiple of `steps_per_call` or of
+    any logging, sampling, checkpointing or evaluation interval, or the end."""
+    intervals = [train_cfg.steps_per_call, train_cfg.log_every, train_cfg.checkpoint_every]
+    intervals += [i for i in (train_cfg.sample_every, train_cfg.eval_every) if i]
+    candidates = [(step // i + 1) * i for i in intervals]
+    return min(min(candidates), train_cfg.num_steps)
+
+
+def _due(step: int, every: int, last: int) -> bool:
+    return step == last or (every > 0 and step % every == 0)
+
+
+@contextlib.contextmanager
+def stop_on_signal() -> Iterator[dict[str, bool]]:
+    """Turns the first SIGTERM or Ctrl-C into a request to stop at the next step boundary."""
+    request = {"stop": False}
+    handlers = {}
+
+    def handler(signum, frame):
+        request["stop"] = True
+        logging.warning("Signal %d received: checkpointing and stopping.", signum)
+        signal.signal(signum, handlers[signum])  # A second signal acts as usual.
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        handlers[signum] = signal.getsignal(signum)
+        signal.signal(signum, handler)
+    try:
+        yield request
+    finally:
+        for signum, previous in handlers.items():
+            signal.signal(signum, previous)
+
+
+def save_samples(experiment: Experiment, state: Any, workdir: str,
+                 writer: MetricWriter) -> str:
+    """Scatter plot of raw and EMA samples from fixed latents, over fresh real samples."""
+    key = experiment.stream_key(PLOT_STREAM)
+    z = experiment.latents(jax.random.fold_in(key, 0), NUM_PLOT_SAMPLES)
+    real = np.asarray(experiment.dataset.sample(jax.random.fold_in(key, 1), NUM_PLOT_SAMPLES))
+    fakes = {
+        "raw generator": experiment.generate(state.g_params, state.g_state, z),
+        "EMA generator": experiment.generate(state.ema_g_params, state.g_state, z),
+    }
+    step = int(state.step)
+    fig = plots.scatter_figure(real, fakes, experiment.dataset.centres,
+                               f"{experiment.config.data.name}, step {step}")
+    writer.write_figure(step, "samples", fig)
+    os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
+    path = os.path.join(workdir, "samples", f"step_{step:08d}.png")
+    plots.save_figure(fig, path)
+    return path
+
+
+def flatten_eval(results: dict[str, Any]) -> dict[str, Any]:
+    return {f"eval/{gen}/{k}": v for gen in ("raw", "ema") for k, v in results[gen].items()}
+
+
+def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str, Any]:
+    """Trains (or resumes) the run in `workdir` and returns its final evaluation."""
+    config = prepare_workdir(config, workdir)
+    experiment = build_experiment(config)
+    train_cfg = config.train
+    logging.info("Run in %s with seed %d.", workdir, config.seed)
+
+    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"),
+                                train_cfg.keep_checkpoints)
+    state = experiment.init_state()
+    if checkpointer.latest_step() is not None:
+        state = checkpointer.restore(state)
+        logging.info("Resumed from step %d.", int(state.step))
+    step = int(state.step)
+
+    multi_step = jax.jit(make_multi_step(experiment.train_step()), static_argnums=1,
+                         donate_argnums=0)
+    writer = MetricWriter(workdir, start_step=step)
+    all_finite = jnp.ones((), jnp.float32)
+    last_good_step = checkpointer.latest_step()
+    window_start, window_time = step, time.perf_counter()
+
+    def check_finite(upto: int) -> None:
+        if not bool(all_finite):
+            raise NonFiniteLossError(
+                f"a loss or gradient norm became NaN or infinite before step {upto}; "
+                f"nothing after step {last_good_step} was saved. The last good checkpoint "
+                f"is in {checkpointer.directory}. Lower the learning rates or add a penalty."
+            )
+
+    try:
+        with stop_on_signal() as request, tqdm(
+            total=train_cfg.num_steps, initial=step, desc="train", unit="step",
+            disable=not train_cfg.progress_bar, dynamic_ncols=True,
+        ) as progress:
+            while step < train_cfg.num_steps and not request["stop"]:
+                chunk_end = next_boundary(step, train_cfg)
+                state, metrics = multi_step(state, chunk_end - step)
+                all_finite = all_finite * metrics["finite"]
+                progress.update(chunk_end - step)
+                step = chunk_end
+                last = train_cfg.num_steps
+
+                if _due(step, train_cfg.log_every, last):
+                    check_finite(step)
+                    now = time.perf_counter()
+                    scalars = {k: float(v) for k, v in jax.device_get(metrics).items()
+                               if k != "finite"}
+                    scalars["steps_per_sec"] = (step - window_start) / (now - window_time)
+                    window_start, window_time = step, now
+                    writer.write_scalars(step, scalars)
+                    progress.set_postfix(d_loss=f"{scalars['d_loss']:.3f}",
+                                         g_loss=f"{scalars['g_loss']:.3f}",
+                                         steps_s=f"{scalars['steps_per_sec']:.0f}")
+                if train_cfg.sample_every and _due(step, train_cfg.sample_every, last):
+                    save_samples(experiment, state, workdir, writer)
+                if train_cfg.eval_every and _due(step, train_cfg.eval_every, last):
+                    writer.write_scalars(step, flatten_eval(experiment.evaluate(state)))
+                if _due(step, train_cfg.checkpoint_every, last) or request["stop"]:
+                    check_finite(step)
+                    checkpointer.save(step, state)
+                    last_good_step = step
+        if request["stop"]:
+            logging.warning("Stopped at step %d; run the same command to resume.", step)
+            return {"step": step, "stopped": True}
+
+        results = experiment.evaluate(state)
+        if not train_cfg.sample_every:
+            save_samples(experiment, state, workdir, writer)
+        write_json_atomic(os.path.join(workdir, "eval.json"), results)
+        return results
+    finally:
+        checkpointer.close()
+        writer.close()
