@@ -9,7 +9,6 @@ from gan_jax.config import base_config
 
 def get_config():
     config = base_config()
-    config.seed = 0
 
     config.data.name = "grid"
     config.data.num_per_side = 5

@@ -9,7 +9,6 @@ from gan_jax.config import base_config
 
 def get_config():
     config = base_config()
-    config.seed = 0
 
     config.data.name = "ring"
     config.data.num_modes = 8

@@ -120,7 +120,7 @@ def make_train_step(
             "d_fake_logit": jnp.mean(fake_logits),
             "d_real": jnp.mean(jax.nn.sigmoid(real_logits)),
             "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits)),
-            "d_grad_norm": optax.global_norm(grads),
+            "d_grad_norm": optax.tree_utils.tree_norm(grads),
         }
         return (d_params, d_state, d_opt_state, g_state, g_params), metrics
 
@@ -153,7 +153,7 @@ def make_train_step(
             **d_metrics,
             "g_loss": g_loss,
             "g_fake_logit": jnp.mean(fake_logits),
-            "g_grad_norm": optax.global_norm(g_grads),
+            "g_grad_norm": optax.tree_utils.tree_norm(g_grads),
         }
         new_state = state.replace(
             step=state.step + 1,

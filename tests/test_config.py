@@ -1,0 +1,100 @@
+import pytest
+from ml_collections import ConfigDict
+
+from configs import mog_grid, mog_ring
+from gan_jax import config as config_lib
+from gan_jax.registry import ConfigError
+
+
+@pytest.mark.parametrize("module", [mog_ring, mog_grid])
+def test_shipped_configs_validate_and_have_the_everyday_keys(module):
+    config = module.get_config()
+    config_lib.validate(config)
+    for key in ("seed", "train.num_steps", "train.batch_size", "train.n_disc",
+                "train.checkpoint_every", "loss.name", "data.name"):
+        node = config
+        for part in key.split("."):
+            assert part in node, key
+            node = node[part]
+
+
+def _set(config, key, value):
+    *path, leaf = key.split(".")
+    node = config
+    for part in path:
+        node = node[part]
+    node[leaf] = value
+
+
+BAD_INPUTS = [
+    ("train.n_dsic", 1, r"unknown config key 'train.n_dsic'; did you mean 'n_disc'"),
+    ("optimizer", "adam", r"unknown config key 'optimizer'"),
+    ("train.num_steps", "100", r"train.num_steps: expected int, got str"),
+    ("train.batch_size", 64.0, r"train.batch_size: expected int, got float"),
+    ("optim.d.lr", "1e-4", r"optim.d.lr: expected float, got str"),
+    ("train.progress_bar", 1, r"train.progress_bar: expected bool, got int"),
+    ("model.generator.name", "resnet", r"model.generator.name: unknown generator 'resnet'"),
+    ("model.discriminator.name", "cnn", r"model.discriminator.name: unknown discriminator"),
+    ("loss.name", "wgan", r"loss.name: unknown loss 'wgan'"),
+    ("optim.g.name", "adma", r"optim.g.name: unknown optimizer 'adma'; did you mean 'adam'"),
+    ("optim.d.schedule", "step", r"optim.d.schedule: unknown schedule 'step'"),
+    ("data.name", "mnist", r"data.name: unknown dataset 'mnist'"),
+    ("model.latent_dist", "laplace", r"model.latent_dist: must be one of normal, uniform"),
+    ("train.batch_size", 0, r"train.batch_size: must be >= 1, got 0"),
+    ("train.num_steps", -5, r"train.num_steps: must be >= 1, got -5"),
+    ("model.latent_dim", 0, r"model.latent_dim: must be >= 1, got 0"),
+    ("model.generator.hidden_dim", 0, r"model.generator.hidden_dim: must be a positive size"),
+    ("data.num_modes", 0, r"data.num_modes: must be a positive size"),
+    ("train.n_disc", 0, r"train.n_disc: must be >= 1, got 0"),
+    ("train.ema_decay", 1.0, r"train.ema_decay: must be in \[0, 1\)"),
+    ("optim.g.weight_decay", 0.1, r"optim.g.weight_decay: only 'adamw'"),
+    ("loss.r1_weight", -1.0, r"loss.r1_weight: must be >= 0"),
+    ("seed", -1, r"seed: must be a non-negative integer"),
+]
+
+
+@pytest.mark.parametrize("key,value,message", BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+def test_bad_input_raises_one_clear_error(key, value, message):
+    config = mog_ring.get_config()
+    with config.ignore_type():
+        _set(config, key, value)
+    with pytest.raises(ConfigError, match=message):
+        config_lib.validate(config)
+
+
+def test_missing_key_is_reported():
+    config = mog_ring.get_config()
+    del config.train["n_disc"]
+    with pytest.raises(ConfigError, match=r"missing config key train.'n_disc'"):
+        config_lib.validate(config)
+
+
+def test_with_seed_keeps_or_draws_a_seed():
+    config = mog_ring.get_config()
+    assert config.seed is None
+    drawn = config_lib.with_seed(config)
+    assert isinstance(drawn.seed, int) and 0 <= drawn.seed < 2**31
+    assert config_lib.with_seed(config, 7).seed == 7
+    config.seed = 3
+    assert config_lib.with_seed(config, 7).seed == 3
+
+
+def test_json_round_trip_preserves_the_config():
+    config = config_lib.with_seed(mog_grid.get_config(), 5)
+    restored = config_lib.from_json(config_lib.to_json(config))
+    config_lib.validate(restored)
+    assert restored.to_dict() == config.to_dict()
+
+
+def test_resume_conflicts_allow_only_schedule_of_outputs_to_change():
+    saved = config_lib.with_seed(mog_ring.get_config(), 1)
+    new = ConfigDict(saved.to_dict())
+    new.train.num_steps = 99_999
+    new.train.log_every = 7
+    assert config_lib.resume_conflicts(saved, new) == []
+    new.optim.d.lr = 5e-5
+    new.seed = 2
+    conflicts = config_lib.resume_conflicts(saved, new)
+    assert len(conflicts) == 2
+    assert conflicts[0].startswith("optim.d.lr: saved 0.001, now 5e-05")
+    assert conflicts[1] == "seed: saved 1, now 2"

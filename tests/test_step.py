@@ -1,0 +1,124 @@
+import jax
+import numpy as np
+import pytest
+
+from gan_jax import config as config_lib
+from gan_jax.experiment import build_experiment
+from gan_jax.step import make_multi_step
+
+
+def _experiment(config):
+    return build_experiment(config_lib.with_seed(config, 0))
+
+
+def _tree_equal(a, b):
+    return all(jax.tree.leaves(jax.tree.map(lambda x, y: bool(np.array_equal(x, y)), a, b)))
+
+
+def test_step_updates_both_players_and_reports_metrics(make_config):
+    exp = _experiment(make_config())
+    state = exp.init_state()
+    new, metrics = jax.jit(exp.train_step())(state)
+    assert int(new.step) == 1
+    assert not _tree_equal(new.g_params, state.g_params)
+    assert not _tree_equal(new.d_params, state.d_params)
+    assert set(metrics) == {"d_loss", "d_penalty", "d_real_logit", "d_fake_logit", "d_real",
+                            "d_fake", "d_grad_norm", "g_loss", "g_fake_logit", "g_grad_norm"}
+    # BCE of a discriminator that has not learnt yet: positive and not far from 2 log 2.
+    assert 0.5 < float(metrics["d_loss"]) < 3.0
+    assert 0.0 < float(metrics["d_real"]) < 1.0 and 0.0 < float(metrics["d_fake"]) < 1.0
+    assert float(metrics["d_penalty"]) == 0.0
+
+
+@pytest.mark.parametrize("n_disc", [1, 3])
+def test_n_disc_discriminator_updates_per_generator_update(make_config, n_disc):
+    config = make_config()
+    config.train.n_disc = n_disc
+    exp = _experiment(config)
+    state = exp.init_state()
+    step = jax.jit(exp.train_step())
+    for _ in range(2):
+        state, _ = step(state)
+    # Adam's state counts its updates: D made n_disc per step, G one.
+    assert int(state.d_opt_state[0].count) == 2 * n_disc
+    assert int(state.g_opt_state[0].count) == 2
+
+
+def test_ema_follows_the_generator(make_config):
+    config = make_config()
+    config.train.ema_decay = 0.0
+    exp = _experiment(config)
+    state, _ = jax.jit(exp.train_step())(exp.init_state())
+    assert _tree_equal(state.ema_g_params, state.g_params)
+
+    config.train.ema_decay = 0.9
+    exp = _experiment(config)
+    init = exp.init_state()
+    state, _ = jax.jit(exp.train_step())(init)
+    expected = jax.tree.map(lambda e, p: 0.9 * e + 0.1 * p, init.ema_g_params, state.g_params)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7),
+                 state.ema_g_params, expected)
+
+
+def test_multi_step_equals_repeated_single_steps(make_config):
+    exp = _experiment(make_config())
+    step = jax.jit(exp.train_step())
+    multi = jax.jit(make_multi_step(exp.train_step()), static_argnums=1)
+    a = exp.init_state()
+    for _ in range(6):
+        a, _ = step(a)
+    b, metrics = multi(exp.init_state(), 6)
+    assert int(b.step) == 6 and float(metrics["finite"]) == 1.0
+    # Same computation, scanned instead of dispatched: equal to float32 rounding.
+    jax.tree.map(lambda x, y: np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6), a, b)
+
+
+def test_grouping_of_steps_into_calls_does_not_change_the_result(make_config):
+    exp = _experiment(make_config())
+    multi = jax.jit(make_multi_step(exp.train_step()), static_argnums=1)
+    one_call, _ = multi(exp.init_state(), 10)
+    split, _ = multi(exp.init_state(), 5)
+    split, _ = multi(split, 5)
+    assert _tree_equal(one_call, split)
+
+
+@pytest.mark.parametrize("penalty", ["gp_weight", "r1_weight"])
+def test_penalties_enter_the_discriminator_loss(make_config, penalty):
+    config = make_config()
+    config.loss[penalty] = 10.0
+    exp = _experiment(config)
+    _, metrics = jax.jit(exp.train_step())(exp.init_state())
+    assert float(metrics["d_penalty"]) > 0.0
+    assert np.isfinite(float(metrics["d_penalty"]))
+
+
+@pytest.mark.parametrize("loss", ["minimax", "non_saturating", "least_squares", "hinge",
+                                  "wasserstein"])
+def test_every_loss_trains(make_config, loss):
+    config = make_config()
+    config.loss.name = loss
+    exp = _experiment(config)
+    multi = jax.jit(make_multi_step(exp.train_step()), static_argnums=1)
+    state, metrics = multi(exp.init_state(), 20)
+    assert float(metrics["finite"]) == 1.0 and int(state.step) == 20
+
+
+def test_real_data_is_drawn_on_device_without_host_transfers(make_config):
+    exp = _experiment(make_config())
+    multi = jax.jit(make_multi_step(exp.train_step()), static_argnums=1)
+    state = exp.init_state()
+    multi(state, 5)  # Compile first.
+    with jax.transfer_guard("disallow"):
+        state, metrics = multi(state, 5)
+        jax.block_until_ready(state)
+    assert int(jax.device_get(state.step)) == 5
+
+
+def test_non_finite_losses_are_flagged(make_config):
+    config = make_config()
+    config.optim.d.lr = 1e30
+    config.optim.g.lr = 1e30
+    exp = _experiment(config)
+    _, metrics = jax.jit(make_multi_step(exp.train_step()), static_argnums=1)(
+        exp.init_state(), 20)
+    assert float(metrics["finite"]) == 0.0
