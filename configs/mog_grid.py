@@ -29,7 +29,7 @@ def get_config():
     config.optim.g.lr = 1e-3
     config.optim.d.lr = 1e-3
 
-    config.train.num_steps = 5_000
+    config.train.num_steps = 6_000
     config.train.batch_size = 512
     config.train.n_disc = 1
     config.train.log_every = 500

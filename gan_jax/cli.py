@@ -12,7 +12,7 @@ import runpy
 import sys
 from collections.abc import Callable
 
-from absl import app, flags, logging
+from absl import app, flags
 from ml_collections import config_flags
 
 from gan_jax.registry import ConfigError, did_you_mean
@@ -90,7 +90,6 @@ def train_main() -> None:
     def main() -> None:
         from gan_jax.train import NonFiniteLossError, train_and_evaluate
 
-        logging.set_verbosity(logging.INFO)
         try:
             results = train_and_evaluate(config_flag.value, workdir.value)
         except NonFiniteLossError as e:

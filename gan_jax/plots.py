@@ -21,7 +21,8 @@ def scatter_figure(
         ax.scatter(real[:, 0], real[:, 1], s=3, c="0.7", alpha=0.6, label="real", linewidths=0)
         ax.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:blue", alpha=0.6, label=name,
                    linewidths=0)
-        ax.scatter(centres[:, 0], centres[:, 1], s=25, marker="x", c="tab:red", label="centres")
+        ax.scatter(centres[:, 0], centres[:, 1], s=80, marker="o", facecolors="none",
+                   edgecolors="tab:red", linewidths=0.8, label="centres")
         ax.set_xlim(-extent, extent)
         ax.set_ylim(-extent, extent)
         ax.set_aspect("equal")

@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -27,7 +28,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from absl import logging
 from tqdm import tqdm
 
 from gan_jax import config as config_lib
@@ -38,6 +38,11 @@ from gan_jax.step import make_multi_step
 from gan_jax.writers import MetricWriter
 
 NUM_PLOT_SAMPLES = 2_500
+
+
+def say(message: str) -> None:
+    """A status line on stderr that does not break the progress bar."""
+    tqdm.write(message, file=sys.stderr)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -97,8 +102,7 @@ def stop_on_signal() -> Iterator[dict[str, bool]]:
     handlers = {}
 
     def handler(signum, frame):
-        request["stop"] = True
-        logging.warning("Signal %d received: checkpointing and stopping.", signum)
+        request["stop"] = True  # Only set a flag: the loop saves and reports.
         signal.signal(signum, handlers[signum])  # A second signal acts as usual.
 
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -140,14 +144,14 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
     config = prepare_workdir(config, workdir)
     experiment = build_experiment(config)
     train_cfg = config.train
-    logging.info("Run in %s with seed %d.", workdir, config.seed)
+    say(f"gan_jax: run in {workdir} with seed {config.seed}")
 
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"),
                                 train_cfg.keep_checkpoints)
     state = experiment.init_state()
     if checkpointer.latest_step() is not None:
         state = checkpointer.restore(state)
-        logging.info("Resumed from step %d.", int(state.step))
+        say(f"gan_jax: resumed from step {int(state.step)}")
     step = int(state.step)
 
     multi_step = jax.jit(make_multi_step(experiment.train_step()), static_argnums=1,
@@ -198,7 +202,7 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
                     checkpointer.save(step, state)
                     last_good_step = step
         if request["stop"]:
-            logging.warning("Stopped at step %d; run the same command to resume.", step)
+            say(f"gan_jax: interrupted; saved step {step}. Run the same command to resume.")
             return {"step": step, "stopped": True}
 
         results = experiment.evaluate(state)
