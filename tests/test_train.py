@@ -116,3 +116,14 @@ def test_boundaries_are_a_function_of_the_step_alone(make_config):
     assert next_boundary(290, train) == 300
     train.steps_per_call = 1000
     assert next_boundary(0, train) == 50
+
+
+def test_periodic_evaluation_is_logged(make_config, tmp_path):
+    workdir = str(tmp_path / "run")
+    config = make_config(num_steps=100)
+    config.train.eval_every = 50
+    results = train_and_evaluate(config, workdir)
+    evals = [r for r in _records(workdir) if "eval/raw/modes" in r]
+    assert [r["step"] for r in evals] == [50, 100]
+    assert evals[-1]["eval/ema/modes"] == results["ema"]["modes"]
+    assert evals[-1]["eval/raw/high_quality"] == results["raw"]["high_quality"]
