@@ -160,6 +160,8 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
     all_finite = jnp.ones((), jnp.float32)
     last_good_step = checkpointer.latest_step()
     window_start, window_time = step, time.perf_counter()
+    last = train_cfg.num_steps
+    results = None  # The latest evaluation, reused if it is of the final step.
 
     def check_finite(upto: int) -> None:
         if not bool(all_finite):
@@ -174,13 +176,12 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
             total=train_cfg.num_steps, initial=step, desc="train", unit="step",
             disable=not train_cfg.progress_bar, dynamic_ncols=True,
         ) as progress:
-            while step < train_cfg.num_steps and not request["stop"]:
+            while step < last and not request["stop"]:
                 chunk_end = next_boundary(step, train_cfg)
                 state, metrics = multi_step(state, chunk_end - step)
                 all_finite = all_finite * metrics["finite"]
                 progress.update(chunk_end - step)
                 step = chunk_end
-                last = train_cfg.num_steps
 
                 if _due(step, train_cfg.log_every, last):
                     check_finite(step)
@@ -196,7 +197,8 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
                 if train_cfg.sample_every and _due(step, train_cfg.sample_every, last):
                     save_samples(experiment, state, workdir, writer)
                 if train_cfg.eval_every and _due(step, train_cfg.eval_every, last):
-                    writer.write_scalars(step, flatten_eval(experiment.evaluate(state)))
+                    results = experiment.evaluate(state)
+                    writer.write_scalars(step, flatten_eval(results))
                 if _due(step, train_cfg.checkpoint_every, last) or request["stop"]:
                     check_finite(step)
                     checkpointer.save(step, state)
@@ -205,7 +207,8 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
             say(f"gan_jax: interrupted; saved step {step}. Run the same command to resume.")
             return {"step": step, "stopped": True}
 
-        results = experiment.evaluate(state)
+        if results is None or results["step"] != step:
+            results = experiment.evaluate(state)
         if not train_cfg.sample_every:
             save_samples(experiment, state, workdir, writer)
         write_json_atomic(os.path.join(workdir, "eval.json"), results)
