@@ -8,11 +8,12 @@ compilation.
 from __future__ import annotations
 
 import json
+import os
 import runpy
 import sys
 from collections.abc import Callable
 
-from absl import app, flags
+from absl import app, flags, logging
 from ml_collections import config_flags
 
 from gan_jax.registry import ConfigError, did_you_mean
@@ -56,6 +57,9 @@ def unknown_override(argv: list[str]) -> str | None:
 
 
 def _parse_flags(argv: list[str]) -> list[str]:
+    config_path = _config_path(argv)
+    if config_path is not None and not os.path.isfile(config_path.partition(":")[0]):
+        _fail(f"--config: no such config file: {config_path}")
     try:
         return flags.FLAGS(argv)
     except flags.Error as e:
@@ -68,6 +72,8 @@ def _parse_flags(argv: list[str]) -> list[str]:
 
 def _run(main: Callable[[], None]) -> None:
     def wrapped(argv: list[str]) -> None:
+        if not flags.FLAGS["verbosity"].present:
+            logging.set_verbosity(logging.WARNING)  # Libraries' INFO logs drown the output.
         if len(argv) > 1:
             _fail(f"unexpected arguments: {' '.join(argv[1:])}")
         try:

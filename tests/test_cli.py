@@ -67,6 +67,13 @@ def test_bad_input_fails_fast_with_one_clear_line(tmp_path, override, message):
     assert not os.path.exists(workdir)  # Nothing written, nothing compiled.
 
 
+def test_missing_config_file_is_reported(tmp_path):
+    args = _train_args(str(tmp_path / "run"), 100)
+    args[args.index("--config") + 1] = str(tmp_path / "missing.py")
+    done = _run(args)
+    assert done.returncode == 2 and "--config: no such config file" in done.stderr
+
+
 def test_missing_workdir_is_reported(tmp_path):
     done = _run([sys.executable, os.path.join(REPO, "scripts", "evaluate.py"),
                  "--workdir", str(tmp_path / "nothing")])
