@@ -18,7 +18,7 @@ from ml_collections import config_dict
 from gan_jax import data as data_lib
 from gan_jax import losses, models, optim
 from gan_jax.models.latent import LATENT_DISTRIBUTIONS
-from gan_jax.registry import ConfigError, did_you_mean
+from gan_jax.registry import ConfigError, check_value, did_you_mean
 
 ConfigDict = config_dict.ConfigDict
 
@@ -133,14 +133,7 @@ def _check_structure(config: ConfigDict, schema: ConfigDict, prefix: str = "") -
             if schema[key] is not None:
                 raise ConfigError(f"{path}: must be set (expected {expected_type.__name__})")
             continue
-        if expected_type is float and isinstance(value, int) and not isinstance(value, bool):
-            continue
-        if not isinstance(value, expected_type) or (
-            expected_type is not bool and isinstance(value, bool)
-        ):
-            raise ConfigError(
-                f"{path}: expected {expected_type.__name__}, got {type(value).__name__} {value!r}"
-            )
+        check_value(path, value, expected_type, positive_ints=False)  # Ranges: _check_ranges.
     for key in schema.keys():
         if key not in config and not isinstance(schema[key], ConfigDict):
             if schema[key] is not None:

@@ -55,10 +55,10 @@ class Registry(Generic[T]):
         return iter(self.names())
 
 
-def check_value(key: str, value: Any, expected: Any) -> None:
+def check_value(key: str, value: Any, expected: Any, positive_ints: bool = True) -> None:
     """Raises ConfigError unless `value` fits the annotation `expected` (ints count as floats).
 
-    Integer fields are sizes or counts throughout the library, so they must be positive.
+    Integer fields of modules and datasets are sizes, so by default they must be positive.
     """
     origin = typing.get_origin(expected) or expected
     if origin is Any or not isinstance(origin, type):
@@ -70,7 +70,7 @@ def check_value(key: str, value: Any, expected: Any) -> None:
             f"{key}: expected {getattr(expected, '__name__', expected)}, "
             f"got {type(value).__name__} {value!r}"
         )
-    if origin is int and value < 1:
+    if positive_ints and origin is int and value < 1:
         raise ConfigError(f"{key}: must be a positive size, got {value}")
 
 
