@@ -13,6 +13,7 @@ from typing import Any
 
 from flax import linen as nn
 
+from gan_jax.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_jax.models.layers import ACTIVATIONS
 from gan_jax.models.mlp import MLPDiscriminator, MLPGenerator
 from gan_jax.registry import ConfigError, Registry, check_kwargs
@@ -21,6 +22,8 @@ GENERATORS: Registry[type[nn.Module]] = Registry("generator")
 DISCRIMINATORS: Registry[type[nn.Module]] = Registry("discriminator")
 GENERATORS.register("mlp")(MLPGenerator)
 DISCRIMINATORS.register("mlp")(MLPDiscriminator)
+GENERATORS.register("dcgan")(DCGANGenerator)
+DISCRIMINATORS.register("dcgan")(DCGANDiscriminator)
 
 DERIVED_FIELDS = ("output_shape",)
 _FLAX_FIELDS = ("parent", "name")
@@ -46,6 +49,8 @@ def _build(registry: Registry, config: Any, section: str, **derived: Any) -> nn.
     # Resolve names such as the activation now, so a typo fails before any compilation.
     if hasattr(module, "activation"):
         ACTIVATIONS.get(module.activation, key=f"{section}.activation")
+    if hasattr(module, "check_config"):
+        module.check_config()
     return module
 
 

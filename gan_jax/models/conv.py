@@ -1,0 +1,248 @@
+"""A transposed convolution computed with ordinary (stride-1) convolutions only.
+
+A stride-s transposed convolution writes each output phase (the outputs whose index is r mod s
+along every axis) from a fixed subset of the kernel taps applied to the undilated input. So
+the whole layer is one stride-1 convolution of the input with a rearranged kernel holding
+s*s*features output channels, followed by a crop per phase and an interleave of the phases
+(depth-to-space). Its forward and both backward passes are plain convolutions, which XLA
+runs fast on every backend; the kernel gradient of `lax.conv_transpose` is pathologically slow
+on XLA:CPU.
+
+`SubPixelConvTranspose` has the parameters of `flax.linen.ConvTranspose` (the same names,
+shapes and initialisers) and computes the same function, so checkpoints and weights move
+between the two freely.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import linen as nn
+from jax import lax
+
+Padding = str | Sequence[tuple[int, int]]
+
+
+@dataclasses.dataclass(frozen=True)
+class _PhasePlan:
+    """How one spatial axis of a transposed convolution splits into `stride` phases."""
+
+    taps: np.ndarray  # [stride, num_taps]: kernel index per (phase, tap); -1 for a zero tap.
+    starts: np.ndarray  # [stride]: input offset of each phase's first tap.
+    pad: tuple[int, int]  # Padding of the undilated input for the shared convolution.
+    phase_len: int  # Outputs per phase (the last ones may be cropped).
+    out_len: int  # Length of the transposed convolution's output.
+
+
+def _dilated_padding(kernel: int, stride: int, padding: str | tuple[int, int]) -> tuple[int, int]:
+    """The padding of the stride-dilated input, exactly as `lax.conv_transpose` chooses it."""
+    if padding == "SAME":
+        pad_len = kernel + stride - 2
+        before = kernel - 1 if stride > kernel - 1 else int(np.ceil(pad_len / 2))
+        return before, pad_len - before
+    if padding == "VALID":
+        return kernel - 1, stride - 1 + max(kernel - stride, 0)
+    return tuple(padding)
+
+
+def _plan_axis(in_len: int, kernel: int, stride: int, pad: tuple[int, int]) -> _PhasePlan:
+    # Output o reads dilated-and-padded position o + t for tap t; that position holds input i
+    # when o + t - pad_before == i * stride. Writing o = stride * m + r, phase r uses the taps
+    # with (r + t - pad_before) % stride == 0, reading input m + (r + t - pad_before) // stride.
+    before, after = pad
+    out_len = (in_len - 1) * stride + 1 + before + after - kernel + 1
+    if out_len <= 0:
+        raise ValueError(f"transposed convolution output would be empty (length {out_len})")
+    phase_taps, starts = [], []
+    for r in range(stride):
+        taps = [t for t in range(kernel) if (r + t - before) % stride == 0]
+        phase_taps.append(taps)
+        starts.append((r + taps[0] - before) // stride if taps else 0)
+    num_taps = max(1, max(len(t) for t in phase_taps))
+    taps = np.full((stride, num_taps), -1, np.int64)
+    for r, phase in enumerate(phase_taps):
+        taps[r, : len(phase)] = phase
+    starts = np.asarray(starts)
+    phase_len = -(-out_len // stride)
+    # The shared convolution's window p starts at input p - pad_left; phase r needs windows
+    # starts[r] + m for m < phase_len, all inside the padded input.
+    pad_left = max(0, -int(starts.min()))
+    last_window = int(starts.max()) + phase_len - 1 + pad_left
+    pad_right = max(0, last_window + num_taps - (in_len + pad_left))
+    return _PhasePlan(taps, starts, (pad_left, pad_right), phase_len, out_len)
+
+
+def _phase_kernel(kernel: jax.Array, plan_h: _PhasePlan, plan_w: _PhasePlan) -> jax.Array:
+    """[kh, kw, in, out] -> [taps_h, taps_w, in, stride_h * stride_w * out]."""
+    def gather(k, taps, axis):
+        picked = jnp.take(k, np.maximum(taps, 0), axis=axis)  # [..., stride, num_taps, ...]
+        shape = [1] * picked.ndim
+        shape[axis], shape[axis + 1] = taps.shape
+        return jnp.where(np.reshape(taps >= 0, shape), picked, 0)
+
+    k = gather(kernel, plan_h.taps, 0)  # [sh, th, kw, in, out]
+    k = gather(k, plan_w.taps, 2)  # [sh, th, sw, tw, in, out]
+    sh, th, sw, tw, cin, cout = k.shape
+    k = jnp.transpose(k, (1, 3, 4, 0, 2, 5))  # [th, tw, in, sh, sw, out]
+    return jnp.reshape(k, (th, tw, cin, sh * sw * cout))
+
+
+Pads = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _lax_conv(x: jax.Array, kernel: jax.Array, strides: tuple[int, int], padding: Pads,
+              precision: lax.PrecisionLike) -> jax.Array:
+    return lax.conv_general_dilated(x, kernel, strides, padding, precision=precision,
+                                    dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+def conv2d(x: jax.Array, kernel: jax.Array, strides: tuple[int, int], padding: Pads,
+           precision: lax.PrecisionLike = None) -> jax.Array:
+    """`lax.conv_general_dilated` (NHWC, HWIO) whose kernel gradient is a sum of matmuls.
+
+    XLA:CPU computes the kernel gradient of a convolution with few taps and many channels
+    through a slow generic path (seconds per layer at DCGAN sizes). Here that gradient is one
+    matmul per kernel tap, contracting the batch and spatial axes; the forward pass and the
+    input gradient stay ordinary convolutions.
+    """
+    return _lax_conv(x, kernel, strides, padding, precision)
+
+
+def _conv2d_fwd(x, kernel, strides, padding, precision):
+    return _lax_conv(x, kernel, strides, padding, precision), (x, kernel)
+
+
+def _conv2d_bwd(strides, padding, precision, residuals, dy):
+    x, kernel = residuals
+    _, input_vjp = jax.vjp(lambda x: _lax_conv(x, kernel, strides, padding, precision), x)
+    (dx,) = input_vjp(dy)
+    kh, kw = kernel.shape[:2]
+    (sh, sw), (oh, ow) = strides, dy.shape[1:3]
+    # Padding may be negative on the far side (unused rows); crop instead of padding then.
+    xp = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (*padding[0], 0), (*padding[1], 0),
+                                              (0, 0, 0)))
+    taps = [
+        [jnp.einsum("bhwi,bhwo->io",
+                    xp[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw, :],
+                    dy, precision=precision)
+         for j in range(kw)]
+        for i in range(kh)
+    ]
+    dkernel = jnp.stack([jnp.stack(row) for row in taps]).astype(kernel.dtype)
+    return dx, dkernel
+
+
+conv2d.defvjp(_conv2d_fwd, _conv2d_bwd)
+
+
+def _im2col_conv(inputs: jax.Array, kernel: jax.Array, padding: Pads,
+                 precision: lax.PrecisionLike) -> jax.Array:
+    """A stride-1 VALID convolution of the padded input as shifted slices and one matmul, so
+    that its forward pass and both gradients are matmuls."""
+    kh, kw, cin, cout = kernel.shape
+    x = jnp.pad(inputs, ((0, 0), *padding, (0, 0)))
+    out_h, out_w = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+    patches = [x[:, i : i + out_h, j : j + out_w, :] for i in range(kh) for j in range(kw)]
+    patches = jnp.concatenate(patches, axis=-1) if len(patches) > 1 else patches[0]
+    return jnp.dot(patches, jnp.reshape(kernel, (kh * kw * cin, cout)), precision=precision)
+
+
+def sub_pixel_conv_transpose(
+    inputs: jax.Array,
+    kernel: jax.Array,
+    strides: tuple[int, int],
+    padding: Padding,
+    precision: lax.PrecisionLike = None,
+) -> jax.Array:
+    """`lax.conv_transpose(inputs, kernel, strides, padding)` for NHWC inputs and HWIO kernels,
+    computed as one stride-1 convolution plus a depth-to-space interleave."""
+    if isinstance(padding, str):
+        padding = padding.upper()
+        if padding not in ("SAME", "VALID"):
+            raise ValueError(f"padding must be 'SAME', 'VALID' or pairs of ints, got {padding!r}")
+        padding = (padding, padding)
+    plans = [
+        _plan_axis(inputs.shape[1 + a], kernel.shape[a], strides[a],
+                   _dilated_padding(kernel.shape[a], strides[a], padding[a]))
+        for a in range(2)
+    ]
+    plan_h, plan_w = plans
+    sub_kernel = _phase_kernel(kernel, plan_h, plan_w)
+    y = _im2col_conv(inputs, sub_kernel, (plan_h.pad, plan_w.pad), precision)
+    batch, cout = inputs.shape[0], kernel.shape[-1]
+    sh, sw = strides
+    y = jnp.reshape(y, (*y.shape[:3], sh, sw, cout))
+    lh, lw = plan_h.phase_len, plan_w.phase_len
+    rows = []
+    for rh in range(sh):
+        h0 = int(plan_h.starts[rh]) + plan_h.pad[0]
+        cols = []
+        for rw in range(sw):
+            w0 = int(plan_w.starts[rw]) + plan_w.pad[0]
+            cols.append(y[:, h0 : h0 + lh, w0 : w0 + lw, rh, rw, :])
+        rows.append(jnp.stack(cols, axis=3))  # [b, lh, lw, sw, c]
+    y = jnp.stack(rows, axis=2)  # [b, lh, sh, lw, sw, c]
+    y = jnp.reshape(y, (batch, lh * sh, lw * sw, cout))
+    return y[:, : plan_h.out_len, : plan_w.out_len, :]
+
+
+class SubPixelConvTranspose(nn.Module):
+    """Drop-in for 2D `nn.ConvTranspose` (transpose_kernel=False, no kernel dilation)."""
+
+    features: int
+    kernel_size: tuple[int, int] = (4, 4)
+    strides: tuple[int, int] = (2, 2)
+    padding: Padding = "SAME"
+    use_bias: bool = True
+    kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+    bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+    precision: lax.PrecisionLike = None
+
+    @nn.compact
+    def __call__(self, inputs: jax.Array) -> jax.Array:
+        if inputs.ndim != 4:
+            raise ValueError(f"expected NHWC inputs, got shape {inputs.shape}")
+        kernel_shape = (*self.kernel_size, inputs.shape[-1], self.features)
+        kernel = self.param("kernel", self.kernel_init, kernel_shape, jnp.float32)
+        y = sub_pixel_conv_transpose(inputs, kernel.astype(inputs.dtype), tuple(self.strides),
+                                     self.padding, self.precision)
+        if self.use_bias:
+            bias = self.param("bias", self.bias_init, (self.features,), jnp.float32)
+            y = y + bias.astype(y.dtype)
+        return y
+
+
+class Conv2D(nn.Module):
+    """Drop-in for 2D `nn.Conv` (no dilation, no groups) built on `conv2d`."""
+
+    features: int
+    kernel_size: tuple[int, int] = (3, 3)
+    strides: tuple[int, int] = (1, 1)
+    padding: Padding = "SAME"
+    use_bias: bool = True
+    kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+    bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+    precision: lax.PrecisionLike = None
+
+    @nn.compact
+    def __call__(self, inputs: jax.Array) -> jax.Array:
+        if inputs.ndim != 4:
+            raise ValueError(f"expected NHWC inputs, got shape {inputs.shape}")
+        kernel_shape = (*self.kernel_size, inputs.shape[-1], self.features)
+        kernel = self.param("kernel", self.kernel_init, kernel_shape, jnp.float32)
+        padding = self.padding
+        if isinstance(padding, str):
+            padding = lax.padtype_to_pads(inputs.shape[1:3], self.kernel_size, self.strides,
+                                          padding.upper())
+        padding = tuple((int(lo), int(hi)) for lo, hi in padding)
+        y = conv2d(inputs, kernel.astype(inputs.dtype), tuple(self.strides), padding,
+                   self.precision)
+        if self.use_bias:
+            y = y + self.param("bias", self.bias_init, (self.features,), jnp.float32)
+        return y

@@ -1,0 +1,129 @@
+"""DCGAN (Radford et al., 2016) generator and discriminator at any resolution b * 2**k.
+
+The generator projects z to a b x b x (width * 2**(k-1)) tensor, then doubles the resolution
+k times, halving the channels each time, to an image with `tanh` output. Every layer but the
+last has BatchNorm and ReLU. The discriminator mirrors it: k stride-2 4x4 convolutions with
+LeakyReLU(0.2), BatchNorm on every layer but the input one, then one linear logit (the same
+as DCGAN's final b x b valid convolution). Weights are drawn from N(0, 0.02) and BatchNorm
+scales from N(1, 0.02), as in the paper's reference code.
+
+BatchNorm: with `train=True` a layer normalises with the batch's statistics and the caller
+receives updated running averages (momentum 0.9, i.e. PyTorch's 0.1); with `train=False` it
+uses the running averages. The train step and the sampling code decide which is used where.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import linen as nn
+
+from gan_jax.models.conv import Conv2D, SubPixelConvTranspose
+from gan_jax.registry import ConfigError
+
+WEIGHT_INIT = nn.initializers.normal(0.02)
+UPSAMPLE_MODES = ("transpose", "nearest", "bilinear")
+TRANSPOSE_IMPLS = ("sub_pixel", "lax")
+
+
+def _scale_init(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> jax.Array:
+    return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
+
+
+def resolution_plan(size: int, section: str) -> tuple[int, int]:
+    """`size` -> (base, k) with size == base * 2**k, base in [3, 8] and k >= 1."""
+    base, k = size, 0
+    while base % 2 == 0 and base // 2 >= 4:
+        base, k = base // 2, k + 1
+    if k < 1 or not 3 <= base <= 8:
+        raise ConfigError(
+            f"{section}: image size {size} cannot be built by DCGAN, which needs "
+            "size = b * 2**k with b in [3, 8] and k >= 1 (e.g. 28, 32, 48, 64, 128)"
+        )
+    return base, k
+
+
+def _batch_norm(train: bool, momentum: float, name: str) -> nn.BatchNorm:
+    return nn.BatchNorm(use_running_average=not train, momentum=momentum, epsilon=1e-5,
+                        scale_init=_scale_init, name=name)
+
+
+def _check_square(shape: tuple[int, ...], section: str) -> tuple[int, int]:
+    if len(shape) != 3 or shape[0] != shape[1]:
+        raise ConfigError(f"{section}: DCGAN needs square H x W x C images, got shape {shape}")
+    return shape[0], shape[2]
+
+
+class DCGANGenerator(nn.Module):
+    """z -> image of `output_shape` (H, W, C) in [-1, 1].
+
+    `upsample`: "transpose" (4x4 stride-2 transposed convolutions, as in DCGAN) or "nearest" /
+    "bilinear" (weightless 2x resize, then a 3x3 convolution). `transpose_impl`: "sub_pixel"
+    runs transposed convolutions as ordinary convolutions (fast everywhere, same numbers);
+    "lax" uses `flax.linen.ConvTranspose`.
+    """
+
+    output_shape: tuple[int, ...]
+    width: int = 64
+    upsample: str = "transpose"
+    transpose_impl: str = "sub_pixel"
+    bn_momentum: float = 0.9
+
+    def check_config(self) -> None:
+        """Rejects settings the module cannot build, before anything is compiled."""
+        size, _ = _check_square(self.output_shape, "model.generator")
+        resolution_plan(size, "model.generator")
+        if self.upsample not in UPSAMPLE_MODES:
+            raise ConfigError(f"model.generator.upsample: {self.upsample!r} is not one of "
+                              f"{UPSAMPLE_MODES}")
+        if self.transpose_impl not in TRANSPOSE_IMPLS:
+            raise ConfigError(f"model.generator.transpose_impl: {self.transpose_impl!r} is not "
+                              f"one of {TRANSPOSE_IMPLS}")
+
+    def _upsample(self, x: jax.Array, features: int, use_bias: bool, name: str) -> jax.Array:
+        if self.upsample == "transpose":
+            layer = SubPixelConvTranspose if self.transpose_impl == "sub_pixel" else (
+                nn.ConvTranspose)
+            return layer(features, (4, 4), (2, 2), padding="SAME", use_bias=use_bias,
+                         kernel_init=WEIGHT_INIT, name=name)(x)
+        b, h, w, c = x.shape
+        x = jax.image.resize(x, (b, 2 * h, 2 * w, c), method=self.upsample)
+        return Conv2D(features, (3, 3), padding="SAME", use_bias=use_bias,
+                      kernel_init=WEIGHT_INIT, name=name)(x)
+
+    @nn.compact
+    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        size, channels = _check_square(self.output_shape, "model.generator")
+        base, k = resolution_plan(size, "model.generator")
+        features = self.width * 2 ** (k - 1)
+        # Explicit names, so both transpose_impl values share one parameter tree.
+        x = nn.Dense(base * base * features, use_bias=False, kernel_init=WEIGHT_INIT,
+                     name="project")(z)
+        x = jnp.reshape(x, (z.shape[0], base, base, features))
+        x = nn.relu(_batch_norm(train, self.bn_momentum, "bn0")(x))
+        for i in range(1, k):
+            features //= 2
+            x = self._upsample(x, features, use_bias=False, name=f"up{i}")
+            x = nn.relu(_batch_norm(train, self.bn_momentum, f"bn{i}")(x))
+        return jnp.tanh(self._upsample(x, channels, use_bias=True, name=f"up{k}"))
+
+
+class DCGANDiscriminator(nn.Module):
+    """Image -> one logit. Strided 4x4 convolutions, LeakyReLU(0.2), no BatchNorm on the
+    input layer."""
+
+    width: int = 64
+    bn_momentum: float = 0.9
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        size, _ = _check_square(x.shape[1:], "model.discriminator")
+        _, k = resolution_plan(size, "model.discriminator")
+        for i in range(k):
+            x = Conv2D(self.width * 2**i, (4, 4), (2, 2), padding=((1, 1), (1, 1)),
+                       use_bias=i == 0, kernel_init=WEIGHT_INIT, name=f"conv{i}")(x)
+            if i > 0:
+                x = _batch_norm(train, self.bn_momentum, f"bn{i}")(x)
+            x = nn.leaky_relu(x, 0.2)
+        x = jnp.reshape(x, (x.shape[0], -1))
+        return nn.Dense(1, kernel_init=WEIGHT_INIT, name="logit")(x)[:, 0]
