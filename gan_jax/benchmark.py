@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 
 from gan_jax import config as config_lib
 from gan_jax.experiment import build_experiment
@@ -34,33 +35,71 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def synthetic_data(experiment: Any, num_examples: int = 10_000) -> Any:
+    """Random device data of the dataset's shapes, so timing needs no dataset on disk."""
+    dataset = experiment.dataset
+    key = jax.random.PRNGKey(0)
+    if dataset.kind != "images":
+        return dataset.device_data(key, experiment.config.train.batch_size)
+    images = jax.random.randint(key, (num_examples, *dataset.example_shape), 0, 256,
+                                jnp.int32).astype(jnp.uint8)
+    return {"images": images, "shuffle_key": key}
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
+    """The machine's measured float32 matmul rate (median of repeats), a practical peak."""
+    a = jax.random.normal(jax.random.PRNGKey(0), (size, size), jnp.float32)
+    matmul = jax.jit(lambda a: a @ a)
+    matmul(a).block_until_ready()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matmul(a).block_until_ready()
+        times.append(time.perf_counter() - start)
+    return 2 * size**3 / statistics.median(times) / 1e9
+
+
 def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) -> dict[str, Any]:
-    """Times `repeats` blocks of `calls` compiled calls of `train.steps_per_call` steps each."""
+    """Times `repeats` blocks of `calls` compiled calls of `train.steps_per_call` steps each,
+    on synthetic data of the config's shapes. FLOPs come from XLA's cost analysis."""
     config = config_lib.with_seed(config, 0)
     experiment = build_experiment(config)
     steps_per_call = config.train.steps_per_call
-    multi_step = jax.jit(make_multi_step(experiment.train_step()), static_argnums=1,
+    multi_step = jax.jit(make_multi_step(experiment.train_step()), static_argnums=2,
                          donate_argnums=0)
     state = experiment.init_state()
+    data = synthetic_data(experiment)
+    compiled = multi_step.lower(state, data, steps_per_call).compile()
+    cost = compiled.cost_analysis()
+    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    flops_per_step = float(cost.get("flops", 0.0)) / steps_per_call if cost else 0.0
     for _ in range(2):  # Compile, then one more call to settle allocations and caches.
-        state, metrics = multi_step(state, steps_per_call)
+        state, metrics = multi_step(state, data, steps_per_call)
     jax.block_until_ready(state)
     rates = []
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(calls):
-            state, metrics = multi_step(state, steps_per_call)
+            state, metrics = multi_step(state, data, steps_per_call)
         jax.block_until_ready(state)
         rates.append(calls * steps_per_call / (time.perf_counter() - start))
     steps_per_sec = statistics.median(rates)
     batch = config.train.batch_size
+    achieved = flops_per_step * steps_per_sec / 1e9
+    peak = matmul_gflops()
     return {
         "data": config.data.name,
+        "example_shape": list(experiment.dataset.example_shape),
         "batch_size": batch,
         "n_disc": config.train.n_disc,
         "steps_per_call": steps_per_call,
+        "step_time_median_s": 1.0 / steps_per_sec,
         "steps_per_sec_median": steps_per_sec,
         "steps_per_sec_repeats": rates,
         "generator_examples_per_sec": steps_per_sec * batch,
+        "gflop_per_step": flops_per_step / 1e9,
+        "achieved_gflops": achieved,
+        "matmul_gflops": peak,
+        "fraction_of_matmul_rate": achieved / peak if peak else None,
         "machine": machine_info(),
     }

@@ -135,3 +135,42 @@ def benchmark_main() -> None:
         print(json.dumps(benchmark(config_flag.value, calls.value, repeats.value), indent=2))
 
     _run(main)
+
+
+def sample_main() -> None:
+    """gan-sample --workdir DIR --num N --out FILE.png|.npz [--mode random|interpolate|traverse]"""
+    workdir = flags.DEFINE_string("workdir", None, "Run directory (its latest checkpoint).")
+    num = flags.DEFINE_integer("num", 64, "Samples (random), rows (interpolate) or base "
+                               "latents (traverse).", lower_bound=1)
+    out = flags.DEFINE_string("out", None, "Output: a .png grid or an .npz of samples+latents.")
+    generator = flags.DEFINE_enum("generator", "ema", ["ema", "raw"], "Which generator.")
+    mode = flags.DEFINE_enum("mode", "random", ["random", "interpolate", "traverse"],
+                             "What to draw.")
+    seed = flags.DEFINE_integer("seed", 0, "Seed of the latents drawn for the picture.")
+    steps = flags.DEFINE_integer("steps", 8, "Columns of interpolation or traversal rows.",
+                                 lower_bound=2)
+    method = flags.DEFINE_enum("interpolation", "slerp", ["slerp", "linear"],
+                               "Interpolation path.")
+    dims = flags.DEFINE_list("dims", ["0", "1", "2", "3"], "Latent dimensions to traverse.")
+    span = flags.DEFINE_float("span", 3.0, "Traversal range: [-span, span].")
+    flags.mark_flags_as_required(["workdir", "out"])
+
+    def main() -> None:
+        from gan_jax.sample import load_run, make_latents, write_samples
+
+        try:
+            traverse_dims = tuple(int(d) for d in dims.value)
+        except ValueError:
+            _fail(f"--dims: expected integers, got {','.join(dims.value)}")
+        if not out.value.endswith((".png", ".npz")):
+            _fail(f"--out: {out.value!r} must end in .png or .npz")
+        experiment, state = load_run(workdir.value)
+        try:
+            z, columns = make_latents(experiment, mode.value, num.value, seed.value,
+                                      steps.value, method.value, traverse_dims, span.value)
+            result = write_samples(experiment, state, out.value, z, columns, generator.value)
+        except ValueError as e:
+            _fail(str(e))
+        print(json.dumps(result, indent=2))
+
+    _run(main)

@@ -25,6 +25,7 @@ from gan_jax.step import StepSettings, apply_model, make_train_step
 # Streams of the seed that are not training steps, so they never collide with step keys.
 EVAL_STREAM = 1_000_001
 PLOT_STREAM = 1_000_002
+DATA_STREAM = 1_000_003
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -50,6 +51,11 @@ class Experiment:
             self.settings, self.dataset.sample,
         )
 
+    def device_data(self) -> Any:
+        """The dataset's arrays on device (reads image data from disk: slow the first time)."""
+        return self.dataset.device_data(self.stream_key(DATA_STREAM),
+                                        self.config.train.batch_size)
+
     def stream_key(self, stream: int) -> jax.Array:
         return jax.random.fold_in(jax.random.PRNGKey(self.config.seed), stream)
 
@@ -62,9 +68,12 @@ class Experiment:
         return np.asarray(_generate(self.generator, params, g_state, z))
 
     def evaluate(self, state: GANState) -> dict[str, Any]:
-        """Mixture metrics of the raw and EMA generators on `eval.num_samples` fixed latents."""
+        """Metrics of the raw and EMA generators on `eval.num_samples` fixed latents: mode
+        coverage and quality for 2D mixtures; none yet for images."""
+        results: dict[str, Any] = {"step": int(state.step), "raw": {}, "ema": {}}
+        if self.dataset.kind != "points":
+            return results
         z = self.latents(self.stream_key(EVAL_STREAM), self.config.eval.num_samples)
-        results: dict[str, Any] = {"step": int(state.step)}
         for name, params in (("raw", state.g_params), ("ema", state.ema_g_params)):
             points = self.generate(params, state.g_state, z)
             results[name] = mixture_metrics(points, self.dataset.centres, self.dataset.std)

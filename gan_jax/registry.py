@@ -74,7 +74,8 @@ def check_value(key: str, value: Any, expected: Any, positive_ints: bool = True)
         raise ConfigError(f"{key}: must be a positive size, got {value}")
 
 
-def check_kwargs(section: str, owner: str, kwargs: dict[str, Any], fields: dict[str, Any]) -> None:
+def check_kwargs(section: str, owner: str, kwargs: dict[str, Any], fields: dict[str, Any],
+                 positive_ints: bool = True) -> None:
     """Checks config keys passed to `owner` against its accepted fields and their types."""
     for key, value in kwargs.items():
         if key not in fields:
@@ -82,4 +83,4 @@ def check_kwargs(section: str, owner: str, kwargs: dict[str, Any], fields: dict[
                 f"{section}.{key}: unknown key for {owner}{did_you_mean(key, list(fields))}"
                 f" (known: {', '.join(fields) or 'none'})"
             )
-        check_value(f"{section}.{key}", value, fields[key])
+        check_value(f"{section}.{key}", value, fields[key], positive_ints)

@@ -5,7 +5,8 @@ Everything a run writes goes into its workdir:
     config.json     the resolved config, seed included
     metrics.jsonl   one JSON object per logging step
     tensorboard/    TensorBoard events with the same scalars, and the sample figures
-    samples/        PNG scatter plots of raw and EMA samples over the real data
+    samples/        PNGs of raw and EMA samples: scatter plots over the real data for 2D
+                    mixtures, grids from fixed latents for images
     checkpoints/    Orbax checkpoints of the whole train state
     eval.json       the final evaluation
 
@@ -31,13 +32,14 @@ import numpy as np
 from tqdm import tqdm
 
 from gan_jax import config as config_lib
-from gan_jax import plots
+from gan_jax import grids, plots
 from gan_jax.checkpoint import Checkpointer
 from gan_jax.experiment import PLOT_STREAM, Experiment, build_experiment
 from gan_jax.step import make_multi_step
 from gan_jax.writers import MetricWriter
 
 NUM_PLOT_SAMPLES = 2_500
+NUM_GRID_SAMPLES = 64
 
 
 def say(message: str) -> None:
@@ -116,23 +118,33 @@ def stop_on_signal() -> Iterator[dict[str, bool]]:
 
 
 def save_samples(experiment: Experiment, state: Any, workdir: str,
-                 writer: MetricWriter) -> str:
-    """Scatter plot of raw and EMA samples from fixed latents, over fresh real samples."""
+                 writer: MetricWriter) -> list[str]:
+    """Samples of the raw and EMA generators from latents fixed by the seed, so pictures are
+    comparable across steps: scatter plots over the real mixture for points, grids for images.
+    Generators run in eval mode (BatchNorm uses its running statistics)."""
     key = experiment.stream_key(PLOT_STREAM)
-    z = experiment.latents(jax.random.fold_in(key, 0), NUM_PLOT_SAMPLES)
-    real = np.asarray(experiment.dataset.sample(jax.random.fold_in(key, 1), NUM_PLOT_SAMPLES))
-    fakes = {
-        "raw generator": experiment.generate(state.g_params, state.g_state, z),
-        "EMA generator": experiment.generate(state.ema_g_params, state.g_state, z),
-    }
     step = int(state.step)
+    os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
+    stem = os.path.join(workdir, "samples", f"step_{step:08d}")
+    generators = {"raw": state.g_params, "ema": state.ema_g_params}
+    if experiment.dataset.kind == "images":
+        z = experiment.latents(jax.random.fold_in(key, 0), NUM_GRID_SAMPLES)
+        paths = []
+        for name, params in generators.items():
+            grid = grids.make_grid(experiment.generate(params, state.g_state, z))
+            writer.write_image(step, f"samples/{name}", grid)
+            paths.append(f"{stem}_{name}.png")
+            grids.save_png(grid, paths[-1])
+        return paths
+    z = experiment.latents(jax.random.fold_in(key, 0), NUM_PLOT_SAMPLES)
+    real = np.asarray(experiment.dataset.draw(jax.random.fold_in(key, 1), NUM_PLOT_SAMPLES))
+    fakes = {f"{name} generator": experiment.generate(params, state.g_state, z)
+             for name, params in generators.items()}
     fig = plots.scatter_figure(real, fakes, experiment.dataset.centres,
                                f"{experiment.config.data.name}, step {step}")
     writer.write_figure(step, "samples", fig)
-    os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
-    path = os.path.join(workdir, "samples", f"step_{step:08d}.png")
-    plots.save_figure(fig, path)
-    return path
+    plots.save_figure(fig, f"{stem}.png")
+    return [f"{stem}.png"]
 
 
 def flatten_eval(results: dict[str, Any]) -> dict[str, Any]:
@@ -153,8 +165,9 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
         state = checkpointer.restore(state)
         say(f"gan_jax: resumed from step {int(state.step)}")
     step = int(state.step)
+    data = experiment.device_data()
 
-    multi_step = jax.jit(make_multi_step(experiment.train_step()), static_argnums=1,
+    multi_step = jax.jit(make_multi_step(experiment.train_step()), static_argnums=2,
                          donate_argnums=0)
     writer = MetricWriter(workdir, start_step=step)
     all_finite = jnp.ones((), jnp.float32)
@@ -178,7 +191,7 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
         ) as progress:
             while step < last and not request["stop"]:
                 chunk_end = next_boundary(step, train_cfg)
-                state, metrics = multi_step(state, chunk_end - step)
+                state, metrics = multi_step(state, data, chunk_end - step)
                 all_finite = all_finite * metrics["finite"]
                 progress.update(chunk_end - step)
                 step = chunk_end

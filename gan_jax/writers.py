@@ -6,6 +6,7 @@ import json
 import os
 from typing import Any
 
+import numpy as np
 from matplotlib.figure import Figure
 from tensorboardX import SummaryWriter
 
@@ -43,6 +44,10 @@ class MetricWriter:
 
     def write_figure(self, step: int, tag: str, fig: Figure) -> None:
         self._tb.add_figure(tag, fig, step, close=False)
+
+    def write_image(self, step: int, tag: str, image: np.ndarray) -> None:
+        """A uint8 [H, W, C] picture (e.g. a sample grid)."""
+        self._tb.add_image(tag, image, step, dataformats="HWC")
 
     def close(self) -> None:
         self._jsonl.close()

@@ -36,3 +36,11 @@ def tiny_config(data: str = "ring", num_steps: int = 200, seed: int | None = 0):
 def make_config():
     """The `tiny_config` factory, for tests that need several configs."""
     return tiny_config
+
+
+@pytest.fixture
+def image_folder(tmp_path_factory):
+    """A folder of 24 small RGB images in TFDS ImageFolder's layout."""
+    from tests.helpers import write_image_folder
+
+    return write_image_folder(tmp_path_factory.mktemp("images"))

@@ -18,7 +18,7 @@ def _tree_equal(a, b):
 def test_step_updates_both_players_and_reports_metrics(make_config):
     exp = _experiment(make_config())
     state = exp.init_state()
-    new, metrics = jax.jit(exp.train_step())(state)
+    new, metrics = jax.jit(exp.train_step())(state, {})
     assert int(new.step) == 1
     assert not _tree_equal(new.g_params, state.g_params)
     assert not _tree_equal(new.d_params, state.d_params)
@@ -38,7 +38,7 @@ def test_n_disc_discriminator_updates_per_generator_update(make_config, n_disc):
     state = exp.init_state()
     step = jax.jit(exp.train_step())
     for _ in range(2):
-        state, _ = step(state)
+        state, _ = step(state, {})
     # Adam's state counts its updates: D made n_disc per step, G one.
     assert int(state.d_opt_state[0].count) == 2 * n_disc
     assert int(state.g_opt_state[0].count) == 2
@@ -48,13 +48,13 @@ def test_ema_follows_the_generator(make_config):
     config = make_config()
     config.train.ema_decay = 0.0
     exp = _experiment(config)
-    state, _ = jax.jit(exp.train_step())(exp.init_state())
+    state, _ = jax.jit(exp.train_step())(exp.init_state(), {})
     assert _tree_equal(state.ema_g_params, state.g_params)
 
     config.train.ema_decay = 0.9
     exp = _experiment(config)
     init = exp.init_state()
-    state, _ = jax.jit(exp.train_step())(init)
+    state, _ = jax.jit(exp.train_step())(init, {})
     expected = jax.tree.map(lambda e, p: 0.9 * e + 0.1 * p, init.ema_g_params, state.g_params)
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7),
                  state.ema_g_params, expected)
@@ -63,11 +63,11 @@ def test_ema_follows_the_generator(make_config):
 def test_multi_step_equals_repeated_single_steps(make_config):
     exp = _experiment(make_config())
     step = jax.jit(exp.train_step())
-    multi = jax.jit(make_multi_step(exp.train_step()), static_argnums=1)
+    multi = jax.jit(make_multi_step(exp.train_step()), static_argnums=2)
     a = exp.init_state()
     for _ in range(6):
-        a, _ = step(a)
-    b, metrics = multi(exp.init_state(), 6)
+        a, _ = step(a, {})
+    b, metrics = multi(exp.init_state(), {}, 6)
     assert int(b.step) == 6 and float(metrics["finite"]) == 1.0
     # Same computation, scanned instead of dispatched: equal to float32 rounding.
     jax.tree.map(lambda x, y: np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6), a, b)
@@ -75,10 +75,10 @@ def test_multi_step_equals_repeated_single_steps(make_config):
 
 def test_grouping_of_steps_into_calls_does_not_change_the_result(make_config):
     exp = _experiment(make_config())
-    multi = jax.jit(make_multi_step(exp.train_step()), static_argnums=1)
-    one_call, _ = multi(exp.init_state(), 10)
-    split, _ = multi(exp.init_state(), 5)
-    split, _ = multi(split, 5)
+    multi = jax.jit(make_multi_step(exp.train_step()), static_argnums=2)
+    one_call, _ = multi(exp.init_state(), {}, 10)
+    split, _ = multi(exp.init_state(), {}, 5)
+    split, _ = multi(split, {}, 5)
     assert _tree_equal(one_call, split)
 
 
@@ -87,7 +87,7 @@ def test_penalties_enter_the_discriminator_loss(make_config, penalty):
     config = make_config()
     config.loss[penalty] = 10.0
     exp = _experiment(config)
-    _, metrics = jax.jit(exp.train_step())(exp.init_state())
+    _, metrics = jax.jit(exp.train_step())(exp.init_state(), {})
     assert float(metrics["d_penalty"]) > 0.0
     assert np.isfinite(float(metrics["d_penalty"]))
 
@@ -98,18 +98,18 @@ def test_every_loss_trains(make_config, loss):
     config = make_config()
     config.loss.name = loss
     exp = _experiment(config)
-    multi = jax.jit(make_multi_step(exp.train_step()), static_argnums=1)
-    state, metrics = multi(exp.init_state(), 20)
+    multi = jax.jit(make_multi_step(exp.train_step()), static_argnums=2)
+    state, metrics = multi(exp.init_state(), {}, 20)
     assert float(metrics["finite"]) == 1.0 and int(state.step) == 20
 
 
 def test_real_data_is_drawn_on_device_without_host_transfers(make_config):
     exp = _experiment(make_config())
-    multi = jax.jit(make_multi_step(exp.train_step()), static_argnums=1)
+    multi = jax.jit(make_multi_step(exp.train_step()), static_argnums=2)
     state = exp.init_state()
-    multi(state, 5)  # Compile first.
+    multi(state, {}, 5)  # Compile first.
     with jax.transfer_guard("disallow"):
-        state, metrics = multi(state, 5)
+        state, metrics = multi(state, {}, 5)
         jax.block_until_ready(state)
     assert int(jax.device_get(state.step)) == 5
 
@@ -119,6 +119,6 @@ def test_non_finite_losses_are_flagged(make_config):
     config.optim.d.lr = 1e30
     config.optim.g.lr = 1e30
     exp = _experiment(config)
-    _, metrics = jax.jit(make_multi_step(exp.train_step()), static_argnums=1)(
-        exp.init_state(), 20)
+    _, metrics = jax.jit(make_multi_step(exp.train_step()), static_argnums=2)(
+        exp.init_state(), {}, 20)
     assert float(metrics["finite"]) == 0.0

@@ -24,6 +24,8 @@ class GaussianMixture:
     centres: np.ndarray  # [num_modes, dim], float64 on the host
     std: float
 
+    kind = "points"
+
     @property
     def num_modes(self) -> int:
         return int(self.centres.shape[0])
@@ -32,7 +34,18 @@ class GaussianMixture:
     def example_shape(self) -> tuple[int, ...]:
         return (int(self.centres.shape[1]),)
 
-    def sample(self, key: jax.Array, num: int) -> jax.Array:
+    def device_data(self, shuffle_key: jax.Array, batch_size: int) -> dict[str, jax.Array]:
+        """Nothing to hold on device: samples are drawn from the key."""
+        del shuffle_key, batch_size
+        return {}
+
+    def sample(self, data: dict[str, jax.Array], key: jax.Array, batch_index: jax.Array,
+               num: int) -> jax.Array:
+        """The step's interface to `draw`; every batch is fresh, so the index is unused."""
+        del data, batch_index
+        return self.draw(key, num)
+
+    def draw(self, key: jax.Array, num: int) -> jax.Array:
         """Draws `num` float32 points; traceable, so it can run inside jit."""
         mode_key, noise_key = jax.random.split(key)
         centres = jnp.asarray(self.centres, jnp.float32)
@@ -60,10 +73,10 @@ def _check_positive(**values: float) -> None:
 
 
 def ring(num_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> GaussianMixture:
-    _check_positive(radius=radius, std=std)
+    _check_positive(num_modes=num_modes, radius=radius, std=std)
     return GaussianMixture(ring_centres(num_modes, radius), std)
 
 
 def grid(num_per_side: int = 5, spacing: float = 2.0, std: float = 0.05) -> GaussianMixture:
-    _check_positive(spacing=spacing, std=std)
+    _check_positive(num_per_side=num_per_side, spacing=spacing, std=std)
     return GaussianMixture(grid_centres(num_per_side, spacing), std)

@@ -28,7 +28,7 @@ def test_grid_has_25_centres_on_even_coordinates():
 @pytest.mark.parametrize("name", ["ring", "grid"])
 def test_samples_follow_the_mixture(name):
     mixture = DATASETS.get(name)()
-    points = np.asarray(jax.jit(mixture.sample, static_argnums=1)(jax.random.PRNGKey(0), 50_000))
+    points = np.asarray(jax.jit(mixture.draw, static_argnums=1)(jax.random.PRNGKey(0), 50_000))
     assert points.dtype == np.float32 and points.shape == (50_000, 2)
     distances = np.linalg.norm(points[:, None] - mixture.centres[None], axis=-1)
     nearest = distances.argmin(1)
@@ -43,9 +43,9 @@ def test_samples_follow_the_mixture(name):
 
 def test_sampling_is_a_pure_function_of_the_key():
     ring = mixtures.ring()
-    a = ring.sample(jax.random.PRNGKey(3), 100)
-    b = ring.sample(jax.random.PRNGKey(3), 100)
-    c = ring.sample(jax.random.PRNGKey(4), 100)
+    a = ring.draw(jax.random.PRNGKey(3), 100)
+    b = ring.draw(jax.random.PRNGKey(3), 100)
+    c = ring.draw(jax.random.PRNGKey(4), 100)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
@@ -57,7 +57,7 @@ def test_build_dataset_checks_names_keys_and_values():
         build_dataset(ConfigDict(dict(name="rign")))
     with pytest.raises(ConfigError, match=r"data.sigma: unknown key for dataset 'ring'"):
         build_dataset(ConfigDict(dict(name="ring", sigma=0.1)))
-    with pytest.raises(ConfigError, match=r"data.num_modes: must be a positive size, got 0"):
+    with pytest.raises(ConfigError, match=r"data.num_modes: must be positive, got 0"):
         build_dataset(ConfigDict(dict(name="ring", num_modes=0)))
     with pytest.raises(ConfigError, match=r"data.std: must be positive"):
         build_dataset(ConfigDict(dict(name="grid", std=-1.0)))

@@ -14,7 +14,7 @@ P_WITHIN_3STD = 1 - np.exp(-4.5)
 def test_perfect_sampler_captures_every_mode(name):
     mixture = getattr(mixtures, name)()
     n = 25_000
-    points = np.asarray(mixture.sample(jax.random.PRNGKey(0), n))
+    points = np.asarray(mixture.draw(jax.random.PRNGKey(0), n))
     m = mixture_metrics(points, mixture.centres, mixture.std)
     assert m["modes"] == m["num_modes"] == mixture.num_modes
     # Binomial standard error sqrt(p(1-p)/n) = 0.0007; allow 5 of them.

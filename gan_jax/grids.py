@@ -1,0 +1,40 @@
+"""Image grids: generator outputs in [-1, 1] -> one uint8 picture, saved as PNG with Pillow."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+from PIL import Image
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """Floats in [-1, 1] -> uint8 in [0, 255] (values outside are clipped)."""
+    return np.clip(np.round((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(
+        np.uint8)
+
+
+def make_grid(images: np.ndarray, columns: int | None = None, padding: int = 2,
+              pad_value: int = 255) -> np.ndarray:
+    """[n, H, W, C] images in [-1, 1] -> a uint8 [rows*(H+p)+p, cols*(W+p)+p, C] grid, filled
+    row by row; `columns` defaults to a near-square layout."""
+    images = to_uint8(images)
+    n, h, w, c = images.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    grid = np.full((rows * (h + padding) + padding, columns * (w + padding) + padding, c),
+                   pad_value, np.uint8)
+    for i, image in enumerate(images):
+        top = padding + (i // columns) * (h + padding)
+        left = padding + (i % columns) * (w + padding)
+        grid[top : top + h, left : left + w] = image
+    return grid
+
+
+def save_png(grid: np.ndarray, path: str) -> None:
+    """Writes a uint8 [H, W, 1 or 3] array as a PNG, atomically."""
+    picture = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
+    tmp = f"{path}.tmp"
+    picture.save(tmp, format="PNG")
+    os.replace(tmp, path)

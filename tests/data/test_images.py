@@ -1,0 +1,154 @@
+"""Image datasets: folders written here, the shared MNIST files, batching order and errors."""
+
+import os
+
+import jax
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_jax.data import build_dataset
+from gan_jax.data.images import ImageDataset, image_folder, tfds_images
+from gan_jax.registry import ConfigError
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHARED_MNIST = os.path.join(REPO, "..", "shared", "datasets", "mnist")
+
+
+def write_folder(root, sizes=((20, 30), (40, 40), (16, 24)), per_class=2, classes=("a", "b")):
+    """root/train/<class>/<i>.png: RGB images of the given (H, W), each a solid colour whose
+    red value is its index, with a white centre pixel."""
+    index = 0
+    for name in classes:
+        os.makedirs(root / "train" / name, exist_ok=True)
+        for _ in range(per_class):
+            h, w = sizes[index % len(sizes)]
+            pixels = np.zeros((h, w, 3), np.uint8)
+            pixels[..., 0] = 10 * index
+            pixels[h // 2, w // 2] = 255
+            Image.fromarray(pixels).save(root / "train" / name / f"{index}.png")
+            index += 1
+    return index
+
+
+def test_folder_dataset_reads_resizes_and_crops(tmp_path):
+    count = write_folder(tmp_path)
+    dataset = image_folder(str(tmp_path), image_size=8, channels=3, crop="center")
+    assert dataset.example_shape == (8, 8, 3)
+    arrays = dataset.load()
+    images, labels = arrays["images"], arrays["labels"]
+    assert images.shape == (count, 8, 8, 3) and images.dtype == np.uint8
+    assert sorted(labels.tolist()) == [0, 0, 1, 1]
+    # A solid colour stays that colour after crop and resize (away from the bright centre).
+    assert sorted(images[:, 0, 0, 0].tolist()) == [10 * i for i in range(count)]
+
+
+def test_folder_dataset_grayscale(tmp_path):
+    write_folder(tmp_path)
+    images = image_folder(str(tmp_path), image_size=8, channels=1).load()["images"]
+    assert images.shape[-1] == 1
+    # ITU-R 601 luma of pure red with value v is 0.299 v (the decoder may truncate).
+    luma = np.array(sorted(images[:, 0, 0, 0].tolist()))
+    np.testing.assert_allclose(luma, 0.299 * 10 * np.arange(4), atol=1.0)
+
+
+def test_folder_errors_name_the_culprit(tmp_path):
+    with pytest.raises(ConfigError, match="no such folder"):
+        image_folder(str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="no folder 'train'"):
+        image_folder(str(tmp_path))
+    (tmp_path / "train" / "empty").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="no images"):
+        image_folder(str(tmp_path)).load()
+    write_folder(tmp_path)
+    (tmp_path / "train" / "a" / "broken.png").write_bytes(b"this is not a png")
+    with pytest.raises(ConfigError, match="broken.png"):
+        image_folder(str(tmp_path), image_size=8).load()
+
+
+def test_config_errors_for_images():
+    with pytest.raises(ConfigError, match="data.name: unknown dataset 'mnits'; did you mean"):
+        build_dataset({"name": "mnits"})
+    with pytest.raises(ConfigError, match="data.split: 'mnist' has no split 'validation'"):
+        build_dataset({"name": "mnist", "split": "validation"})
+    with pytest.raises(ConfigError, match="data.channels"):
+        build_dataset({"name": "mnist", "channels": 2})
+    with pytest.raises(ConfigError, match="data.crop"):
+        build_dataset({"name": "mnist", "crop": "middle"})
+    with pytest.raises(ConfigError, match="data.image_sise: unknown key"):
+        build_dataset({"name": "mnist", "image_sise": 32})
+    with pytest.raises(ConfigError, match="data.image_size: expected int"):
+        build_dataset({"name": "mnist", "image_size": "32"})
+
+
+def indexed_dataset(num=50):
+    """A dataset whose image i holds the value i everywhere, to track the order."""
+    images = np.broadcast_to(np.arange(num, dtype=np.uint8)[:, None, None, None],
+                             (num, 4, 4, 1)).copy()
+    return ImageDataset("indexed", (4, 4, 1), lambda: (images, None))
+
+
+def _indices(batch):
+    return np.round((np.asarray(batch)[:, 0, 0, 0] + 1.0) * 127.5).astype(int)
+
+
+def test_batches_are_epochs_of_a_seeded_permutation():
+    dataset = indexed_dataset()
+    data = dataset.device_data(jax.random.PRNGKey(7), batch_size=8)
+    sample = jax.jit(dataset.sample, static_argnums=3)
+    key = jax.random.PRNGKey(0)
+    batch = sample(data, key, 0, 8)
+    assert batch.shape == (8, 4, 4, 1) and batch.dtype == np.float32
+    assert float(batch.min()) >= -1.0 and float(batch.max()) <= 1.0
+    # 50 images, batch 8: 6 batches an epoch, each image at most once, 2 dropped.
+    epoch0 = np.concatenate([_indices(sample(data, key, b, 8)) for b in range(6)])
+    epoch1 = np.concatenate([_indices(sample(data, key, b, 8)) for b in range(6, 12)])
+    for epoch in (epoch0, epoch1):
+        assert len(set(epoch.tolist())) == 48 and set(epoch.tolist()) <= set(range(50))
+    assert not np.array_equal(epoch0, epoch1)  # Reshuffled every epoch.
+    # A function of (shuffle key, batch index) alone: recomputing gives the same batch.
+    np.testing.assert_array_equal(sample(data, jax.random.PRNGKey(5), 9, 8),
+                                  sample(data, key, 9, 8))
+    other = dataset.device_data(jax.random.PRNGKey(8), batch_size=8)
+    assert not np.array_equal(_indices(sample(other, key, 0, 8)), epoch0[:8])
+
+
+def test_random_flip_mirrors_whole_images():
+    num = 16
+    images = np.zeros((num, 4, 4, 1), np.uint8)
+    images[:, :, 0] = 255  # Bright left column.
+    dataset = ImageDataset("edges", (4, 4, 1), lambda: (images, None), random_flip=True)
+    data = dataset.device_data(jax.random.PRNGKey(0), batch_size=num)
+    batch = np.asarray(dataset.sample(data, jax.random.PRNGKey(1), 0, num))
+    left, right = batch[:, :, 0, 0], batch[:, :, -1, 0]
+    flipped = np.all(right == 1.0, axis=1)
+    assert np.all(left[~flipped] == 1.0) and np.all(left[flipped] == -1.0)
+    assert 0 < flipped.sum() < num
+
+
+def test_too_few_images_for_a_batch_is_an_error():
+    dataset = indexed_dataset(num=5)
+    with pytest.raises(ConfigError, match="fewer than train.batch_size=8"):
+        dataset.device_data(jax.random.PRNGKey(0), batch_size=8)
+
+
+@pytest.fixture(scope="session")
+def mnist_data_dir(tmp_path_factory):
+    if not os.path.isdir(SHARED_MNIST):
+        pytest.skip(f"the official MNIST files are not at {SHARED_MNIST}, and tests do not "
+                    "download")
+    return str(tmp_path_factory.mktemp("tfds"))
+
+
+def test_real_mnist_from_the_shared_files(mnist_data_dir):
+    dataset = tfds_images("mnist", split="test", data_dir=mnist_data_dir,
+                          manual_dir=SHARED_MNIST)
+    assert dataset.example_shape == (28, 28, 1)
+    arrays = dataset.load()
+    images, labels = arrays["images"], arrays["labels"]
+    assert images.shape == (10_000, 28, 28, 1) and images.dtype == np.uint8
+    assert np.bincount(labels).tolist()[:2] == [980, 1135]  # The official test-set counts.
+    assert 0.12 < images.mean() / 255 < 0.14  # MNIST's mean intensity is about 0.13.
+    resized = tfds_images("mnist", split="test", data_dir=mnist_data_dir, image_size=32,
+                          channels=3, download=False)
+    assert resized.example_shape == (32, 32, 3)
