@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gan_jax.eval.metrics import kl_to_uniform
+
 
 def mode_assignments(points: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of each point's nearest centre, and the distance to it (computed in float64)."""
@@ -33,11 +35,7 @@ def mixture_metrics(
     nearest, distance = mode_assignments(np.where(finite[:, None], points, 0.0), centres)
     high_quality = finite & (distance <= num_std * std)
     counts = np.bincount(nearest[high_quality], minlength=num_modes)
-    reverse_kl = None
-    if counts.sum():
-        p = counts / counts.sum()
-        nonzero = p > 0
-        reverse_kl = float(np.sum(p[nonzero] * np.log(p[nonzero] * num_modes)))
+    reverse_kl = kl_to_uniform(counts)
     return {
         "modes": int(np.count_nonzero(counts)),
         "num_modes": num_modes,

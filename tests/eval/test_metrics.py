@@ -1,0 +1,150 @@
+"""The metric toolkit against hand-computed values, SciPy, and the papers' behaviour."""
+
+import jax
+import numpy as np
+import pytest
+
+from gan_jax.eval.metrics import (
+    FeatureStats,
+    density_coverage,
+    frechet_distance,
+    frechet_distance_from_stats,
+    inception_score,
+    kernel_distance,
+    mmd2_unbiased,
+    mode_coverage,
+    precision_recall,
+    stacked_mnist_modes,
+)
+
+
+def _gaussian(seed, num, dim, shift=0.0, scale=1.0):
+    rng = np.random.default_rng(seed)  # A local, seeded generator: test data only.
+    return shift + scale * rng.standard_normal((num, dim))
+
+
+def test_streaming_statistics_equal_one_shot():
+    features = _gaussian(0, 1000, 7, shift=3.0)
+    stats = FeatureStats(7)
+    for batch in np.array_split(features.astype(np.float32), [10, 333, 900]):
+        stats.update(batch)
+    assert stats.count == 1000
+    np.testing.assert_allclose(stats.mean, features.astype(np.float32).mean(0, dtype=np.float64),
+                               rtol=1e-12)
+    np.testing.assert_allclose(stats.cov, np.cov(features.astype(np.float32), rowvar=False),
+                               rtol=1e-9, atol=1e-12)
+
+
+def test_frechet_distance_hand_computed():
+    # 1D: (0 - 1)^2 + 4 + 1 - 2 sqrt(4 * 1) = 2.
+    assert frechet_distance(np.zeros(1), np.eye(1) * 4, np.ones(1), np.eye(1)) == pytest.approx(2)
+    # Diagonal: |(1, 2)|^2 + (4 + 9) + (1 + 1) - 2 (2 + 3) = 10.
+    fd = frechet_distance(np.zeros(2), np.diag([4.0, 9.0]), np.array([1.0, 2.0]), np.eye(2))
+    assert fd == pytest.approx(10)
+    assert frechet_distance(np.ones(3), np.eye(3), np.ones(3), np.eye(3)) == pytest.approx(0,
+                                                                                        abs=1e-9)
+
+
+def test_frechet_distance_equals_a_direct_scipy_computation():
+    a, b = _gaussian(1, 400, 6), _gaussian(2, 400, 6, shift=0.3, scale=1.5) @ np.triu(
+        np.ones((6, 6)))
+    mu1, s1, mu2, s2 = a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False)
+    # Tr sqrt(S1 S2) = Tr sqrt(S1^1/2 S2 S1^1/2), a symmetric PSD matrix: use eigenvalues.
+    w, v = np.linalg.eigh(s1)
+    root = v @ np.diag(np.sqrt(w)) @ v.T
+    inner = np.linalg.eigvalsh(root @ s2 @ root)
+    direct = np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * np.sum(np.sqrt(inner))
+    assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(direct, rel=1e-8)
+    stats = [FeatureStats(6).update(x) for x in (a, b)]
+    assert frechet_distance_from_stats(*stats) == pytest.approx(direct, rel=1e-8)
+
+
+def test_frechet_distance_safeguards():
+    # Rank-deficient covariances (fewer samples than dimensions) still give a finite value.
+    a, b = _gaussian(3, 5, 20), _gaussian(4, 5, 20)
+    fd = frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+    assert np.isfinite(fd)
+    # A matrix that is not a covariance: sqrt(S1 S2) is truly complex, which is an error.
+    with pytest.raises(ValueError, match="imaginary component"):
+        frechet_distance(np.zeros(2), np.diag([1.0, -1.0]), np.zeros(2), np.eye(2))
+    with pytest.raises(ValueError, match="shape mismatch"):
+        frechet_distance(np.zeros(2), np.eye(2), np.zeros(3), np.eye(3))
+
+
+def test_mmd_hand_computed():
+    # k(a, b) = (ab + 1)^3 in 1D. XX off-diagonal: 1; YY: 7^3 = 343; XY: 1, 1, 27, 64.
+    x, y = np.array([[0.0], [1.0]]), np.array([[2.0], [3.0]])
+    assert mmd2_unbiased(x, y) == pytest.approx(1 + 343 - 2 * 93 / 4)
+
+
+def test_kid_is_about_zero_for_identical_distributions():
+    key = jax.random.PRNGKey(0)
+    real, same = _gaussian(5, 600, 16), _gaussian(6, 600, 16)
+    shifted = _gaussian(7, 600, 16, shift=0.5)
+    kid_same, _ = kernel_distance(real, same, key, num_subsets=20, subset_size=300)
+    kid_shifted, std_shifted = kernel_distance(real, shifted, key, num_subsets=20,
+                                               subset_size=300)
+    assert kid_shifted > 0 and std_shifted > 0
+    assert abs(kid_same) < 0.05 * kid_shifted
+    # Subsets come from the key: same key, same value.
+    assert kernel_distance(real, same, key, 5, 100) == kernel_distance(real, same, key, 5, 100)
+
+
+def test_inception_score_hand_computed():
+    assert inception_score(np.full((50, 10), 0.1), num_splits=5) == pytest.approx((1.0, 0.0))
+    # Confident and evenly spread over 10 classes in every split: exactly 10.
+    one_hot = np.eye(10)[np.arange(100) % 10]
+    assert inception_score(one_hot, num_splits=10) == pytest.approx((10.0, 0.0))
+    # p(y) = (0.75, 0.25); KL terms 0.5 ln(2/3) + 0.5 ln 2 and ln(4/3).
+    probs = np.array([[0.5, 0.5], [1.0, 0.0]])
+    expected = np.exp((0.5 * np.log(2 / 3) + 0.5 * np.log(2) + np.log(4 / 3)) / 2)
+    assert inception_score(probs, num_splits=1)[0] == pytest.approx(expected)
+
+
+def test_precision_recall_and_density_coverage_hand_computed():
+    real = np.array([[0.0], [1.0], [2.0], [3.0]])  # k=1 radii: 1 each.
+    fake = np.array([[0.5], [10.0]])  # k=1 radii: 9.5 each.
+    assert precision_recall(real, fake, k=1) == {"precision": 0.5, "recall": 1.0}
+    fake = np.array([[0.5], [0.6], [10.0]])
+    # 0.5 and 0.6 each lie in the balls of reals 0 and 1; 10 in none.
+    result = density_coverage(real, fake, k=1)
+    assert result["density"] == pytest.approx(4 / 3) and result["coverage"] == 0.5
+
+
+def test_precision_recall_on_gaussians_behave_as_the_paper_describes():
+    real = _gaussian(8, 1000, 8)
+    same = precision_recall(real, _gaussian(9, 1000, 8))
+    assert same["precision"] > 0.6 and same["recall"] > 0.6
+    # A generator that covers only the centre: high precision, low recall.
+    narrow = precision_recall(real, _gaussian(10, 1000, 8, scale=0.3))
+    assert narrow["precision"] > 0.95 and narrow["recall"] < 0.2
+    # A generator that spreads too wide: low precision, high recall.
+    wide = precision_recall(real, _gaussian(11, 1000, 8, scale=3.0))
+    assert wide["precision"] < 0.2 and wide["recall"] > 0.95
+    # Far away: neither.
+    far = precision_recall(real, _gaussian(12, 1000, 8, shift=20.0))
+    assert far == {"precision": 0.0, "recall": 0.0}
+
+
+def test_density_and_coverage_of_identical_distributions():
+    real = _gaussian(13, 1000, 8)
+    same = density_coverage(real, _gaussian(14, 1000, 8))
+    assert abs(same["density"] - 1.0) < 0.15 and same["coverage"] > 0.9
+    narrow = density_coverage(real, _gaussian(15, 1000, 8, scale=0.3))
+    assert narrow["density"] > 1.5 and narrow["coverage"] < 0.5
+
+
+def test_stacked_mnist_mode_counting():
+    triples = np.stack(np.meshgrid(*[np.arange(10)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    uniform = stacked_mnist_modes(np.concatenate([triples, triples]))  # Every mode twice.
+    assert uniform["modes"] == 1000 and uniform["kl"] == pytest.approx(0.0, abs=1e-12)
+    collapsed = stacked_mnist_modes(np.tile([[3, 1, 4]], (26_000, 1)))
+    assert collapsed["modes"] == 1 and collapsed["kl"] == pytest.approx(np.log(1000))
+    # Half the samples on one mode, half on another: KL = ln(1000 / 2).
+    two = stacked_mnist_modes(np.array([[0, 0, 0], [9, 9, 9]] * 5))
+    assert two["modes"] == 2 and two["kl"] == pytest.approx(np.log(500))
+    assert two["num_samples"] == 10
+    with pytest.raises(ValueError, match=r"\[N, 3\]"):
+        stacked_mnist_modes(np.zeros((4, 2), int))
+    with pytest.raises(ValueError, match="mode ids"):
+        mode_coverage(np.array([0, 5]), 5)
