@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 import statistics
@@ -10,6 +11,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from gan_jax import config as config_lib
 from gan_jax.experiment import build_experiment
@@ -39,11 +41,11 @@ def synthetic_data(experiment: Any, num_examples: int = 10_000) -> Any:
     """Random device data of the dataset's shapes, so timing needs no dataset on disk."""
     dataset = experiment.dataset
     key = jax.random.PRNGKey(0)
-    if dataset.kind != "images":
-        return dataset.device_data(key, experiment.config.train.batch_size)
-    images = jax.random.randint(key, (num_examples, *dataset.example_shape), 0, 256,
-                                jnp.int32).astype(jnp.uint8)
-    return {"images": images, "shuffle_key": key}
+    if dataset.kind == "images":
+        images = np.asarray(jax.random.randint(key, (num_examples, *dataset.example_shape), 0,
+                                               256, jnp.int32), np.uint8)
+        dataset = dataclasses.replace(dataset, read=lambda: (images, None))
+    return dataset.device_data(key, experiment.config.train.batch_size)
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:

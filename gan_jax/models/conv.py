@@ -192,34 +192,8 @@ def sub_pixel_conv_transpose(
     return y[:, : plan_h.out_len, : plan_w.out_len, :]
 
 
-class SubPixelConvTranspose(nn.Module):
-    """Drop-in for 2D `nn.ConvTranspose` (transpose_kernel=False, no kernel dilation)."""
-
-    features: int
-    kernel_size: tuple[int, int] = (4, 4)
-    strides: tuple[int, int] = (2, 2)
-    padding: Padding = "SAME"
-    use_bias: bool = True
-    kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
-    bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
-    precision: lax.PrecisionLike = None
-
-    @nn.compact
-    def __call__(self, inputs: jax.Array) -> jax.Array:
-        if inputs.ndim != 4:
-            raise ValueError(f"expected NHWC inputs, got shape {inputs.shape}")
-        kernel_shape = (*self.kernel_size, inputs.shape[-1], self.features)
-        kernel = self.param("kernel", self.kernel_init, kernel_shape, jnp.float32)
-        y = sub_pixel_conv_transpose(inputs, kernel.astype(inputs.dtype), tuple(self.strides),
-                                     self.padding, self.precision)
-        if self.use_bias:
-            bias = self.param("bias", self.bias_init, (self.features,), jnp.float32)
-            y = y + bias.astype(y.dtype)
-        return y
-
-
-class Conv2D(nn.Module):
-    """Drop-in for 2D `nn.Conv` (no dilation, no groups) built on `conv2d`."""
+class _Conv2DLayer(nn.Module):
+    """The parameters of a 2D Flax convolution layer; subclasses say how to apply them."""
 
     features: int
     kernel_size: tuple[int, int] = (3, 3)
@@ -230,19 +204,40 @@ class Conv2D(nn.Module):
     bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
     precision: lax.PrecisionLike = None
 
+    def convolve(self, inputs: jax.Array, kernel: jax.Array) -> jax.Array:
+        raise NotImplementedError
+
     @nn.compact
     def __call__(self, inputs: jax.Array) -> jax.Array:
         if inputs.ndim != 4:
             raise ValueError(f"expected NHWC inputs, got shape {inputs.shape}")
         kernel_shape = (*self.kernel_size, inputs.shape[-1], self.features)
         kernel = self.param("kernel", self.kernel_init, kernel_shape, jnp.float32)
+        y = self.convolve(inputs, kernel.astype(inputs.dtype))
+        if self.use_bias:
+            bias = self.param("bias", self.bias_init, (self.features,), jnp.float32)
+            y = y + bias.astype(y.dtype)
+        return y
+
+
+class SubPixelConvTranspose(_Conv2DLayer):
+    """Drop-in for 2D `nn.ConvTranspose` (transpose_kernel=False, no kernel dilation)."""
+
+    kernel_size: tuple[int, int] = (4, 4)
+    strides: tuple[int, int] = (2, 2)
+
+    def convolve(self, inputs: jax.Array, kernel: jax.Array) -> jax.Array:
+        return sub_pixel_conv_transpose(inputs, kernel, tuple(self.strides), self.padding,
+                                        self.precision)
+
+
+class Conv2D(_Conv2DLayer):
+    """Drop-in for 2D `nn.Conv` (no dilation, no groups) built on `conv2d`."""
+
+    def convolve(self, inputs: jax.Array, kernel: jax.Array) -> jax.Array:
         padding = self.padding
         if isinstance(padding, str):
             padding = lax.padtype_to_pads(inputs.shape[1:3], self.kernel_size, self.strides,
                                           padding.upper())
         padding = tuple((int(lo), int(hi)) for lo, hi in padding)
-        y = conv2d(inputs, kernel.astype(inputs.dtype), tuple(self.strides), padding,
-                   self.precision)
-        if self.use_bias:
-            y = y + self.param("bias", self.bias_init, (self.features,), jnp.float32)
-        return y
+        return conv2d(inputs, kernel, tuple(self.strides), padding, self.precision)
