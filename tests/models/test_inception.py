@@ -37,11 +37,13 @@ def _block_c(name, c):
 
 def _block_e(name, cin):
     return [(f"{name}.branch1x1", cin, 320, (1, 1)), (f"{name}.branch3x3_1", cin, 384, (1, 1)),
-            (f"{name}.branch3x3_2a", 384, 384, (1, 3)), (f"{name}.branch3x3_2b", 384, 384, (3, 1)),
+            (f"{name}.branch3x3_2a", 384, 384, (1, 3)),
+            (f"{name}.branch3x3_2b", 384, 384, (3, 1)),
             (f"{name}.branch3x3dbl_1", cin, 448, (1, 1)),
             (f"{name}.branch3x3dbl_2", 448, 384, (3, 3)),
             (f"{name}.branch3x3dbl_3a", 384, 384, (1, 3)),
-            (f"{name}.branch3x3dbl_3b", 384, 384, (3, 1)), (f"{name}.branch_pool", cin, 192, (1, 1))]
+            (f"{name}.branch3x3dbl_3b", 384, 384, (3, 1)),
+            (f"{name}.branch_pool", cin, 192, (1, 1))]
 
 
 def pytorch_fid_shapes() -> dict[str, tuple]:
@@ -52,12 +54,14 @@ def pytorch_fid_shapes() -> dict[str, tuple]:
              ("Conv2d_4a_3x3", 80, 192, (3, 3))]
     convs += _block_a("Mixed_5b", 192, 32) + _block_a("Mixed_5c", 256, 64)
     convs += _block_a("Mixed_5d", 288, 64)
-    convs += [("Mixed_6a.branch3x3", 288, 384, (3, 3)), ("Mixed_6a.branch3x3dbl_1", 288, 64, (1, 1)),
+    convs += [("Mixed_6a.branch3x3", 288, 384, (3, 3)),
+              ("Mixed_6a.branch3x3dbl_1", 288, 64, (1, 1)),
               ("Mixed_6a.branch3x3dbl_2", 64, 96, (3, 3)),
               ("Mixed_6a.branch3x3dbl_3", 96, 96, (3, 3))]
     for name, c in (("Mixed_6b", 128), ("Mixed_6c", 160), ("Mixed_6d", 160), ("Mixed_6e", 192)):
         convs += _block_c(name, c)
-    convs += [("Mixed_7a.branch3x3_1", 768, 192, (1, 1)), ("Mixed_7a.branch3x3_2", 192, 320, (3, 3)),
+    convs += [("Mixed_7a.branch3x3_1", 768, 192, (1, 1)),
+              ("Mixed_7a.branch3x3_2", 192, 320, (3, 3)),
               ("Mixed_7a.branch7x7x3_1", 768, 192, (1, 1)),
               ("Mixed_7a.branch7x7x3_2", 192, 192, (1, 7)),
               ("Mixed_7a.branch7x7x3_3", 192, 192, (7, 1)),
@@ -155,7 +159,8 @@ def _torch_bilinear(images: np.ndarray, size: int) -> np.ndarray:
     lo_w, hi_w, fw = weights(images.shape[2])
     rows = (images[:, lo_h] * (1 - fh)[None, :, None, None]
             + images[:, hi_h] * fh[None, :, None, None])
-    return rows[:, :, lo_w] * (1 - fw)[None, None, :, None] + rows[:, :, hi_w] * fw[None, None, :, None]
+    fw = fw[None, None, :, None]
+    return rows[:, :, lo_w] * (1 - fw) + rows[:, :, hi_w] * fw
 
 
 @pytest.mark.parametrize("size", [28, 64, 320])
