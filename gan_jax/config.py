@@ -35,6 +35,12 @@ RESUMABLE_KEYS = (
     "train.eval_every",
     "train.progress_bar",
     "eval.num_samples",
+    "eval.metrics",
+    "eval.extractor",
+    "eval.extractor_path",
+    "eval.reference_split",
+    "eval.batch_size",
+    "eval.cache_dir",
 )
 
 
@@ -91,7 +97,15 @@ def base_config() -> ConfigDict:
     config.train.progress_bar = True
 
     config.eval = ConfigDict()
-    config.eval.num_samples = 2_500
+    config.eval.num_samples = 2_500  # Samples per generator (image configs: 10,000).
+    # Image metrics, comma-separated: fd, kid, is, pr (precision/recall), dc (density/
+    # coverage), modes (Stacked MNIST). "" computes none.
+    config.eval.metrics = ""
+    config.eval.extractor = "classifier"  # classifier | inception_v3
+    config.eval.extractor_path = ""  # A gan-train-classifier workdir, or Inception .npz weights.
+    config.eval.reference_split = "test"  # The real split the samples are compared with.
+    config.eval.batch_size = 500
+    config.eval.cache_dir = ""  # Reference statistics; "": ~/.cache/gan_jax/reference_stats.
     return config
 
 
@@ -114,7 +128,10 @@ def _schema_type(schema: ConfigDict, key: str) -> type:
     return type(value)
 
 
-def _check_structure(config: ConfigDict, schema: ConfigDict, prefix: str = "") -> None:
+def check_structure(config: ConfigDict, schema: ConfigDict,
+                    free_form: tuple[str, ...] = FREE_FORM_SECTIONS, prefix: str = "") -> None:
+    """Raises ConfigError for a key `schema` lacks, a missing key, or a value of the wrong
+    type; sections named in `free_form` are checked by whoever reads them."""
     for key in config.keys():
         path = f"{prefix}{key}"
         if key not in schema:
@@ -125,8 +142,8 @@ def _check_structure(config: ConfigDict, schema: ConfigDict, prefix: str = "") -
         if isinstance(expected, ConfigDict):
             if not isinstance(value, ConfigDict):
                 raise ConfigError(f"{path}: expected a section, got {value!r}")
-            if path not in FREE_FORM_SECTIONS:
-                _check_structure(value, expected, f"{path}.")
+            if path not in free_form:
+                check_structure(value, expected, free_form, f"{path}.")
             continue
         expected_type = _schema_type(schema, key)
         if value is None:
@@ -155,8 +172,8 @@ def _check_ranges(config: ConfigDict) -> None:
     _require(0.0 <= t.ema_decay < 1.0, "train.ema_decay", "must be in [0, 1)", t.ema_decay)
     _require(config.model.latent_dim >= 1, "model.latent_dim", "must be >= 1",
              config.model.latent_dim)
-    _require(config.eval.num_samples >= 1, "eval.num_samples", "must be >= 1",
-             config.eval.num_samples)
+    for key in ("num_samples", "batch_size"):
+        _require(config.eval[key] >= 1, f"eval.{key}", "must be >= 1", config.eval[key])
     for key in ("gp_weight", "r1_weight"):
         _require(config.loss[key] >= 0, f"loss.{key}", "must be >= 0", config.loss[key])
     if config.seed is not None:
@@ -175,7 +192,7 @@ def validate(config: ConfigDict) -> None:
     """Raises ConfigError for the first problem found; builds nothing that compiles."""
     if not isinstance(config, ConfigDict):
         raise ConfigError(f"a config must be an ml_collections ConfigDict, got {type(config)}")
-    _check_structure(config, base_config())
+    check_structure(config, base_config())
     _check_ranges(config)
     losses.get_loss(config.loss.name)
     dataset = data_lib.build_dataset(config.data)
@@ -183,6 +200,20 @@ def validate(config: ConfigDict) -> None:
     models.build_discriminator(config.model.discriminator)
     for player in ("g", "d"):
         optim.build_optimizer(config.optim[player], 1, section=f"optim.{player}")
+    _check_eval(config.eval, dataset)
+
+
+def _check_eval(eval_config: ConfigDict, dataset: Any) -> None:
+    from gan_jax.eval.extractors import check_extractor
+    from gan_jax.eval.images import parse_metrics
+
+    metrics = parse_metrics(eval_config.metrics)
+    if not metrics:
+        return
+    if dataset.kind != "images":
+        raise ConfigError(f"eval.metrics: {eval_config.metrics!r} are image metrics; 2D "
+                          "mixtures are always evaluated by modes and quality")
+    check_extractor(eval_config.extractor, eval_config.extractor_path)
 
 
 def with_seed(config: ConfigDict, seed: int | None = None) -> ConfigDict:
