@@ -42,7 +42,7 @@ def synthetic_data(experiment: Any, num_examples: int = 10_000) -> Any:
     dataset = experiment.dataset
     key = jax.random.PRNGKey(0)
     if dataset.kind == "images":
-        images = np.asarray(jax.random.randint(key, (num_examples, *dataset.example_shape), 0,
+        images = np.asarray(jax.random.randint(key, (num_examples, *dataset.stored_shape), 0,
                                                256, jnp.int32), np.uint8)
         dataset = dataclasses.replace(dataset, read=lambda: (images, None))
     return dataset.device_data(key, experiment.config.train.batch_size)

@@ -1,6 +1,7 @@
 """Data sources, chosen by `config.data.name`.
 
-`ring` and `grid` are 2D Gaussian mixtures, `image_folder` reads a folder of images, and any
+`ring` and `grid` are 2D Gaussian mixtures, `image_folder` reads a folder of images,
+`stacked_mnist` stacks three MNIST digits as RGB (1,000 modes), and any
 other name is looked up in TensorFlow Datasets (`mnist`, `fashion_mnist`, `cifar10`,
 `celeb_a`, ...). A data source has `kind` ("points" or "images"), `example_shape`,
 `device_data(shuffle_key, batch_size)` (the arrays the train step reads, placed on device)
@@ -23,6 +24,7 @@ DATASETS: Registry[Callable[..., Any]] = Registry("dataset")
 DATASETS.register("ring")(mixtures.ring)
 DATASETS.register("grid")(mixtures.grid)
 DATASETS.register("image_folder")(images.image_folder)
+DATASETS.register("stacked_mnist")(images.stacked_mnist)
 
 
 def build_dataset(data_config: Any) -> Any:

@@ -41,12 +41,17 @@ class ImageDataset:
 
     kind = "images"
 
+    @property
+    def stored_shape(self) -> tuple[int, int, int]:
+        """The shape of one image as read and kept in memory."""
+        return self.example_shape
+
     def load(self) -> dict[str, np.ndarray]:
         """Reads the split: {"images": uint8 [n, H, W, C], and "labels" when it has them}."""
         images, labels = self.read()
-        if images.shape[1:] != self.example_shape:
+        if images.shape[1:] != self.stored_shape:
             raise ConfigError(f"{self.description}: read images of shape {images.shape[1:]}, "
-                              f"expected {self.example_shape}")
+                              f"expected {self.stored_shape}")
         arrays = {"images": images}
         if labels is not None:
             arrays["labels"] = labels.astype(np.int32)
@@ -65,16 +70,73 @@ class ImageDataset:
                num: int) -> jax.Array:
         """Real batch number `batch_index`, as float32 in [-1, 1]; traceable."""
         images = data["images"]
-        size = images.shape[0]
-        per_epoch = size // num
-        epoch, position = batch_index // per_epoch, batch_index % per_epoch
-        order = jax.random.permutation(jax.random.fold_in(data["shuffle_key"], epoch), size)
-        indices = jax.lax.dynamic_slice_in_dim(order, position * num, num)
-        batch = images[indices].astype(jnp.float32) / 127.5 - 1.0
+        indices = batch_indices(data["shuffle_key"], batch_index, num, images.shape[0])
+        return self._augment(key, to_float(images[indices]))
+
+    def _augment(self, key: jax.Array, batch: jax.Array) -> jax.Array:
         if self.random_flip:
-            flip = jax.random.bernoulli(key, 0.5, (num, 1, 1, 1))
+            flip = jax.random.bernoulli(key, 0.5, (batch.shape[0], 1, 1, 1))
             batch = jnp.where(flip, batch[:, :, ::-1, :], batch)
         return batch
+
+    def reference_images(self, arrays: dict[str, np.ndarray], key: jax.Array,
+                         num: int) -> np.ndarray:
+        """`num` real uint8 images for evaluation (the first `num` of the split; `key` is
+        unused here, but datasets that compose images draw them with it)."""
+        del key
+        return arrays["images"][:num]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class StackedDigits(ImageDataset):
+    """Stacked MNIST: each sample puts three independently drawn digits in its R, G and B
+    channels, so there are 1,000 modes (digit triples). The split is kept once, as single
+    digits; channel c of batch b is slice b of a permutation drawn from (shuffle key, c,
+    epoch), so every epoch pairs the digits anew."""
+
+    @property
+    def stored_shape(self) -> tuple[int, int, int]:
+        return (*self.example_shape[:2], 1)
+
+    def sample(self, data: dict[str, jax.Array], key: jax.Array, batch_index: jax.Array,
+               num: int) -> jax.Array:
+        images = data["images"]
+        channels = [
+            images[batch_indices(jax.random.fold_in(data["shuffle_key"], c), batch_index, num,
+                                 images.shape[0])]
+            for c in range(self.example_shape[-1])
+        ]
+        return self._augment(key, to_float(jnp.concatenate(channels, axis=-1)))
+
+    def reference_images(self, arrays: dict[str, np.ndarray], key: jax.Array,
+                         num: int) -> np.ndarray:
+        return self.stack(arrays, key, num)[0]
+
+    def stack(self, arrays: dict[str, np.ndarray], key: jax.Array,
+              num: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """`num` stacked uint8 images drawn with replacement by `key`, and their digit
+        triples [num, 3] when the split has labels."""
+        size = arrays["images"].shape[0]
+        picks = np.asarray(jax.random.randint(key, (num, self.example_shape[-1]), 0, size))
+        images = np.concatenate([arrays["images"][picks[:, c]]
+                                 for c in range(picks.shape[1])], axis=-1)
+        labels = arrays["labels"][picks] if "labels" in arrays else None
+        return images, labels
+
+
+def batch_indices(shuffle_key: jax.Array, batch_index: jax.Array, num: int,
+                  size: int) -> jax.Array:
+    """Indices of batch `batch_index`: slice b % (size // num) of the permutation of epoch
+    b // (size // num), drawn from the shuffle key and the epoch."""
+    per_epoch = size // num
+    epoch, position = batch_index // per_epoch, batch_index % per_epoch
+    order = jax.random.permutation(jax.random.fold_in(shuffle_key, epoch), size)
+    return jax.lax.dynamic_slice_in_dim(order, position * num, num)
+
+
+def to_float(images: jax.Array) -> jax.Array:
+    """uint8 -> float32 in [-1, 1]."""
+    return images.astype(jnp.float32) / 127.5 - 1.0
 
 
 def _check_preprocessing(image_size: int, channels: int, crop: str) -> None:
@@ -237,3 +299,14 @@ def _first_unreadable(dataset: Any) -> str:
         except tf.errors.InvalidArgumentError:
             return ex["image/filename"].numpy().decode()
     return "(unknown file)"
+
+
+def stacked_mnist(
+    split: str = "train",
+    data_dir: str = "",
+    manual_dir: str = "",
+    download: bool = True,
+) -> StackedDigits:
+    """Stacked MNIST (28x28x3, 1,000 modes) built from the TFDS MNIST split `split`."""
+    digits = tfds_images("mnist", split, 28, 1, "none", False, data_dir, manual_dir, download)
+    return StackedDigits(f"Stacked MNIST from {digits.description}", (28, 28, 3), digits.read)
