@@ -106,16 +106,43 @@ def train_main() -> None:
 
 
 def evaluate_main() -> None:
-    """gan-evaluate --workdir DIR [--num_samples N]"""
-    workdir = flags.DEFINE_string("workdir", None, "Run directory to evaluate.")
+    """gan-evaluate --workdir DIR [--num_samples N] [--metrics fd,kid] [--extractor_path P]
+    gan-evaluate --config CONFIG --real_split train   (the real-data baseline)"""
+    workdir = flags.DEFINE_string("workdir", None, "Run directory: evaluates its latest "
+                                  "checkpoint and writes eval.json there.")
+    config_flag = config_flags.DEFINE_config_file(
+        "config", None, "With --real_split: the config whose data and eval sections to use.",
+        lock_config=True)
+    real_split = flags.DEFINE_string("real_split", None, "Evaluate real images of this split "
+                                     "instead of a generator (needs --config).")
     num_samples = flags.DEFINE_integer("num_samples", None, "Overrides eval.num_samples.",
                                        lower_bound=1)
-    flags.mark_flags_as_required(["workdir"])
+    overrides = {
+        key: flags.DEFINE_string(key, None, f"Overrides eval.{key}.")
+        for key in ("metrics", "extractor", "extractor_path", "reference_split", "cache_dir")
+    }
 
     def main() -> None:
-        from gan_jax.evaluate import evaluate_workdir
+        chosen = {k: v.value for k, v in overrides.items() if v.value is not None}
+        if (workdir.value is None) == (real_split.value is None):
+            _fail("give either --workdir (a run) or --config with --real_split (real data)")
+        if workdir.value is not None:
+            from gan_jax.evaluate import evaluate_workdir
 
-        print(json.dumps(evaluate_workdir(workdir.value, num_samples.value), indent=2))
+            results = evaluate_workdir(workdir.value, num_samples.value, chosen)
+        else:
+            from gan_jax import config as config_lib
+            from gan_jax.experiment import build_experiment
+
+            if config_flag.value is None:
+                _fail("--real_split needs --config")
+            config = config_lib.with_seed(config_flag.value, 0)
+            if num_samples.value is not None:
+                config.eval.num_samples = num_samples.value
+            for key, value in chosen.items():
+                config.eval[key] = value
+            results = build_experiment(config).evaluate_real(real_split.value)
+        print(json.dumps(results, indent=2))
 
     _run(main)
 
@@ -172,5 +199,20 @@ def sample_main() -> None:
         except ValueError as e:
             _fail(str(e))
         print(json.dumps(result, indent=2))
+
+    _run(main)
+
+
+def train_classifier_main() -> None:
+    """gan-train-classifier --config configs/classifier_mnist.py --workdir DIR"""
+    config_flag = config_flags.DEFINE_config_file("config", None, "Classifier config file.",
+                                                  lock_config=True)
+    workdir = flags.DEFINE_string("workdir", None, "Classifier directory (resumed if it exists).")
+    flags.mark_flags_as_required(["config", "workdir"])
+
+    def main() -> None:
+        from gan_jax.train_classifier import train_classifier
+
+        print(json.dumps(train_classifier(config_flag.value, workdir.value), indent=2))
 
     _run(main)

@@ -8,6 +8,8 @@ from typing import Any
 from gan_jax import config as config_lib
 from gan_jax.checkpoint import Checkpointer
 from gan_jax.experiment import build_experiment
+from gan_jax.registry import ConfigError, did_you_mean
+from gan_jax.train import write_json_atomic
 
 
 def load_run_config(workdir: str) -> config_lib.ConfigDict:
@@ -15,18 +17,41 @@ def load_run_config(workdir: str) -> config_lib.ConfigDict:
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path} not found: is {workdir!r} a gan_jax workdir?")
     with open(path) as f:
-        return config_lib.from_json(f.read())
+        saved = config_lib.from_json(f.read())
+    return with_defaults(saved, config_lib.base_config())
 
 
-def evaluate_workdir(workdir: str, num_samples: int | None = None) -> dict[str, Any]:
-    """Evaluates the raw and EMA generators of the latest checkpoint in `workdir`."""
+def with_defaults(config: config_lib.ConfigDict,
+                  defaults: config_lib.ConfigDict) -> config_lib.ConfigDict:
+    """Adds the keys a config saved by an older gan_jax lacks, with their defaults."""
+    for key in defaults.keys():
+        if key not in config:
+            config[key] = defaults[key]
+        elif isinstance(defaults[key], config_lib.ConfigDict) and isinstance(
+                config[key], config_lib.ConfigDict) and key not in ("data", "generator",
+                                                                   "discriminator"):
+            with_defaults(config[key], defaults[key])
+    return config
+
+
+def evaluate_workdir(workdir: str, num_samples: int | None = None,
+                     overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Evaluates the raw and EMA generators of the latest checkpoint in `workdir` and writes
+    `eval.json` there. `overrides` replace `eval.*` keys of the run's config (e.g. metrics or
+    the extractor path, which may have been unset when the run trained)."""
     config = load_run_config(workdir)
     if num_samples is not None:
         config.eval.num_samples = num_samples
+    for key, value in (overrides or {}).items():
+        if key not in config.eval:
+            raise ConfigError(f"unknown eval key {key!r}{did_you_mean(key, list(config.eval))}")
+        config.eval[key] = value
     experiment = build_experiment(config)
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=1_000_000)
     try:
         state = checkpointer.restore(experiment.init_state())
     finally:
         checkpointer.close()
-    return experiment.evaluate(state)
+    results = experiment.evaluate(state)
+    write_json_atomic(os.path.join(workdir, "eval.json"), results)
+    return results

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import os
 from typing import Any
 
 import jax
 import numpy as np
 import optax
 from flax import linen as nn
+from ml_collections import ConfigDict
 
 from gan_jax import config as config_lib
 from gan_jax import data as data_lib
-from gan_jax import losses, models, optim
+from gan_jax import grids, losses, models, optim
+from gan_jax.eval.extractors import build_extractor
+from gan_jax.eval.images import ImageEvaluator, parse_metrics
 from gan_jax.eval.mixtures import mixture_metrics
 from gan_jax.models.latent import sample_latent
 from gan_jax.state import GANState, create_state
@@ -38,6 +43,7 @@ class Experiment:
     g_tx: optax.GradientTransformation
     d_tx: optax.GradientTransformation
     settings: StepSettings
+    _cache: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def init_state(self) -> GANState:
         return create_state(
@@ -69,15 +75,67 @@ class Experiment:
 
     def evaluate(self, state: GANState) -> dict[str, Any]:
         """Metrics of the raw and EMA generators on `eval.num_samples` fixed latents: mode
-        coverage and quality for 2D mixtures; none yet for images."""
+        coverage and quality for 2D mixtures; `eval.metrics` for images."""
         results: dict[str, Any] = {"step": int(state.step), "raw": {}, "ema": {}}
-        if self.dataset.kind != "points":
+        num = self.config.eval.num_samples
+        key = self.stream_key(EVAL_STREAM)
+        if self.dataset.kind == "points":
+            z = self.latents(key, num)
+            for name, params in (("raw", state.g_params), ("ema", state.ema_g_params)):
+                points = self.generate(params, state.g_state, z)
+                results[name] = mixture_metrics(points, self.dataset.centres, self.dataset.std)
             return results
-        z = self.latents(self.stream_key(EVAL_STREAM), self.config.eval.num_samples)
+        evaluator = self.image_evaluator()
+        if evaluator is None:
+            return results
+        z = self.latents(jax.random.fold_in(key, 0), num)
         for name, params in (("raw", state.g_params), ("ema", state.ema_g_params)):
-            points = self.generate(params, state.g_state, z)
-            results[name] = mixture_metrics(points, self.dataset.centres, self.dataset.std)
+            def produce(start: int, size: int, params=params) -> np.ndarray:
+                images = self.generate(params, state.g_state, z[start : start + size])
+                return grids.to_uint8(images)  # Quantised like the real data.
+
+            results[name] = evaluator.evaluate(produce, num, jax.random.fold_in(key, 1))
         return results
+
+    def evaluate_real(self, split: str) -> dict[str, Any]:
+        """The metrics of `eval.num_samples` real images of `split` against the reference
+        split: the value a perfect generator would get (e.g. train against test)."""
+        evaluator = self.image_evaluator()
+        if evaluator is None:
+            raise config_lib.ConfigError("eval.metrics: empty; name the metrics to compute")
+        dataset = data_lib.build_dataset(ConfigDict({**self.config.data, "split": split}))
+        arrays = dataset.load()
+        num = self.config.eval.num_samples
+        if not hasattr(dataset, "stack"):
+            num = min(num, arrays["images"].shape[0])
+        images = dataset.reference_images(arrays, self.stream_key(EVAL_STREAM), num)
+        metrics = evaluator.evaluate(lambda s, n: images[s : s + n], num,
+                                     jax.random.fold_in(self.stream_key(EVAL_STREAM), 1))
+        return {"split": split, "real": metrics}
+
+    def image_evaluator(self) -> ImageEvaluator | None:
+        """The evaluator `config.eval` describes (built once), or None if it names no metric."""
+        if "evaluator" not in self._cache:
+            self._cache["evaluator"] = _build_image_evaluator(self.config)
+        return self._cache["evaluator"]
+
+
+def _build_image_evaluator(config: Any) -> ImageEvaluator | None:
+    metrics = parse_metrics(config.eval.metrics)
+    if not metrics:
+        return None
+    split = config.eval.reference_split
+    dataset = data_lib.build_dataset(ConfigDict({**config.data, "split": split}))
+    name = config.data.name
+    if name == "image_folder":  # Different folders must not share a cache file.
+        digest = hashlib.sha256(os.path.abspath(config.data.path).encode()).hexdigest()
+        name = f"folder-{digest[:8]}"
+    name += "-" + "x".join(str(d) for d in dataset.example_shape)
+    cache_dir = config.eval.cache_dir or os.path.expanduser("~/.cache/gan_jax/reference_stats")
+    return ImageEvaluator(
+        extractor=build_extractor(config.eval.extractor, config.eval.extractor_path),
+        metrics=metrics, dataset=dataset, dataset_name=name, split=split,
+        cache_dir=cache_dir, batch_size=config.eval.batch_size)
 
 
 @functools.partial(jax.jit, static_argnums=0)

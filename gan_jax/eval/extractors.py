@@ -1,0 +1,150 @@
+"""Feature extractors for image metrics: a trained classifier (by path) or InceptionV3.
+
+An extractor maps uint8 images [n, H, W, C] to features [n, d] and, when it classifies, class
+probabilities [n, k]. Images with 3 channels given to a 1-channel extractor (Stacked MNIST to
+the MNIST classifier) are read channel by channel: the features of the channels are
+concatenated and the probabilities kept per channel. 1-channel images given to a 3-channel
+extractor are repeated over the channels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gan_jax.registry import ConfigError
+
+EXTRACTOR_KINDS = ("classifier", "inception_v3")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Features:
+    features: np.ndarray  # [n, d] float32
+    probs: np.ndarray | None  # [n, k], or [n, C, k] when read channel by channel
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FeatureExtractor:
+    """`apply(images)` takes float32 [n, H, W, input_channels] in [0, 255] and returns
+    (features, logits or None); it is jitted once per batch shape."""
+
+    name: str  # Goes into metric names: fd_<name>_..., e.g. mnist_cnn, inception_v3.
+    input_channels: int
+    fingerprint: str  # A digest of the weights: cached reference statistics must match it.
+    apply: Callable[[jax.Array], tuple[jax.Array, jax.Array | None]]
+
+    def __call__(self, images: np.ndarray) -> Features:
+        images = np.asarray(images)
+        if images.dtype != np.uint8 or images.ndim != 4:
+            raise ValueError(f"expected uint8 [n, H, W, C] images, got {images.dtype} "
+                             f"{images.shape}")
+        channels = images.shape[-1]
+        if channels == self.input_channels:
+            features, logits = self.apply(jnp.asarray(images, jnp.float32))
+            return Features(np.asarray(features), _softmax(logits))
+        if self.input_channels == 3 and channels == 1:
+            features, logits = self.apply(jnp.asarray(np.repeat(images, 3, -1), jnp.float32))
+            return Features(np.asarray(features), _softmax(logits))
+        if self.input_channels == 1:
+            per_channel = [self.apply(jnp.asarray(images[..., c : c + 1], jnp.float32))
+                           for c in range(channels)]
+            features = np.concatenate([np.asarray(f) for f, _ in per_channel], axis=-1)
+            probs = None
+            if per_channel[0][1] is not None:
+                probs = np.stack([_softmax(logits) for _, logits in per_channel], axis=1)
+            return Features(features, probs)
+        raise ValueError(f"{self.name} reads {self.input_channels}-channel images, "
+                         f"got {channels} channels")
+
+
+def _softmax(logits: jax.Array | None) -> np.ndarray | None:
+    if logits is None:
+        return None
+    return np.asarray(jax.nn.softmax(jnp.asarray(logits, jnp.float32), axis=-1), np.float64)
+
+
+def fingerprint(params: Any) -> str:
+    digest = hashlib.sha256()
+    for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
+        digest.update(jax.tree_util.keystr(path).encode())
+        digest.update(np.ascontiguousarray(np.asarray(leaf, np.float32)).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def load_classifier(path: str) -> FeatureExtractor:
+    """The classifier exported by `gan-train-classifier` into directory `path`: features
+    from its penultimate layer, probabilities from its softmax."""
+    import orbax.checkpoint as ocp
+
+    from gan_jax.train_classifier import METADATA_FILE, PARAMS_DIR, build_model
+
+    metadata_path = os.path.join(path, METADATA_FILE)
+    if not os.path.exists(metadata_path):
+        raise ConfigError(f"eval.extractor_path: no trained classifier in {path!r} (missing "
+                          f"{METADATA_FILE}); train one with gan-train-classifier")
+    with open(metadata_path) as f:
+        metadata = json.load(f)
+    model = build_model(metadata["model"])
+    shape = tuple(metadata["input_shape"])
+    template = jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0),
+                                                 jnp.zeros((1, *shape)))["params"])
+    params = ocp.StandardCheckpointer().restore(
+        os.path.abspath(os.path.join(path, PARAMS_DIR)), template)
+
+    @jax.jit
+    def apply(images: jax.Array) -> tuple[jax.Array, jax.Array]:
+        logits, features = model.apply({"params": params}, images / 127.5 - 1.0)
+        return features, logits
+
+    return FeatureExtractor(metadata["name"], shape[-1], fingerprint(params), apply)
+
+
+def load_inception(path: str) -> FeatureExtractor:
+    """InceptionV3 with pytorch-fid's FID weights, from an `.npz` written by
+    `scripts/convert_inception_weights.py`: 2048-d pool features, 1008-way logits."""
+    from gan_jax.models import inception
+
+    if not path or not os.path.exists(path):
+        raise ConfigError(f"eval.extractor_path: InceptionV3 weights {path!r} not found; see "
+                          "the README (Inception weights) for how to get and convert them")
+    variables = inception.load_npz(path)
+    model = inception.FIDInceptionV3()
+
+    @jax.jit
+    def apply(images: jax.Array) -> tuple[jax.Array, jax.Array]:
+        return model.apply(variables, inception.preprocess(images))
+
+    return FeatureExtractor("inception_v3", 3, fingerprint(variables), apply)
+
+
+def check_extractor(kind: str, path: str) -> None:
+    """Raises ConfigError, without loading anything, unless `path` holds a `kind` extractor."""
+    from gan_jax.train_classifier import METADATA_FILE
+
+    if kind not in EXTRACTOR_KINDS:
+        raise ConfigError(f"eval.extractor: unknown extractor {kind!r} (known: "
+                          f"{', '.join(EXTRACTOR_KINDS)})")
+    if not path:
+        raise ConfigError(f"eval.extractor_path: image metrics need the {kind} extractor's "
+                          "path (a gan-train-classifier workdir, or converted Inception weights)")
+    expected = os.path.join(path, METADATA_FILE) if kind == "classifier" else path
+    if not os.path.exists(expected):
+        raise ConfigError(f"eval.extractor_path: {expected!r} not found"
+                          + ("; train one with gan-train-classifier" if kind == "classifier"
+                             else "; see the README on Inception weights"))
+
+
+@functools.lru_cache(maxsize=4)
+def build_extractor(kind: str, path: str) -> FeatureExtractor:
+    """The extractor named by `eval.extractor` and `eval.extractor_path` (loaded once)."""
+    check_extractor(kind, path)
+    return load_classifier(path) if kind == "classifier" else load_inception(path)

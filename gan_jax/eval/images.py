@@ -1,0 +1,202 @@
+"""Image-GAN evaluation: features of generated and real images, compared by the metrics.
+
+Generated images are quantised to uint8 exactly as the real data is stored (round, clip to
+[0, 255]) before they reach the extractor, so generated and real images go through identical
+preprocessing. Feature means and covariances are accumulated in float64 over batches; the
+features themselves are kept only when a metric needs them (kid, pr, dc).
+
+Metric names say the extractor, the sample count and the reference split, e.g.
+`fd_mnist_cnn_n10000_test`, `kid_mnist_cnn_n10000_test` (with `_std`), `is_mnist_cnn_n10000`,
+`modes_mnist_cnn_n26000`.
+
+Reference (real) statistics are cached in `.npz` files named
+`<dataset>_<split>_<extractor>_n<count>.npz`, which also hold the extractor's weight digest:
+a cache written with other weights is recomputed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jax
+import numpy as np
+
+from gan_jax.eval import metrics as M
+from gan_jax.eval.extractors import FeatureExtractor
+from gan_jax.registry import ConfigError
+
+# kid: Kernel Inception Distance; pr: precision/recall; dc: density/coverage; modes: Stacked
+# MNIST modes and KL (3-channel digit images only).
+IMAGE_METRICS = ("fd", "kid", "is", "pr", "dc", "modes")
+_NEEDS_FEATURES = ("kid", "pr", "dc")
+# Reference images that a dataset composes (Stacked MNIST) are drawn with this fixed key, so
+# every run and every seed compares against the same real sample.
+REFERENCE_KEY = 20_191_010
+
+
+def parse_metrics(text: str) -> tuple[str, ...]:
+    """`"fd,kid,is"` -> ("fd", "kid", "is"), checking each name."""
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    for name in names:
+        if name not in IMAGE_METRICS:
+            raise ConfigError(f"eval.metrics: unknown metric {name!r} (known: "
+                              f"{', '.join(IMAGE_METRICS)})")
+    return names
+
+
+@dataclasses.dataclass
+class FeatureSet:
+    """What the metrics need of one set of images."""
+
+    stats: M.FeatureStats
+    features: np.ndarray | None  # [n, d] float32, when kept
+    probs: np.ndarray | None  # [n, k] or [n, C, k]
+
+    @property
+    def count(self) -> int:
+        return self.stats.count
+
+
+def extract(extractor: FeatureExtractor, batches: Iterator[np.ndarray],
+            keep_features: bool) -> FeatureSet:
+    """Streams uint8 image batches through the extractor."""
+    stats, kept, probs = None, [], []
+    for images in batches:
+        out = extractor(images)
+        if stats is None:
+            stats = M.FeatureStats(out.features.shape[-1])
+        stats.update(out.features)
+        if keep_features:
+            kept.append(out.features.astype(np.float32))
+        if out.probs is not None:
+            probs.append(out.probs)
+    if stats is None:
+        raise ValueError("no images to extract features from")
+    return FeatureSet(stats, np.concatenate(kept) if keep_features else None,
+                      np.concatenate(probs) if probs else None)
+
+
+def reference_path(cache_dir: str, dataset: str, split: str, extractor: str, count: int) -> str:
+    name = f"{dataset}_{split}_{extractor}_n{count}.npz".replace("/", "-").replace(":", "-")
+    return os.path.join(cache_dir, name)
+
+
+def save_reference(path: str, reference: FeatureSet, fingerprint: str) -> None:
+    """Atomically writes the statistics and features (no pickled objects)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    arrays = {"count": np.int64(reference.count), "total": reference.stats.total,
+              "outer": reference.stats.outer, "fingerprint": np.array(fingerprint)}
+    if reference.features is not None:
+        arrays["features"] = reference.features
+    if reference.probs is not None:
+        arrays["probs"] = reference.probs
+    tmp = f"{path}.tmp.npz"
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def load_reference(path: str, fingerprint: str, keep_features: bool) -> FeatureSet | None:
+    """The cached reference, or None if absent, from other weights, or lacking features."""
+    if not os.path.exists(path):
+        return None
+    with np.load(path, allow_pickle=False) as f:
+        if str(f["fingerprint"]) != fingerprint or (keep_features and "features" not in f):
+            return None
+        dim = f["total"].shape[0]
+        stats = M.FeatureStats(dim, int(f["count"]), f["total"], f["outer"])
+        return FeatureSet(stats, f["features"] if "features" in f else None,
+                          f["probs"] if "probs" in f else None)
+
+
+def compare(metrics: tuple[str, ...], fake: FeatureSet, real: FeatureSet, extractor: str,
+            split: str, key: jax.Array, stacked: bool) -> dict[str, float | int]:
+    """The requested metrics of `fake` against `real`, named as the module docstring says."""
+    n = fake.count
+    vs = f"{extractor}_n{n}_{split}"
+    out: dict[str, float | int] = {}
+    for metric in metrics:
+        if metric == "fd":
+            out[f"fd_{vs}"] = M.frechet_distance_from_stats(fake.stats, real.stats)
+        elif metric == "kid":
+            mean, std = M.kernel_distance(real.features, fake.features, key)
+            out[f"kid_{vs}"], out[f"kid_{vs}_std"] = mean, std
+        elif metric == "is":
+            if fake.probs is None or fake.probs.ndim != 2:
+                raise ConfigError(f"eval.metrics: 'is' needs class probabilities of whole "
+                                  f"images, which {extractor} does not give for these images")
+            mean, std = M.inception_score(fake.probs)
+            out[f"is_{extractor}_n{n}"], out[f"is_{extractor}_n{n}_std"] = mean, std
+        elif metric == "pr":
+            for name, value in M.precision_recall(real.features, fake.features).items():
+                out[f"{name}_{vs}"] = value
+        elif metric == "dc":
+            for name, value in M.density_coverage(real.features, fake.features).items():
+                out[f"{name}_{vs}"] = value
+        elif metric == "modes":
+            if not stacked or fake.probs is None or fake.probs.ndim != 3:
+                raise ConfigError("eval.metrics: 'modes' counts Stacked MNIST modes and needs "
+                                  "a digit classifier read channel by channel")
+            counted = M.stacked_mnist_modes(np.argmax(fake.probs, axis=-1))
+            out[f"modes_{extractor}_n{n}"] = counted["modes"]
+            out[f"kl_modes_{extractor}_n{n}"] = counted["kl"]
+    return out
+
+
+def batched(produce: Callable[[int, int], np.ndarray], num: int,
+            batch_size: int) -> Iterator[np.ndarray]:
+    """`produce(start, size)` for consecutive slices covering `num` items."""
+    for start in range(0, num, batch_size):
+        yield produce(start, min(batch_size, num - start))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ImageEvaluator:
+    """Compares images with a dataset split through one extractor."""
+
+    extractor: FeatureExtractor
+    metrics: tuple[str, ...]
+    dataset: Any  # An ImageDataset of the reference split.
+    dataset_name: str
+    split: str
+    cache_dir: str
+    batch_size: int
+
+    @property
+    def keep_features(self) -> bool:
+        return any(m in _NEEDS_FEATURES for m in self.metrics)
+
+    @property
+    def stacked(self) -> bool:
+        return hasattr(self.dataset, "stack")
+
+    def reference(self, num: int) -> FeatureSet:
+        """Features of up to `num` real images of the split (cached on disk)."""
+        arrays = None
+        count = num
+        if not self.stacked:  # The split's own images: at most the split.
+            arrays = self.dataset.load()
+            count = min(num, arrays["images"].shape[0])
+        path = reference_path(self.cache_dir, self.dataset_name, self.split,
+                              self.extractor.name, count)
+        cached = load_reference(path, self.extractor.fingerprint, self.keep_features)
+        if cached is not None:
+            return cached
+        arrays = arrays if arrays is not None else self.dataset.load()
+        images = self.dataset.reference_images(arrays, jax.random.PRNGKey(REFERENCE_KEY), count)
+        reference = extract(self.extractor,
+                            batched(lambda s, n: images[s : s + n], count, self.batch_size),
+                            self.keep_features)
+        save_reference(path, reference, self.extractor.fingerprint)
+        return reference
+
+    def evaluate(self, produce: Callable[[int, int], np.ndarray], num: int,
+                 key: jax.Array) -> dict[str, float | int]:
+        """Metrics of `num` images made by `produce(start, size)` (uint8) against the split."""
+        real = self.reference(num)
+        fake = extract(self.extractor, batched(produce, num, self.batch_size),
+                       self.keep_features)
+        return compare(self.metrics, fake, real, self.extractor.name, self.split, key,
+                       self.stacked)
