@@ -44,3 +44,14 @@ def image_folder(tmp_path_factory):
     from tests.helpers import write_image_folder
 
     return write_image_folder(tmp_path_factory.mktemp("images"))
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tmp_path_factory):
+    """The path of a small classifier trained on synthetic digits, and its metadata."""
+    from tests.helpers import train_tiny_classifier
+
+    workdir = str(tmp_path_factory.mktemp("classifier"))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        metadata = train_tiny_classifier(workdir, monkeypatch)
+    return workdir, metadata

@@ -63,3 +63,49 @@ def tiny_image_config(folder: str, num_steps: int = 30, seed: int | None = 0):
     config.train.progress_bar = False
     return config
 
+
+
+def synthetic_digits(num: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 [num, 28, 28, 1] images of 10 classes, class k a bright 6x6 block at its own
+    place on a noisy background, and their int32 labels: learnable in one epoch."""
+    label_key, noise_key = jax.random.split(jax.random.PRNGKey(seed))
+    labels = np.asarray(jax.random.randint(label_key, (num,), 0, 10), np.int32)
+    images = np.array(jax.random.uniform(noise_key, (num, 28, 28, 1), maxval=60.0))
+    for i, k in enumerate(labels):
+        top, left = 3 + (k // 5) * 13, 1 + (k % 5) * 5
+        images[i, top : top + 6, left : left + 6] = 230.0
+    return images.astype(np.uint8), labels
+
+
+def write_digit_folder(root, splits: dict[str, int], seed: int = 0) -> str:
+    """root/<split>/<label>/<i>.png grayscale synthetic digits; returns root."""
+    from PIL import Image
+
+    for offset, (split, num) in enumerate(splits.items()):
+        images, labels = synthetic_digits(num, seed + offset)
+        for i, (image, label) in enumerate(zip(images, labels, strict=True)):
+            folder = os.path.join(str(root), split, str(label))
+            os.makedirs(folder, exist_ok=True)
+            Image.fromarray(image[..., 0]).save(os.path.join(folder, f"{i}.png"))
+    return str(root)
+
+
+def train_tiny_classifier(workdir: str, monkeypatch, num_epochs: int = 2) -> dict:
+    """A small DigitCNN trained on synthetic digits (the data loader is patched)."""
+    from gan_jax import train_classifier
+    from gan_jax.train_classifier import base_config
+
+    splits = {"train": synthetic_digits(2048, 0), "test": synthetic_digits(256, 1)}
+    monkeypatch.setattr(train_classifier, "load_split", lambda data, split: dict(
+        zip(("images", "labels"), splits[split], strict=True)))
+    config = base_config()
+    config.name = "tiny_cnn"
+    config.model.widths = (4, 8)
+    config.model.feature_dim = 16
+    config.model.dropout = 0.1
+    config.train.num_epochs = num_epochs
+    config.train.batch_size = 32
+    config.train.lr = 3e-3
+    config.train.max_shift = 1
+    config.train.progress_bar = False
+    return train_classifier.train_classifier(config, workdir)

@@ -1,0 +1,188 @@
+"""Image evaluation: streaming features, cached references, metric names, Stacked MNIST modes,
+and the evaluation of a run end to end."""
+
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gan_jax.data.images import StackedDigits
+from gan_jax.eval import metrics as M
+from gan_jax.eval.extractors import FeatureExtractor
+from gan_jax.eval.images import ImageEvaluator, compare, extract, parse_metrics, reference_path
+from gan_jax.registry import ConfigError
+from tests.helpers import synthetic_digits, tiny_image_config, write_digit_folder
+
+
+def _block_means(images: jax.Array) -> jax.Array:
+    """The mean of each synthetic class's 6x6 block, in [0, 1]: [n, 10]."""
+    means = []
+    for k in range(10):
+        top, left = 3 + (k // 5) * 13, 1 + (k % 5) * 5
+        means.append(jnp.mean(images[:, top : top + 6, left : left + 6, 0], axis=(1, 2)))
+    return jnp.stack(means, axis=-1) / 255.0
+
+
+def oracle(fingerprint: str = "v1", calls: list | None = None) -> FeatureExtractor:
+    """An exact classifier of the synthetic digits, counting its calls."""
+
+    def apply(images):
+        if calls is not None:
+            calls.append(images.shape[0])
+        features = _block_means(images)
+        return features, 50.0 * features
+
+    return FeatureExtractor("oracle", 1, fingerprint, apply)
+
+
+def test_streamed_statistics_equal_one_shot():
+    images, _ = synthetic_digits(100)
+    batches = (images[i : i + 32] for i in range(0, 100, 32))
+    streamed = extract(oracle(), batches, keep_features=True)
+    features = np.asarray(_block_means(jnp.asarray(images, jnp.float32)), np.float64)
+    np.testing.assert_allclose(streamed.stats.mean, features.mean(0), atol=1e-6)
+    np.testing.assert_allclose(streamed.stats.cov, np.cov(features, rowvar=False), atol=1e-6)
+    assert streamed.features.shape == (100, 10) and streamed.probs.shape == (100, 10)
+    assert extract(oracle(), iter([images]), keep_features=False).features is None
+
+
+def test_metric_names_and_identical_sets():
+    images, labels = synthetic_digits(200)
+    real = extract(oracle(), iter([images]), True)
+    out = compare(("fd", "kid", "is", "pr", "dc"), real, real, "oracle", "test",
+                  jax.random.PRNGKey(0), stacked=False)
+    assert set(out) == {"fd_oracle_n200_test", "kid_oracle_n200_test",
+                        "kid_oracle_n200_test_std", "is_oracle_n200", "is_oracle_n200_std",
+                        "precision_oracle_n200_test", "recall_oracle_n200_test",
+                        "density_oracle_n200_test", "coverage_oracle_n200_test"}
+    assert abs(out["fd_oracle_n200_test"]) < 1e-8
+    assert abs(out["kid_oracle_n200_test"]) < 0.01  # Subsets differ; the MMD is ~0.
+    assert out["precision_oracle_n200_test"] == out["recall_oracle_n200_test"] == 1.0
+    assert out["coverage_oracle_n200_test"] == 1.0
+    # Confident predictions: each split's score is exp(entropy of its label histogram).
+    expected = [np.exp(-np.sum(p[p > 0] * np.log(p[p > 0])))
+                for p in (np.bincount(part, minlength=10) / len(part)
+                          for part in np.array_split(labels, 10))]
+    assert out["is_oracle_n200"] == pytest.approx(np.mean(expected), rel=1e-3)
+
+
+def test_parse_metrics():
+    assert parse_metrics(" fd, kid ,") == ("fd", "kid")
+    with pytest.raises(ConfigError, match="unknown metric 'fid'"):
+        parse_metrics("fd,fid")
+
+
+def _stacked_evaluator(tmp_path, extractor):
+    images, labels = synthetic_digits(500)
+    dataset = StackedDigits("synthetic", (28, 28, 3), lambda: (images, labels))
+    return ImageEvaluator(extractor, ("modes", "fd"), dataset, "synthetic", "test",
+                          str(tmp_path), 4096), dataset
+
+
+def test_stacked_modes_of_real_and_collapsed_samples(tmp_path):
+    evaluator, dataset = _stacked_evaluator(tmp_path, oracle())
+    arrays = dataset.load()
+    real, triples = dataset.stack(arrays, jax.random.PRNGKey(1), 26_000)
+    truth = M.stacked_mnist_modes(triples)
+    out = evaluator.evaluate(lambda s, n: real[s : s + n], 26_000, jax.random.PRNGKey(0))
+    assert out["modes_oracle_n26000"] == truth["modes"] == 1000
+    assert out["kl_modes_oracle_n26000"] == pytest.approx(truth["kl"])
+    # The true triple distribution is a product of three copies of the digits' label
+    # frequencies (not quite uniform); sampling noise adds E ~ (K - 1) / (2N) = 0.019.
+    true_kl = 3 * M.kl_to_uniform(np.bincount(arrays["labels"], minlength=10))
+    assert true_kl < out["kl_modes_oracle_n26000"] < true_kl + 0.04
+    assert out["fd_oracle_n26000_test"] < 1e-3
+    collapsed = evaluator.evaluate(lambda s, n: np.repeat(real[:1], n, 0), 26_000,
+                                   jax.random.PRNGKey(0))
+    assert collapsed["modes_oracle_n26000"] == 1
+    assert collapsed["kl_modes_oracle_n26000"] == pytest.approx(np.log(1000))
+
+
+def test_reference_is_cached_by_name_and_weights(tmp_path):
+    calls = []
+    evaluator, _ = _stacked_evaluator(tmp_path, oracle("v1", calls))
+    first = evaluator.reference(1000)
+    path = reference_path(str(tmp_path), "synthetic", "test", "oracle", 1000)
+    assert os.path.basename(path) == "synthetic_test_oracle_n1000.npz" and os.path.exists(path)
+    traced = len(calls)
+    again = evaluator.reference(1000)
+    assert len(calls) == traced  # Read from the file, not recomputed.
+    np.testing.assert_array_equal(first.stats.outer, again.stats.outer)
+    with np.load(path, allow_pickle=False) as f:  # Plain arrays only.
+        assert set(f.files) == {"count", "total", "outer", "fingerprint", "probs"}
+    other, _ = _stacked_evaluator(tmp_path, oracle("v2", calls))
+    other.reference(1000)
+    assert len(calls) > traced  # Other weights: recomputed.
+
+
+@pytest.fixture(scope="module")
+def digit_folder(tmp_path_factory):
+    return write_digit_folder(tmp_path_factory.mktemp("digits"), {"train": 96, "test": 64})
+
+
+def _eval_config(folder, classifier_dir, cache_dir):
+    config = tiny_image_config(folder, num_steps=10)
+    config.data.image_size = 28
+    config.data.channels = 1
+    config.data.random_flip = False
+    config.train.eval_every = 10
+    config.eval.metrics = "fd,kid,is,pr,dc"
+    config.eval.extractor_path = classifier_dir
+    config.eval.reference_split = "test"
+    config.eval.num_samples = 48
+    config.eval.batch_size = 32
+    config.eval.cache_dir = str(cache_dir)
+    return config
+
+
+def test_run_is_evaluated_during_training_and_by_command(digit_folder, tiny_classifier,
+                                                         tmp_path):
+    from gan_jax.evaluate import evaluate_workdir
+    from gan_jax.train import train_and_evaluate
+
+    config = _eval_config(digit_folder, tiny_classifier[0], tmp_path / "cache")
+    workdir = str(tmp_path / "run")
+    results = train_and_evaluate(config, workdir)
+    for generator in ("raw", "ema"):
+        assert results[generator]["fd_tiny_cnn_n48_test"] > 0
+        assert 0 <= results[generator]["precision_tiny_cnn_n48_test"] <= 1
+    logged = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
+    assert any("eval/ema/kid_tiny_cnn_n48_test" in r for r in logged)
+    with open(os.path.join(workdir, "eval.json")) as f:
+        assert json.load(f) == json.loads(json.dumps(results))
+
+    again = evaluate_workdir(workdir, num_samples=32, overrides={"metrics": "fd"})
+    assert set(again["ema"]) == {"fd_tiny_cnn_n32_test"}
+    with pytest.raises(ConfigError, match="unknown eval key 'metric'"):
+        evaluate_workdir(workdir, overrides={"metric": "fd"})
+
+
+def test_real_baseline(digit_folder, tiny_classifier, tmp_path):
+    from gan_jax.config import with_seed
+    from gan_jax.experiment import build_experiment
+
+    config = with_seed(_eval_config(digit_folder, tiny_classifier[0], tmp_path))
+    experiment = build_experiment(config)
+    same = experiment.evaluate_real("test")["real"]
+    assert abs(same["fd_tiny_cnn_n48_test"]) < 1e-6
+    assert same["precision_tiny_cnn_n48_test"] == same["recall_tiny_cnn_n48_test"] == 1.0
+    other = experiment.evaluate_real("train")["real"]
+    assert other["fd_tiny_cnn_n48_test"] > 0
+
+
+def test_eval_config_errors(digit_folder, tmp_path, make_config):
+    from gan_jax.config import validate
+
+    config = _eval_config(digit_folder, str(tmp_path / "nowhere"), tmp_path)
+    with pytest.raises(ConfigError, match="eval.extractor_path: .*classifier.json.* not found"):
+        validate(config)
+    config.eval.extractor = "vgg"
+    with pytest.raises(ConfigError, match="eval.extractor: unknown extractor 'vgg'"):
+        validate(config)
+    ring = make_config()
+    ring.eval.metrics = "fd"
+    with pytest.raises(ConfigError, match="eval.metrics: 'fd' are image metrics"):
+        validate(ring)
