@@ -1,6 +1,8 @@
 """DCGAN on MNIST (28x28x1), read offline from TFDS or the shared official files.
 
-Sized for a CPU: about 15 minutes on 2 cores for recognisable digits.
+Sized for a CPU: about 7 minutes on 2 cores for recognisable digits. Image metrics against the
+test split (10,000 samples) are computed when `classifiers/mnist_cnn` has been trained
+(`gan-train-classifier --config configs/classifier_mnist.py --workdir classifiers/mnist_cnn`).
 
     gan-train --config configs/dcgan_mnist.py --workdir workdirs/dcgan_mnist
     gan-train --config configs/dcgan_mnist.py --workdir W \
@@ -13,6 +15,20 @@ from gan_jax.config import base_config
 
 # The official MNIST files shipped beside this repository, if present; else TFDS downloads.
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "datasets")
+# Where gan-train-classifier's README commands put the metric classifiers.
+CLASSIFIERS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "classifiers"))
+IMAGE_METRICS = "fd,kid,is,pr,dc"
+
+
+def classifier_eval(config, classifier: str, metrics: str = IMAGE_METRICS) -> None:
+    """Evaluates with `classifiers/<classifier>` when it has been trained, else computes no
+    image metric (the resolved config.json records which)."""
+    path = os.path.join(CLASSIFIERS, classifier)
+    trained = os.path.exists(os.path.join(path, "classifier.json"))
+    config.eval.extractor = "classifier"
+    config.eval.extractor_path = path if trained else ""
+    config.eval.metrics = metrics if trained else ""
+    config.eval.reference_split = "test"
 
 
 def dcgan_config(dataset: str) -> object:
@@ -52,6 +68,8 @@ def dcgan_config(dataset: str) -> object:
     config.train.log_every = 100
     config.train.sample_every = 500
     config.train.checkpoint_every = 500
+    config.eval.num_samples = 10_000
+    classifier_eval(config, f"{dataset}_cnn")
     return config
 
 

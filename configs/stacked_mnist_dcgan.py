@@ -4,16 +4,14 @@ Table 2). Evaluation counts the modes among 26,000 samples with the MNIST classi
     gan-train-classifier --config configs/classifier_mnist.py --workdir classifiers/mnist_cnn
     gan-train --config configs/stacked_mnist_dcgan.py --workdir workdirs/stacked_dcgan
 
-The classifier path defaults to `classifiers/mnist_cnn` (override with
-`--config.eval.extractor_path=DIR`).
+Modes are counted when `classifiers/mnist_cnn` has been trained (else pass
+`--config.eval.metrics=modes --config.eval.extractor_path=DIR`).
 """
 
 import os
 
-from configs.dcgan_mnist import SHARED
+from configs.dcgan_mnist import SHARED, classifier_eval
 from gan_jax.config import base_config
-
-DEFAULT_CLASSIFIER = "classifiers/mnist_cnn"
 
 
 def stacked_config(g_width: int, d_width: int) -> object:
@@ -46,10 +44,7 @@ def stacked_config(g_width: int, d_width: int) -> object:
     config.train.eval_every = 0
 
     config.eval.num_samples = 26_000  # As in VEEGAN and PacGAN.
-    config.eval.metrics = "modes"
-    config.eval.extractor = "classifier"
-    config.eval.extractor_path = DEFAULT_CLASSIFIER
-    config.eval.reference_split = "test"
+    classifier_eval(config, "mnist_cnn", metrics="modes,fd")
     return config
 
 

@@ -16,7 +16,8 @@ SHARED_MNIST = os.path.join(REPO, "..", "shared", "datasets", "mnist")
 TINY = ["--config.seed=0", "--config.model.generator.width=8",
         "--config.model.discriminator.width=8", "--config.train.batch_size=16",
         "--config.train.log_every=2", "--config.train.sample_every=0",
-        "--config.train.checkpoint_every=2", "--config.train.progress_bar=False"]
+        "--config.train.checkpoint_every=2", "--config.train.progress_bar=False",
+        "--config.eval.metrics="]
 
 
 def _run(*args, timeout=600):
