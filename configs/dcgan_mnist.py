@@ -16,7 +16,7 @@ from gan_jax.config import base_config
 # The official MNIST files shipped beside this repository, if present; else TFDS downloads.
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "datasets")
 # Where gan-train-classifier's README commands put the metric classifiers.
-CLASSIFIERS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "classifiers"))
+CLASSIFIERS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "classifiers"))
 IMAGE_METRICS = "fd,kid,is,pr,dc"
 
 
