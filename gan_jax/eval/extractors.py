@@ -72,8 +72,10 @@ def _softmax(logits: jax.Array | None) -> np.ndarray | None:
     return np.asarray(jax.nn.softmax(jnp.asarray(logits, jnp.float32), axis=-1), np.float64)
 
 
-def fingerprint(params: Any) -> str:
-    digest = hashlib.sha256()
+def fingerprint(params: Any, definition: str = "") -> str:
+    """A digest of the weights and of `definition`, which names how features are taken from
+    them, so a cache of other weights or other features is never reused."""
+    digest = hashlib.sha256(definition.encode())
     for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
         digest.update(jax.tree_util.keystr(path).encode())
         digest.update(np.ascontiguousarray(np.asarray(leaf, np.float32)).tobytes())
@@ -105,7 +107,8 @@ def load_classifier(path: str) -> FeatureExtractor:
         logits, features = model.apply({"params": params}, images / 127.5 - 1.0)
         return features, logits
 
-    return FeatureExtractor(metadata["name"], shape[-1], fingerprint(params), apply)
+    return FeatureExtractor(metadata["name"], shape[-1],
+                            fingerprint(params, "DigitCNN features: pre-activations"), apply)
 
 
 def load_inception(path: str) -> FeatureExtractor:
@@ -123,7 +126,9 @@ def load_inception(path: str) -> FeatureExtractor:
     def apply(images: jax.Array) -> tuple[jax.Array, jax.Array]:
         return model.apply(variables, inception.preprocess(images))
 
-    return FeatureExtractor("inception_v3", 3, fingerprint(variables), apply)
+    return FeatureExtractor("inception_v3", 3,
+                            fingerprint(variables, "FIDInceptionV3 pool3, pytorch-fid resize"),
+                            apply)
 
 
 def check_extractor(kind: str, path: str) -> None:

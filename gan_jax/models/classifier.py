@@ -14,8 +14,10 @@ from gan_jax.models.conv import MatmulConv2D
 
 
 class DigitCNN(nn.Module):
-    """Blocks of `convs_per_block` 3x3 convolutions and a 2x2 max-pool, then a ReLU dense layer (the
-    features) and the class logits. Inputs are NHWC floats in [-1, 1]."""
+    """Blocks of `convs_per_block` 3x3 convolutions and a 2x2 max-pool, then a ReLU dense layer
+    and the class logits. Inputs are NHWC floats in [-1, 1]. The features are the dense
+    layer's pre-activations: after the ReLU many units are zero on every image (dead), which
+    would leave the features' covariance singular."""
 
     num_classes: int = 10
     widths: tuple[int, ...] = (32, 64)
@@ -30,8 +32,8 @@ class DigitCNN(nn.Module):
                 x = nn.relu(MatmulConv2D(width, (3, 3), name=f"conv{block}_{i}")(x))
             x = max_pool_2x2(x)
         x = jnp.reshape(x, (x.shape[0], -1))
-        features = nn.relu(nn.Dense(self.feature_dim, name="features")(x))
-        hidden = nn.Dropout(self.dropout, deterministic=not train)(features)
+        features = nn.Dense(self.feature_dim, name="features")(x)
+        hidden = nn.Dropout(self.dropout, deterministic=not train)(nn.relu(features))
         logits = nn.Dense(self.num_classes, name="logits")(hidden)
         return logits, features
 

@@ -12,12 +12,16 @@ from gan_jax.models.conv import MatmulConv2D
 
 def test_outputs_logits_and_features():
     model = DigitCNN(widths=(4, 8), feature_dim=16)
-    x = jnp.zeros((3, 28, 28, 1))
+    x = jax.random.uniform(jax.random.PRNGKey(1), (3, 28, 28, 1), minval=-1.0)
     variables = model.init(jax.random.PRNGKey(0), x)
     logits, features = model.apply(variables, x)
     assert logits.shape == (3, 10) and features.shape == (3, 16)
     assert variables["params"]["conv0_0"]["kernel"].shape == (3, 3, 1, 4)
-    assert (np.asarray(features) >= 0).all()  # Post-ReLU.
+    assert (np.asarray(features) < 0).any()  # Pre-activations: no unit is dead by design.
+    hidden = jax.nn.relu(features)
+    head = variables["params"]["logits"]
+    expected = hidden @ head["kernel"] + head["bias"]
+    np.testing.assert_allclose(logits, expected, atol=1e-5)
 
 
 @pytest.mark.parametrize("size", [(8, 8), (7, 9)])
