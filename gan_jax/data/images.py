@@ -220,7 +220,11 @@ def tfds_images(
                 raise ConfigError(f"{description}: not prepared in data_dir "
                                   f"{builder.data_dir!r} and data.download is False")
             config = tfds.download.DownloadConfig(manual_dir=manual_dir or None)
-            builder.download_and_prepare(download_config=config)
+            # TFDS caches files extracted from a manual dir by file name alone, so MNIST's
+            # and Fashion-MNIST's identically named files would be mixed up in a shared
+            # download dir: give each dataset its own.
+            download_dir = os.path.join(str(builder.data_dir_root), "downloads", builder.name)
+            builder.download_and_prepare(download_dir=download_dir, download_config=config)
         if split not in builder.info.splits:
             raise ConfigError(f"data.split: {name!r} has no split {split!r} "
                               f"(available: {', '.join(sorted(builder.info.splits))})")

@@ -152,3 +152,16 @@ def test_real_mnist_from_the_shared_files(mnist_data_dir):
     resized = tfds_images("mnist", split="test", data_dir=mnist_data_dir, image_size=32,
                           channels=3, download=False)
     assert resized.example_shape == (32, 32, 3)
+
+
+def test_fashion_mnist_prepared_after_mnist_in_the_same_data_dir(mnist_data_dir):
+    # TFDS caches files extracted from a manual dir by name only; MNIST and Fashion-MNIST
+    # share file names, so a shared download dir used to turn Fashion-MNIST into MNIST.
+    shared_fashion = os.path.join(os.path.dirname(SHARED_MNIST), "fashion_mnist")
+    if not os.path.isdir(shared_fashion):
+        pytest.skip(f"the official Fashion-MNIST files are not at {shared_fashion}")
+    tfds_images("mnist", split="test", data_dir=mnist_data_dir,
+                manual_dir=SHARED_MNIST).load()
+    labels = tfds_images("fashion_mnist", split="test", data_dir=mnist_data_dir,
+                         manual_dir=shared_fashion).load()["labels"]
+    assert np.bincount(labels).tolist() == [1000] * 10  # Fashion's test set is balanced.
