@@ -107,7 +107,8 @@ def train_main() -> None:
 
 def evaluate_main() -> None:
     """gan-evaluate --workdir DIR [--num_samples N] [--metrics fd,kid] [--extractor_path P]
-    gan-evaluate --config CONFIG --real_split train   (the real-data baseline)"""
+                    [--baseline_split train]
+    gan-evaluate --config CONFIG --real_split train   (the real-data baseline alone)"""
     workdir = flags.DEFINE_string("workdir", None, "Run directory: evaluates its latest "
                                   "checkpoint and writes eval.json there.")
     config_flag = config_flags.DEFINE_config_file(
@@ -115,6 +116,9 @@ def evaluate_main() -> None:
         lock_config=True)
     real_split = flags.DEFINE_string("real_split", None, "Evaluate real images of this split "
                                      "instead of a generator (needs --config).")
+    baseline_split = flags.DEFINE_string("baseline_split", None, "With --workdir: also "
+                                         "measure real images of this split (e.g. train), "
+                                         "the baseline to read the generators against.")
     num_samples = flags.DEFINE_integer("num_samples", None, "Overrides eval.num_samples.",
                                        lower_bound=1)
     overrides = {
@@ -129,7 +133,8 @@ def evaluate_main() -> None:
         if workdir.value is not None:
             from gan_jax.evaluate import evaluate_workdir
 
-            results = evaluate_workdir(workdir.value, num_samples.value, chosen)
+            results = evaluate_workdir(workdir.value, num_samples.value, chosen,
+                                       baseline_split.value)
         else:
             from gan_jax import config as config_lib
             from gan_jax.experiment import build_experiment

@@ -35,10 +35,13 @@ def with_defaults(config: config_lib.ConfigDict,
 
 
 def evaluate_workdir(workdir: str, num_samples: int | None = None,
-                     overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+                     overrides: dict[str, Any] | None = None,
+                     baseline_split: str | None = None) -> dict[str, Any]:
     """Evaluates the raw and EMA generators of the latest checkpoint in `workdir` and writes
     `eval.json` there. `overrides` replace `eval.*` keys of the run's config (e.g. metrics or
-    the extractor path, which may have been unset when the run trained)."""
+    the extractor path, which may have been unset when the run trained). With
+    `baseline_split`, real images of that split are measured the same way, under
+    "real_<split>"."""
     config = load_run_config(workdir)
     if num_samples is not None:
         config.eval.num_samples = num_samples
@@ -53,5 +56,7 @@ def evaluate_workdir(workdir: str, num_samples: int | None = None,
     finally:
         checkpointer.close()
     results = experiment.evaluate(state)
+    if baseline_split is not None:
+        results[f"real_{baseline_split}"] = experiment.evaluate_real(baseline_split)["real"]
     write_json_atomic(os.path.join(workdir, "eval.json"), results)
     return results

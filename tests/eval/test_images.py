@@ -154,8 +154,10 @@ def test_run_is_evaluated_during_training_and_by_command(digit_folder, tiny_clas
     with open(os.path.join(workdir, "eval.json")) as f:
         assert json.load(f) == json.loads(json.dumps(results))
 
-    again = evaluate_workdir(workdir, num_samples=32, overrides={"metrics": "fd"})
+    again = evaluate_workdir(workdir, num_samples=32, overrides={"metrics": "fd"},
+                             baseline_split="test")
     assert set(again["ema"]) == {"fd_tiny_cnn_n32_test"}
+    assert abs(again["real_test"]["fd_tiny_cnn_n32_test"]) < 1e-6  # Test against itself.
     with pytest.raises(ConfigError, match="unknown eval key 'metric'"):
         evaluate_workdir(workdir, overrides={"metric": "fd"})
 
