@@ -127,22 +127,31 @@ def inception_score(probs: np.ndarray, num_splits: int = 10) -> tuple[float, flo
     return float(np.mean(scores)), float(np.std(scores))
 
 
-def _pairwise_distances(a: np.ndarray, b: np.ndarray, chunk: int = 2048) -> np.ndarray:
-    """Euclidean distances [len(a), len(b)], computed in row chunks."""
+def _distance_blocks(a: np.ndarray, b: np.ndarray, chunk: int = 2048):
+    """Yields (start, Euclidean distances [rows, len(b)]) for row chunks of `a`, so memory
+    stays at chunk x len(b) (50k x 50k distances would be 20 GB)."""
     b_sq = np.sum(b * b, axis=1)
-    rows = []
     for start in range(0, a.shape[0], chunk):
         block = a[start : start + chunk]
         sq = np.sum(block * block, axis=1)[:, None] + b_sq[None, :] - 2.0 * block @ b.T
-        rows.append(np.sqrt(np.maximum(sq, 0.0)))
-    return np.concatenate(rows)
+        yield start, np.sqrt(np.maximum(sq, 0.0))
 
 
 def knn_radii(features: np.ndarray, k: int) -> np.ndarray:
     """Distance from each point to its k-th nearest other point of the same set."""
-    distances = _pairwise_distances(features, features)
-    # Index k: index 0 is the point itself (distance 0).
-    return np.partition(distances, k, axis=1)[:, k]
+    radii = np.empty(features.shape[0])
+    for start, distances in _distance_blocks(features, features):
+        # Index k: index 0 is the point itself (distance 0).
+        radii[start : start + distances.shape[0]] = np.partition(distances, k, axis=1)[:, k]
+    return radii
+
+
+def _within_any_ball(points: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """For each point, whether it lies in at least one ball (centre, radius)."""
+    inside = np.empty(points.shape[0], bool)
+    for start, distances in _distance_blocks(points, centres):
+        inside[start : start + distances.shape[0]] = np.any(distances <= radii[None, :], axis=1)
+    return inside
 
 
 def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> dict[str, float]:
@@ -150,10 +159,8 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> dict[str
     inside the fake manifold); a manifold is the union of balls reaching each point's k-th
     nearest neighbour."""
     real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
-    real_radii, fake_radii = knn_radii(real, k), knn_radii(fake, k)
-    fake_to_real = _pairwise_distances(fake, real)
-    precision = np.mean(np.any(fake_to_real <= real_radii[None, :], axis=1))
-    recall = np.mean(np.any(fake_to_real.T <= fake_radii[None, :], axis=1))
+    precision = np.mean(_within_any_ball(fake, real, knn_radii(real, k)))
+    recall = np.mean(_within_any_ball(real, fake, knn_radii(fake, k)))
     return {"precision": float(precision), "recall": float(recall)}
 
 
@@ -163,10 +170,14 @@ def density_coverage(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str
     ball holds at least one fake sample."""
     real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
     radii = knn_radii(real, k)
-    inside = _pairwise_distances(fake, real) <= radii[None, :]  # [fake, real]
-    density = inside.sum() / (k * fake.shape[0])
-    coverage = np.mean(inside.any(axis=0))
-    return {"density": float(density), "coverage": float(coverage)}
+    balls_hit = 0
+    for _, distances in _distance_blocks(fake, real):
+        balls_hit += int(np.sum(distances <= radii[None, :]))
+    covered = np.empty(real.shape[0], bool)
+    for start, distances in _distance_blocks(real, fake):  # [real rows, fake]
+        rows = slice(start, start + distances.shape[0])
+        covered[rows] = distances.min(axis=1) <= radii[rows]
+    return {"density": balls_hit / (k * fake.shape[0]), "coverage": float(np.mean(covered))}
 
 
 def kl_to_uniform(counts: np.ndarray) -> float | None:

@@ -148,3 +148,29 @@ def test_stacked_mnist_mode_counting():
         stacked_mnist_modes(np.zeros((4, 2), int))
     with pytest.raises(ValueError, match="mode ids"):
         mode_coverage(np.array([0, 5]), 5)
+
+
+def test_chunked_neighbourhood_metrics_equal_brute_force(monkeypatch):
+    import functools
+
+    from gan_jax.eval import metrics as M
+
+    key_r, key_f = jax.random.split(jax.random.PRNGKey(4))
+    real = np.asarray(jax.random.normal(key_r, (150, 5)), np.float64)
+    fake = np.asarray(jax.random.normal(key_f, (120, 5)) * 1.3 + 0.2, np.float64)
+    d_rr = np.linalg.norm(real[:, None] - real[None], axis=-1)
+    d_ff = np.linalg.norm(fake[:, None] - fake[None], axis=-1)
+    d_fr = np.linalg.norm(fake[:, None] - real[None], axis=-1)
+    r3, f3 = np.sort(d_rr, axis=1)[:, 3], np.sort(d_ff, axis=1)[:, 3]
+    r5 = np.sort(d_rr, axis=1)[:, 5]
+    expected = {
+        "precision": np.mean((d_fr <= r3[None]).any(1)),
+        "recall": np.mean((d_fr.T <= f3[None]).any(1)),
+        "density": np.sum(d_fr <= r5[None]) / (5 * 120),
+        "coverage": np.mean((d_fr <= r5[None]).any(0)),
+    }
+    # Chunks of 37 rows: several blocks, the last one partial.
+    monkeypatch.setattr(M, "_distance_blocks", functools.partial(M._distance_blocks, chunk=37))
+    got = {**M.precision_recall(real, fake), **M.density_coverage(real, fake)}
+    for name, value in expected.items():
+        assert got[name] == pytest.approx(value, abs=1e-12), name
