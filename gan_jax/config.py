@@ -34,6 +34,7 @@ RESUMABLE_KEYS = (
     "train.keep_checkpoints",
     "train.eval_every",
     "train.progress_bar",
+    "train.parallel",
     "eval.num_samples",
     "eval.metrics",
     "eval.extractor",
@@ -95,6 +96,13 @@ def base_config() -> ConfigDict:
     config.train.keep_checkpoints = 3
     config.train.eval_every = 0  # 0: only at the end.
     config.train.progress_bar = True
+    # Devices: "auto" pmaps over all devices when there is more than one, else jits;
+    # "jit" or "pmap" force one. train.batch_size is the global batch, split over devices.
+    config.train.parallel = "auto"
+    # BatchNorm under pmap: "cross_replica" normalises over the global batch (the same
+    # numbers as one device); "per_device" over each device's share (running statistics
+    # are then averaged over devices after every update).
+    config.train.batch_norm = "cross_replica"
 
     config.eval = ConfigDict()
     config.eval.num_samples = 2_500  # Samples per generator (image configs: 10,000).
@@ -184,6 +192,12 @@ def _check_ranges(config: ConfigDict) -> None:
             _require(cfg[key] >= 0, f"optim.{player}.{key}", "must be >= 0", cfg[key])
         for key in ("b1", "b2"):
             _require(0 <= cfg[key] < 1, f"optim.{player}.{key}", "must be in [0, 1)", cfg[key])
+    from gan_jax.parallel import BATCH_NORM_MODES, MODES
+
+    _require(t.parallel in MODES, "train.parallel", f"must be one of {', '.join(MODES)}",
+             t.parallel)
+    _require(t.batch_norm in BATCH_NORM_MODES, "train.batch_norm",
+             f"must be one of {', '.join(BATCH_NORM_MODES)}", t.batch_norm)
     _require(config.model.latent_dist in LATENT_DISTRIBUTIONS, "model.latent_dist",
              f"must be one of {', '.join(LATENT_DISTRIBUTIONS)}", config.model.latent_dist)
 

@@ -24,6 +24,7 @@ from gan_jax.eval.extractors import build_extractor
 from gan_jax.eval.images import ImageEvaluator, parse_metrics
 from gan_jax.eval.mixtures import mixture_metrics
 from gan_jax.models.latent import sample_latent
+from gan_jax.parallel import ParallelPlan, plan_from_config
 from gan_jax.state import GANState, create_state
 from gan_jax.step import StepSettings, apply_model, make_train_step
 
@@ -43,6 +44,7 @@ class Experiment:
     g_tx: optax.GradientTransformation
     d_tx: optax.GradientTransformation
     settings: StepSettings
+    plan: ParallelPlan
     _cache: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def init_state(self) -> GANState:
@@ -150,13 +152,17 @@ def build_experiment(config: Any) -> Experiment:
         raise config_lib.ConfigError("seed: must be resolved first (config.with_seed)")
     dataset = data_lib.build_dataset(config.data)
     num_steps, n_disc = config.train.num_steps, config.train.n_disc
+    plan = plan_from_config(config.train)
     return Experiment(
         config=config,
         dataset=dataset,
-        generator=models.build_generator(config.model.generator, dataset.example_shape),
-        discriminator=models.build_discriminator(config.model.discriminator),
+        generator=models.build_generator(config.model.generator, dataset.example_shape,
+                                         plan.bn_axis_name),
+        discriminator=models.build_discriminator(config.model.discriminator,
+                                                 plan.bn_axis_name),
         loss=losses.get_loss(config.loss.name),
         g_tx=optim.build_optimizer(config.optim.g, num_steps, "optim.g"),
         d_tx=optim.build_optimizer(config.optim.d, num_steps * n_disc, "optim.d"),
-        settings=StepSettings.from_config(config),
+        settings=StepSettings.from_config(config, plan),
+        plan=plan,
     )

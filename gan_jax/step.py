@@ -17,6 +17,7 @@ numbers, and sees exactly the batches, of the uninterrupted one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -47,9 +48,18 @@ class StepSettings:
     gp_weight: float
     r1_weight: float
     ema_decay: float
+    # Under pmap: the device axis and the number of devices the global batch is split over.
+    axis_name: str | None = None
+    num_replicas: int = 1
+    # Average BatchNorm running statistics over devices after each update (per-device BN).
+    sync_model_state: bool = False
 
     @classmethod
-    def from_config(cls, config: Any) -> StepSettings:
+    def from_config(cls, config: Any, plan: Any = None) -> StepSettings:
+        parallel = {}
+        if plan is not None and plan.axis_name is not None:
+            parallel = dict(axis_name=plan.axis_name, num_replicas=plan.num_replicas,
+                            sync_model_state=not plan.cross_replica_bn)
         return cls(
             batch_size=config.train.batch_size,
             n_disc=config.train.n_disc,
@@ -58,6 +68,7 @@ class StepSettings:
             gp_weight=float(config.loss.gp_weight),
             r1_weight=float(config.loss.r1_weight),
             ema_decay=float(config.train.ema_decay),
+            **parallel,
         )
 
 
@@ -72,6 +83,16 @@ def apply_model(
     return module.apply(variables, inputs, train=train), state
 
 
+def device_rows(x: Array, settings: StepSettings) -> Array:
+    """This device's rows of an array over the global batch: rows [i*b, (i+1)*b) on device i
+    of the step's axis, b = batch_size / num_replicas; all of `x` without an axis."""
+    if settings.axis_name is None:
+        return x
+    per_device = settings.batch_size // settings.num_replicas
+    start = jax.lax.axis_index(settings.axis_name) * per_device
+    return jax.lax.dynamic_slice_in_dim(x, start, per_device)
+
+
 def make_train_step(
     generator: nn.Module,
     discriminator: nn.Module,
@@ -81,17 +102,33 @@ def make_train_step(
     settings: StepSettings,
     sample_real: SampleFn,
 ) -> Callable[[GANState], tuple[GANState, Metrics]]:
-    """Builds the pure function `step(state, data) -> (new_state, metrics)`."""
+    """Builds the pure function `step(state, data) -> (new_state, metrics)`.
+
+    Under pmap (`settings.axis_name`), every device draws the global batch's latents and real
+    batch from the same keys and keeps its own rows, so example j sees the same noise and data
+    whatever the device count; gradients, metrics and (if `sync_model_state`) BatchNorm
+    running statistics are averaged over devices.
+    """
     s = settings
+    parallel = s.axis_name is not None
+    local_rows = functools.partial(device_rows, settings=s)
+
+    def mean_over_devices(tree):
+        return jax.lax.pmean(tree, s.axis_name) if parallel else tree
+
+    def sync_state(model_state):
+        return mean_over_devices(model_state) if s.sync_model_state else model_state
 
     def generate(g_params, g_state, key):
-        z = sample_latent(key, s.batch_size, s.latent_dim, s.latent_dist)
+        z = local_rows(sample_latent(key, s.batch_size, s.latent_dim, s.latent_dist))
         return apply_model(generator, g_params, g_state, z, train=True)
 
     def d_update(carry, data, key, batch_index):
         d_params, d_state, d_opt_state, g_state, g_params = carry
         real_key, z_key, penalty_key = jax.random.split(key, 3)
-        real = sample_real(data, real_key, batch_index, s.batch_size)
+        if parallel:  # Penalty interpolation noise is drawn per device.
+            penalty_key = jax.random.fold_in(penalty_key, jax.lax.axis_index(s.axis_name))
+        real = local_rows(sample_real(data, real_key, batch_index, s.batch_size))
         fake, g_state = generate(g_params, g_state, z_key)
         fake = jax.lax.stop_gradient(fake)
 
@@ -116,6 +153,8 @@ def make_train_step(
         grads, (d_state, adversarial, penalty, real_logits, fake_logits) = jax.grad(
             d_loss_fn, has_aux=True
         )(d_params)
+        grads = mean_over_devices(grads)
+        d_state, g_state = sync_state(d_state), sync_state(g_state)
         updates, d_opt_state = d_tx.update(grads, d_opt_state, d_params)
         d_params = optax.apply_updates(d_params, updates)
         metrics = {
@@ -154,17 +193,19 @@ def make_train_step(
         (g_loss, (g_state, fake_logits)), g_grads = jax.value_and_grad(
             g_loss_fn, has_aux=True
         )(state.g_params)
+        g_grads = mean_over_devices(g_grads)
+        g_state = sync_state(g_state)
         updates, g_opt_state = g_tx.update(g_grads, state.g_opt_state, state.g_params)
         g_params = optax.apply_updates(state.g_params, updates)
         ema_g_params = optax.incremental_update(g_params, state.ema_g_params,
                                                 1.0 - s.ema_decay)
 
-        metrics = {
+        metrics = mean_over_devices({
             **d_metrics,
             "g_loss": g_loss,
             "g_fake_logit": jnp.mean(fake_logits),
             "g_grad_norm": optax.tree_utils.tree_norm(g_grads),
-        }
+        })
         new_state = state.replace(
             step=state.step + 1,
             g_params=g_params,

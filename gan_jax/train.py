@@ -32,7 +32,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gan_jax import config as config_lib
-from gan_jax import grids, plots
+from gan_jax import grids, parallel, plots
 from gan_jax.checkpoint import Checkpointer
 from gan_jax.experiment import PLOT_STREAM, Experiment, build_experiment
 from gan_jax.step import make_multi_step
@@ -166,9 +166,20 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
         say(f"gan_jax: resumed from step {int(state.step)}")
     step = int(state.step)
     data = experiment.device_data()
+    multi_step = make_multi_step(experiment.train_step())
+    if experiment.plan.mode == "pmap":
+        say(f"gan_jax: pmap over {experiment.plan.num_replicas} devices, "
+            f"{train_cfg.batch_size // experiment.plan.num_replicas} examples each")
+        multi_step = jax.pmap(multi_step, axis_name=parallel.AXIS,
+                              static_broadcasted_argnums=2, donate_argnums=0)
+        state, data = parallel.replicate(state), parallel.replicate(data)
+        host_view = parallel.unreplicate
+    else:
+        multi_step = jax.jit(multi_step, static_argnums=2, donate_argnums=0)
 
-    multi_step = jax.jit(make_multi_step(experiment.train_step()), static_argnums=2,
-                         donate_argnums=0)
+        def host_view(tree):
+            return tree
+
     writer = MetricWriter(workdir, start_step=step)
     all_finite = jnp.ones((), jnp.float32)
     last_good_step = checkpointer.latest_step()
@@ -192,6 +203,7 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
             while step < last and not request["stop"]:
                 chunk_end = next_boundary(step, train_cfg)
                 state, metrics = multi_step(state, data, chunk_end - step)
+                metrics = host_view(metrics)  # Already averaged over devices.
                 all_finite = all_finite * metrics["finite"]
                 progress.update(chunk_end - step)
                 step = chunk_end
@@ -208,18 +220,19 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
                                          g_loss=f"{scalars['g_loss']:.3f}",
                                          steps_s=f"{scalars['steps_per_sec']:.0f}")
                 if train_cfg.sample_every and _due(step, train_cfg.sample_every, last):
-                    save_samples(experiment, state, workdir, writer)
+                    save_samples(experiment, host_view(state), workdir, writer)
                 if train_cfg.eval_every and _due(step, train_cfg.eval_every, last):
-                    results = experiment.evaluate(state)
+                    results = experiment.evaluate(host_view(state))
                     writer.write_scalars(step, flatten_eval(results))
                 if _due(step, train_cfg.checkpoint_every, last) or request["stop"]:
                     check_finite(step)
-                    checkpointer.save(step, state)
+                    checkpointer.save(step, host_view(state))
                     last_good_step = step
         if request["stop"]:
             say(f"gan_jax: interrupted; saved step {step}. Run the same command to resume.")
             return {"step": step, "stopped": True}
 
+        state = host_view(state)
         if results is None or results["step"] != step:
             results = experiment.evaluate(state)
         if not train_cfg.sample_every:

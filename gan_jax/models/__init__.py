@@ -25,7 +25,7 @@ DISCRIMINATORS.register("mlp")(MLPDiscriminator)
 GENERATORS.register("dcgan")(DCGANGenerator)
 DISCRIMINATORS.register("dcgan")(DCGANDiscriminator)
 
-DERIVED_FIELDS = ("output_shape",)
+DERIVED_FIELDS = ("output_shape", "bn_axis_name")
 _FLAX_FIELDS = ("parent", "name")
 
 
@@ -45,6 +45,8 @@ def _build(registry: Registry, config: Any, section: str, **derived: Any) -> nn.
         raise ConfigError(f"{section}.name: missing (known: {', '.join(registry.names())})")
     cls = registry.get(kwargs.pop("name"), key=f"{section}.name")
     check_kwargs(section, cls.__name__, kwargs, config_fields(cls))
+    fields = {f.name for f in dataclasses.fields(cls)}
+    derived = {k: v for k, v in derived.items() if k in fields or k == "output_shape"}
     module = cls(**kwargs, **derived)
     # Resolve names such as the activation now, so a typo fails before any compilation.
     if hasattr(module, "activation"):
@@ -54,9 +56,12 @@ def _build(registry: Registry, config: Any, section: str, **derived: Any) -> nn.
     return module
 
 
-def build_generator(config: Any, example_shape: tuple[int, ...]) -> nn.Module:
-    return _build(GENERATORS, config, "model.generator", output_shape=tuple(example_shape))
+def build_generator(config: Any, example_shape: tuple[int, ...],
+                    bn_axis_name: str | None = None) -> nn.Module:
+    """`bn_axis_name`: the pmap axis for cross-device BatchNorm (modules that have one)."""
+    return _build(GENERATORS, config, "model.generator", output_shape=tuple(example_shape),
+                  bn_axis_name=bn_axis_name)
 
 
-def build_discriminator(config: Any) -> nn.Module:
-    return _build(DISCRIMINATORS, config, "model.discriminator")
+def build_discriminator(config: Any, bn_axis_name: str | None = None) -> nn.Module:
+    return _build(DISCRIMINATORS, config, "model.discriminator", bn_axis_name=bn_axis_name)

@@ -43,9 +43,11 @@ def resolution_plan(size: int, section: str) -> tuple[int, int]:
     return base, k
 
 
-def _batch_norm(train: bool, momentum: float, name: str) -> nn.BatchNorm:
+def _batch_norm(train: bool, momentum: float, name: str,
+                axis_name: str | None = None) -> nn.BatchNorm:
+    """BatchNorm; with `axis_name` (under pmap) its batch statistics span all devices."""
     return nn.BatchNorm(use_running_average=not train, momentum=momentum, epsilon=1e-5,
-                        scale_init=_scale_init, name=name)
+                        scale_init=_scale_init, axis_name=axis_name, name=name)
 
 
 def _check_square(shape: tuple[int, ...], section: str) -> tuple[int, int]:
@@ -68,6 +70,7 @@ class DCGANGenerator(nn.Module):
     upsample: str = "transpose"
     transpose_impl: str = "sub_pixel"
     bn_momentum: float = 0.9
+    bn_axis_name: str | None = None  # Derived from train.batch_norm and the device plan.
 
     def check_config(self) -> None:
         """Rejects settings the module cannot build, before anything is compiled."""
@@ -100,11 +103,11 @@ class DCGANGenerator(nn.Module):
         x = nn.Dense(base * base * features, use_bias=False, kernel_init=WEIGHT_INIT,
                      name="project")(z)
         x = jnp.reshape(x, (z.shape[0], base, base, features))
-        x = nn.relu(_batch_norm(train, self.bn_momentum, "bn0")(x))
+        x = nn.relu(_batch_norm(train, self.bn_momentum, "bn0", self.bn_axis_name)(x))
         for i in range(1, k):
             features //= 2
             x = self._upsample(x, features, use_bias=False, name=f"up{i}")
-            x = nn.relu(_batch_norm(train, self.bn_momentum, f"bn{i}")(x))
+            x = nn.relu(_batch_norm(train, self.bn_momentum, f"bn{i}", self.bn_axis_name)(x))
         return jnp.tanh(self._upsample(x, channels, use_bias=True, name=f"up{k}"))
 
 
@@ -114,6 +117,7 @@ class DCGANDiscriminator(nn.Module):
 
     width: int = 64
     bn_momentum: float = 0.9
+    bn_axis_name: str | None = None  # Derived from train.batch_norm and the device plan.
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
@@ -123,7 +127,7 @@ class DCGANDiscriminator(nn.Module):
             x = Conv2D(self.width * 2**i, (4, 4), (2, 2), padding=((1, 1), (1, 1)),
                        use_bias=i == 0, kernel_init=WEIGHT_INIT, name=f"conv{i}")(x)
             if i > 0:
-                x = _batch_norm(train, self.bn_momentum, f"bn{i}")(x)
+                x = _batch_norm(train, self.bn_momentum, f"bn{i}", self.bn_axis_name)(x)
             x = nn.leaky_relu(x, 0.2)
         x = jnp.reshape(x, (x.shape[0], -1))
         return nn.Dense(1, kernel_init=WEIGHT_INIT, name="logit")(x)[:, 0]

@@ -1,0 +1,81 @@
+"""How a run spreads over devices: one jitted step, or a pmapped step over all devices.
+
+With `pmap` the global batch `train.batch_size` is split evenly over every device of every
+process; the step averages gradients, metrics and (with per-device BatchNorm) running
+statistics across devices, so replicas stay identical. State is replicated on the local
+devices between steps and unreplicated only for checkpoints, samples and evaluation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from gan_jax.registry import ConfigError
+
+AXIS = "devices"
+MODES = ("auto", "jit", "pmap")
+BATCH_NORM_MODES = ("cross_replica", "per_device")
+
+
+@dataclasses.dataclass(frozen=True)
+class ParallelPlan:
+    mode: str  # "jit" or "pmap"
+    num_replicas: int  # Devices over all processes (1 for jit).
+    cross_replica_bn: bool
+
+    @property
+    def axis_name(self) -> str | None:
+        return AXIS if self.mode == "pmap" else None
+
+    @property
+    def bn_axis_name(self) -> str | None:
+        return AXIS if self.mode == "pmap" and self.cross_replica_bn else None
+
+
+def plan_from_config(train_config: Any) -> ParallelPlan:
+    """Resolves `train.parallel` ("auto": pmap when there is more than one device) and checks
+    that the global batch divides over the devices, before anything compiles."""
+    mode, batch_norm = train_config.parallel, train_config.batch_norm
+    if mode not in MODES:
+        raise ConfigError(f"train.parallel: {mode!r} is not one of {', '.join(MODES)}")
+    if batch_norm not in BATCH_NORM_MODES:
+        raise ConfigError(f"train.batch_norm: {batch_norm!r} is not one of "
+                          f"{', '.join(BATCH_NORM_MODES)}")
+    num_devices = jax.device_count()
+    if mode == "auto":
+        mode = "pmap" if num_devices > 1 else "jit"
+    if mode == "jit" and jax.process_count() > 1:
+        raise ConfigError("train.parallel: 'jit' runs on one device, but this run has "
+                          f"{jax.process_count()} processes; use 'pmap' or 'auto'")
+    replicas = num_devices if mode == "pmap" else 1
+    if train_config.batch_size % replicas:
+        raise ConfigError(f"train.batch_size={train_config.batch_size} does not divide evenly "
+                          f"over {replicas} devices; use a multiple of {replicas}")
+    return ParallelPlan(mode, replicas, batch_norm == "cross_replica")
+
+
+def replicate(tree: Any) -> Any:
+    """One copy of `tree` on each local device: arrays with a leading device axis, sharded
+    over it, which is what pmap takes. Each copy is put on its device directly, so no device
+    ever holds all of them."""
+    devices = jax.local_devices()
+    sharding = NamedSharding(Mesh(np.array(devices), (AXIS,)), PartitionSpec(AXIS))
+
+    def put(x):
+        x = jnp.asarray(x)
+        copies = [jax.device_put(x[None], device) for device in devices]
+        return jax.make_array_from_single_device_arrays((len(devices), *x.shape), sharding,
+                                                        copies)
+
+    return jax.tree.map(put, tree)
+
+
+def unreplicate(tree: Any) -> Any:
+    """The first local device's copy."""
+    return jax.tree.map(lambda x: x[0], tree)
