@@ -3,7 +3,7 @@
     python scripts/train_classifier.py --config configs/classifier_fashion_mnist.py \
         --workdir classifiers/fashion_mnist_cnn
 
-About 12 minutes on 2 CPU cores; reaches >= 91% test accuracy.
+About 18 minutes on 2 CPU cores; reached 92.11% test accuracy (target: 91%).
 """
 
 from configs.classifier_mnist import classifier_config

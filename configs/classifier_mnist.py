@@ -3,7 +3,7 @@
     python scripts/train_classifier.py --config configs/classifier_mnist.py \
         --workdir classifiers/mnist_cnn
 
-About 12 minutes on 2 CPU cores; reaches >= 99.3% test accuracy.
+About 18 minutes on 2 CPU cores; reached 99.34% test accuracy (target: 99.3%).
 """
 
 import os
