@@ -2,6 +2,10 @@
 
 Orbax writes each step to a temporary directory and renames it when complete, so an
 interrupted save (even `kill -9`) never leaves a half-written checkpoint that is restored.
+
+With several processes (`jax.distributed`), every process calls `save` and `restore` at the
+same steps: the state, identical on every process, is saved as arrays replicated over all
+devices, which Orbax writes once and every process restores.
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ import os
 from typing import Any
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 import orbax.checkpoint as ocp
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 
 class Checkpointer:
@@ -28,7 +35,8 @@ class Checkpointer:
         """Starts saving `state` at `step`; device buffers are copied before this returns."""
         if self._manager.latest_step() == step:
             return
-        self._manager.save(step, args=ocp.args.StandardSave(state), force=True)
+        self._manager.save(step, args=ocp.args.StandardSave(global_replicated(state)),
+                           force=True)
 
     def restore(self, template: Any, step: int | None = None) -> Any:
         """Restores the latest (or given) step into the structure, dtypes and shardings of
@@ -36,8 +44,9 @@ class Checkpointer:
         step = self._manager.latest_step() if step is None else step
         if step is None:
             raise FileNotFoundError(f"no checkpoint in {self.directory}")
-        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
-        return self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
+        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, global_replicated(template))
+        restored = self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
+        return host_local(restored)
 
     def wait(self) -> None:
         self._manager.wait_until_finished()
@@ -45,3 +54,25 @@ class Checkpointer:
     def close(self) -> None:
         self._manager.wait_until_finished()
         self._manager.close()
+
+
+def global_replicated(tree: Any) -> Any:
+    """With several processes: host-local arrays (identical on every process) -> arrays
+    replicated over all devices of all processes, which Orbax can save. Else unchanged."""
+    if jax.process_count() == 1:
+        return tree
+    sharding = NamedSharding(Mesh(np.array(jax.devices()), ("all",)), PartitionSpec())
+
+    def put(x):
+        x = jnp.asarray(x)
+        copies = [jax.device_put(x, device) for device in jax.local_devices()]
+        return jax.make_array_from_single_device_arrays(x.shape, sharding, copies)
+
+    return jax.tree.map(put, tree)
+
+
+def host_local(tree: Any) -> Any:
+    """The inverse of `global_replicated`: this process's first copy of each array."""
+    if jax.process_count() == 1:
+        return tree
+    return jax.tree.map(lambda x: x.addressable_data(0), tree)

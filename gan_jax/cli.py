@@ -87,13 +87,29 @@ def _run(main: Callable[[], None]) -> None:
 
 
 def train_main() -> None:
-    """gan-train --config CONFIG --workdir DIR [--config.key=value ...]"""
+    """gan-train --config CONFIG --workdir DIR [--config.key=value ...]
+    [--distributed | --coordinator_address H:P --num_processes N --process_id I]"""
     config_flag = config_flags.DEFINE_config_file("config", None, "Config file.",
                                                   lock_config=True)
     workdir = flags.DEFINE_string("workdir", None, "Run directory (resumed if it exists).")
+    distributed = flags.DEFINE_bool(
+        "distributed", False, "Join a multi-process run with jax.distributed.initialize(): on "
+        "TPU pods, SLURM and Open MPI the processes are found automatically; elsewhere give "
+        "--coordinator_address, --num_processes and --process_id.")
+    coordinator = flags.DEFINE_string("coordinator_address", None, "host:port of process 0.")
+    num_processes = flags.DEFINE_integer("num_processes", None, "Processes in the run.",
+                                         lower_bound=1)
+    process_id = flags.DEFINE_integer("process_id", None, "This process's index.",
+                                      lower_bound=0)
     flags.mark_flags_as_required(["config", "workdir"])
 
     def main() -> None:
+        explicit = (coordinator.value, num_processes.value, process_id.value)
+        if distributed.value or any(v is not None for v in explicit):
+            import jax
+
+            # Before anything else touches JAX: the runtime must know every process first.
+            jax.distributed.initialize(*explicit)
         from gan_jax.train import NonFiniteLossError, train_and_evaluate
 
         try:

@@ -61,15 +61,15 @@ def plan_from_config(train_config: Any) -> ParallelPlan:
 
 
 def replicate(tree: Any) -> Any:
-    """One copy of `tree` on each local device: arrays with a leading device axis, sharded
-    over it, which is what pmap takes. Each copy is put on its device directly, so no device
-    ever holds all of them."""
-    devices = jax.local_devices()
+    """A copy of this process's `tree` on each of its devices, as arrays with a leading axis
+    over all devices of all processes (what pmap takes). Each copy is put on its device
+    directly, so no device ever holds all of them."""
+    devices = jax.devices()
     sharding = NamedSharding(Mesh(np.array(devices), (AXIS,)), PartitionSpec(AXIS))
 
     def put(x):
         x = jnp.asarray(x)
-        copies = [jax.device_put(x[None], device) for device in devices]
+        copies = [jax.device_put(x[None], device) for device in jax.local_devices()]
         return jax.make_array_from_single_device_arrays((len(devices), *x.shape), sharding,
                                                         copies)
 
@@ -77,5 +77,5 @@ def replicate(tree: Any) -> Any:
 
 
 def unreplicate(tree: Any) -> Any:
-    """The first local device's copy."""
-    return jax.tree.map(lambda x: x[0], tree)
+    """This process's first device's copy."""
+    return jax.tree.map(lambda x: x.addressable_data(0)[0], tree)

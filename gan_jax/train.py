@@ -36,15 +36,16 @@ from gan_jax import grids, parallel, plots
 from gan_jax.checkpoint import Checkpointer
 from gan_jax.experiment import PLOT_STREAM, Experiment, build_experiment
 from gan_jax.step import make_multi_step
-from gan_jax.writers import MetricWriter
+from gan_jax.writers import MetricWriter, NullWriter
 
 NUM_PLOT_SAMPLES = 2_500
 NUM_GRID_SAMPLES = 64
 
 
 def say(message: str) -> None:
-    """A status line on stderr that does not break the progress bar."""
-    tqdm.write(message, file=sys.stderr)
+    """A status line on stderr that does not break the progress bar (process 0 only)."""
+    if jax.process_index() == 0:
+        tqdm.write(message, file=sys.stderr)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -64,6 +65,10 @@ def prepare_workdir(config: config_lib.ConfigDict, workdir: str) -> config_lib.C
         with open(path) as f:
             saved = config_lib.from_json(f.read())
     resolved = config_lib.with_seed(config, saved.seed if saved is not None else None)
+    if jax.process_count() > 1:  # Every process must train with process 0's seed.
+        from jax.experimental import multihost_utils
+
+        resolved.seed = int(multihost_utils.broadcast_one_to_all(np.int64(resolved.seed)))
     if saved is not None:
         conflicts = config_lib.resume_conflicts(saved, resolved)
         if conflicts:
@@ -72,8 +77,14 @@ def prepare_workdir(config: config_lib.ConfigDict, workdir: str) -> config_lib.C
                 "saved config to resume. Differences: " + "; ".join(conflicts)
             )
     os.makedirs(workdir, exist_ok=True)
-    write_json_atomic(path, json.loads(config_lib.to_json(resolved)))
+    if is_main_process():
+        write_json_atomic(path, json.loads(config_lib.to_json(resolved)))
     return resolved
+
+
+def is_main_process() -> bool:
+    """Only process 0 writes logs, samples and evaluations."""
+    return jax.process_index() == 0
 
 
 def write_json_atomic(path: str, obj: Any) -> None:
@@ -180,7 +191,8 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
         def host_view(tree):
             return tree
 
-    writer = MetricWriter(workdir, start_step=step)
+    main = is_main_process()
+    writer = MetricWriter(workdir, start_step=step) if main else NullWriter()
     all_finite = jnp.ones((), jnp.float32)
     last_good_step = checkpointer.latest_step()
     window_start, window_time = step, time.perf_counter()
@@ -198,7 +210,7 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
     try:
         with stop_on_signal() as request, tqdm(
             total=train_cfg.num_steps, initial=step, desc="train", unit="step",
-            disable=not train_cfg.progress_bar, dynamic_ncols=True,
+            disable=not (train_cfg.progress_bar and main), dynamic_ncols=True,
         ) as progress:
             while step < last and not request["stop"]:
                 chunk_end = next_boundary(step, train_cfg)
@@ -219,9 +231,9 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
                     progress.set_postfix(d_loss=f"{scalars['d_loss']:.3f}",
                                          g_loss=f"{scalars['g_loss']:.3f}",
                                          steps_s=f"{scalars['steps_per_sec']:.0f}")
-                if train_cfg.sample_every and _due(step, train_cfg.sample_every, last):
+                if main and train_cfg.sample_every and _due(step, train_cfg.sample_every, last):
                     save_samples(experiment, host_view(state), workdir, writer)
-                if train_cfg.eval_every and _due(step, train_cfg.eval_every, last):
+                if main and train_cfg.eval_every and _due(step, train_cfg.eval_every, last):
                     results = experiment.evaluate(host_view(state))
                     writer.write_scalars(step, flatten_eval(results))
                 if _due(step, train_cfg.checkpoint_every, last) or request["stop"]:
@@ -233,6 +245,8 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
             return {"step": step, "stopped": True}
 
         state = host_view(state)
+        if not main:
+            return {"step": step}
         if results is None or results["step"] != step:
             results = experiment.evaluate(state)
         if not train_cfg.sample_every:

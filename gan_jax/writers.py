@@ -58,3 +58,19 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, (bool, int, str)) or value is None:
         return value
     return float(value)
+
+
+class NullWriter:
+    """The writer of processes other than 0, which write nothing."""
+
+    def write_scalars(self, step: int, scalars: dict[str, Any]) -> None:
+        del step, scalars
+
+    def write_figure(self, step: int, tag: str, fig: Figure) -> None:
+        del step, tag, fig
+
+    def write_image(self, step: int, tag: str, image: np.ndarray) -> None:
+        del step, tag, image
+
+    def close(self) -> None:
+        pass
