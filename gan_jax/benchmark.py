@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax import config as config_lib
+from gan_jax import parallel
 from gan_jax.experiment import build_experiment
 from gan_jax.step import make_multi_step
 
@@ -67,14 +68,22 @@ def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) 
     config = config_lib.with_seed(config, 0)
     experiment = build_experiment(config)
     steps_per_call = config.train.steps_per_call
-    multi_step = jax.jit(make_multi_step(experiment.train_step()), static_argnums=2,
-                         donate_argnums=0)
     state = experiment.init_state()
     data = synthetic_data(experiment)
+    plan = experiment.plan
+    if plan.mode == "pmap":
+        multi_step = jax.pmap(make_multi_step(experiment.train_step()), axis_name=parallel.AXIS,
+                              static_broadcasted_argnums=2, donate_argnums=0)
+        state, data = parallel.replicate(state), parallel.replicate(data)
+    else:
+        multi_step = jax.jit(make_multi_step(experiment.train_step()), static_argnums=2,
+                             donate_argnums=0)
     compiled = multi_step.lower(state, data, steps_per_call).compile()
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-    flops_per_step = float(cost.get("flops", 0.0)) / steps_per_call if cost else 0.0
+    # Under pmap the analysis is of one device's program.
+    flops_per_step = (float(cost.get("flops", 0.0)) * plan.num_replicas / steps_per_call
+                      if cost else 0.0)
     for _ in range(2):  # Compile, then one more call to settle allocations and caches.
         state, metrics = multi_step(state, data, steps_per_call)
     jax.block_until_ready(state)
@@ -98,7 +107,10 @@ def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) 
         "step_time_median_s": 1.0 / steps_per_sec,
         "steps_per_sec_median": steps_per_sec,
         "steps_per_sec_repeats": rates,
+        "parallel": plan.mode,
+        "devices": plan.num_replicas,
         "generator_examples_per_sec": steps_per_sec * batch,
+        "generator_examples_per_sec_per_device": steps_per_sec * batch / plan.num_replicas,
         "gflop_per_step": flops_per_step / 1e9,
         "achieved_gflops": achieved,
         "matmul_gflops": peak,

@@ -61,6 +61,11 @@ class ImageDataset:
         """The split on the default device, with the key that shuffles it every epoch."""
         arrays = self.load()
         num = arrays["images"].shape[0]
+        if jax.process_count() > 1:  # Shards may differ by an example; pmap needs equal ones.
+            from jax.experimental import multihost_utils
+
+            num = int(np.min(multihost_utils.process_allgather(np.int64(num))))
+            arrays = {name: array[:num] for name, array in arrays.items()}
         if num < batch_size:
             raise ConfigError(f"{self.description}: {num} images in this process's shard, "
                               f"fewer than train.batch_size={batch_size}")
