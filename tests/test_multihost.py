@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -64,11 +65,13 @@ def runs(tmp_path_factory):
     config.train.parallel = "auto"
     uninterrupted = str(root / "uninterrupted")
     train_two_processes(config, uninterrupted)
+    # The same run as if every process had died after checkpointing step 100: its workdir
+    # without what came later, restarted with the same command.
     resumed = str(root / "resumed")
-    config.train.num_steps = 100
-    train_two_processes(config, resumed)  # Stops after checkpointing step 100...
-    config.train.num_steps = 200
-    train_two_processes(config, resumed)  # ...and all processes restart from it.
+    shutil.copytree(uninterrupted, resumed)
+    shutil.rmtree(os.path.join(resumed, "checkpoints", "200"))
+    os.remove(os.path.join(resumed, "eval.json"))
+    train_two_processes(config, resumed)
     return config, uninterrupted, resumed, root
 
 
@@ -76,9 +79,13 @@ def test_two_processes_resume_exactly(runs):
     _, uninterrupted, resumed, _ = runs
     assert sorted(os.listdir(os.path.join(resumed, "checkpoints"))) == ["100", "200"]
     assert_states_identical(load_state(uninterrupted), load_state(resumed))
-    # Process 0 alone wrote the logs: one record per logging step.
-    with open(os.path.join(uninterrupted, "metrics.jsonl")) as f:
-        assert [json.loads(line)["step"] for line in f] == [50, 100, 150, 200]
+    # Process 0 alone wrote the logs: one record per logging step, the resumed run's records
+    # after step 100 replacing the dead run's.
+    for workdir in (uninterrupted, resumed):
+        with open(os.path.join(workdir, "metrics.jsonl")) as f:
+            assert [json.loads(line)["step"] for line in f] == [50, 100, 150, 200]
+    with open(os.path.join(resumed, "eval.json")) as f:
+        assert json.load(f)["step"] == 200
 
 
 def test_two_processes_match_one_device(runs):
@@ -93,9 +100,9 @@ def test_checkpoint_of_four_devices_resumes_on_one(runs):
     config, uninterrupted, resumed, root = runs
     on_one = str(root / "on_one")
     os.makedirs(on_one)
-    subprocess.run(["cp", "-r", os.path.join(resumed, "checkpoints"),
-                    os.path.join(resumed, "config.json"), on_one], check=True)
-    subprocess.run(["rm", "-r", os.path.join(on_one, "checkpoints", "200")], check=True)
+    shutil.copytree(os.path.join(resumed, "checkpoints"), os.path.join(on_one, "checkpoints"))
+    shutil.copy(os.path.join(resumed, "config.json"), on_one)
+    shutil.rmtree(os.path.join(on_one, "checkpoints", "200"))
     config.train.parallel = "jit"
     train_and_evaluate(config, on_one)  # Resumes from step 100 on this process's 1 device.
     assert max_relative_difference(load_state(on_one), load_state(uninterrupted)) < 1e-5
