@@ -78,12 +78,11 @@ def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) 
     else:
         multi_step = jax.jit(make_multi_step(experiment.train_step()), static_argnums=2,
                              donate_argnums=0)
-    compiled = multi_step.lower(state, data, steps_per_call).compile()
-    cost = compiled.cost_analysis()
+    # One step, compiled on its own: XLA's cost analysis counts a loop body once, not once per
+    # iteration. Under pmap the analysis is of one device's program.
+    cost = multi_step.lower(state, data, 1).compile().cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-    # Under pmap the analysis is of one device's program.
-    flops_per_step = (float(cost.get("flops", 0.0)) * plan.num_replicas / steps_per_call
-                      if cost else 0.0)
+    flops_per_step = float(cost.get("flops", 0.0)) * plan.num_replicas if cost else 0.0
     for _ in range(2):  # Compile, then one more call to settle allocations and caches.
         state, metrics = multi_step(state, data, steps_per_call)
     jax.block_until_ready(state)
