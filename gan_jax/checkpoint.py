@@ -14,10 +14,9 @@ import os
 from typing import Any
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 import orbax.checkpoint as ocp
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from gan_jax.parallel import global_replicated, host_local
 
 
 class Checkpointer:
@@ -55,24 +54,3 @@ class Checkpointer:
         self._manager.wait_until_finished()
         self._manager.close()
 
-
-def global_replicated(tree: Any) -> Any:
-    """With several processes: host-local arrays (identical on every process) -> arrays
-    replicated over all devices of all processes, which Orbax can save. Else unchanged."""
-    if jax.process_count() == 1:
-        return tree
-    sharding = NamedSharding(Mesh(np.array(jax.devices()), ("all",)), PartitionSpec())
-
-    def put(x):
-        x = jnp.asarray(x)
-        copies = [jax.device_put(x, device) for device in jax.local_devices()]
-        return jax.make_array_from_single_device_arrays(x.shape, sharding, copies)
-
-    return jax.tree.map(put, tree)
-
-
-def host_local(tree: Any) -> Any:
-    """The inverse of `global_replicated`: this process's first copy of each array."""
-    if jax.process_count() == 1:
-        return tree
-    return jax.tree.map(lambda x: x.addressable_data(0), tree)

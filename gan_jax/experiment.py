@@ -105,13 +105,10 @@ class Experiment:
         evaluator = self.image_evaluator()
         if evaluator is None:
             raise config_lib.ConfigError("eval.metrics: empty; name the metrics to compute")
-        dataset = data_lib.build_dataset(ConfigDict({**self.config.data, "split": split}))
-        arrays = dataset.load()
-        num = self.config.eval.num_samples
-        if not hasattr(dataset, "stack"):
-            num = min(num, arrays["images"].shape[0])
-        images = dataset.reference_images(arrays, self.stream_key(EVAL_STREAM), num)
-        metrics = evaluator.evaluate(lambda s, n: images[s : s + n], num,
+        dataset = split_dataset(self.config, split)
+        images = dataset.reference_images(dataset.load(), self.stream_key(EVAL_STREAM),
+                                          self.config.eval.num_samples)
+        metrics = evaluator.evaluate(lambda s, n: images[s : s + n], images.shape[0],
                                      jax.random.fold_in(self.stream_key(EVAL_STREAM), 1))
         return {"split": split, "real": metrics}
 
@@ -122,12 +119,17 @@ class Experiment:
         return self._cache["evaluator"]
 
 
+def split_dataset(config: Any, split: str) -> Any:
+    """The config's dataset, reading `split` instead of `data.split`."""
+    return data_lib.build_dataset(ConfigDict({**config.data, "split": split}))
+
+
 def _build_image_evaluator(config: Any) -> ImageEvaluator | None:
     metrics = parse_metrics(config.eval.metrics)
     if not metrics:
         return None
     split = config.eval.reference_split
-    dataset = data_lib.build_dataset(ConfigDict({**config.data, "split": split}))
+    dataset = split_dataset(config, split)
     name = config.data.name
     if name == "image_folder":  # Different folders must not share a cache file.
         digest = hashlib.sha256(os.path.abspath(config.data.path).encode()).hexdigest()

@@ -60,22 +60,40 @@ def plan_from_config(train_config: Any) -> ParallelPlan:
     return ParallelPlan(mode, replicas, batch_norm == "cross_replica")
 
 
+def _from_local_copies(x: Any, stacked: bool) -> jax.Array:
+    """A global array over all devices of all processes, assembled from copies of this
+    process's `x` put directly on each local device (no device ever holds them all):
+    stacked along a leading device axis, or replicated."""
+    devices = jax.devices()
+    x = jnp.asarray(x)
+    spec = PartitionSpec(AXIS) if stacked else PartitionSpec()
+    sharding = NamedSharding(Mesh(np.array(devices), (AXIS,)), spec)
+    piece, shape = (x[None], (len(devices), *x.shape)) if stacked else (x, x.shape)
+    copies = [jax.device_put(piece, device) for device in jax.local_devices()]
+    return jax.make_array_from_single_device_arrays(shape, sharding, copies)
+
+
 def replicate(tree: Any) -> Any:
     """A copy of this process's `tree` on each of its devices, as arrays with a leading axis
-    over all devices of all processes (what pmap takes). Each copy is put on its device
-    directly, so no device ever holds all of them."""
-    devices = jax.devices()
-    sharding = NamedSharding(Mesh(np.array(devices), (AXIS,)), PartitionSpec(AXIS))
-
-    def put(x):
-        x = jnp.asarray(x)
-        copies = [jax.device_put(x[None], device) for device in jax.local_devices()]
-        return jax.make_array_from_single_device_arrays((len(devices), *x.shape), sharding,
-                                                        copies)
-
-    return jax.tree.map(put, tree)
+    over all devices of all processes (what pmap takes)."""
+    return jax.tree.map(lambda x: _from_local_copies(x, stacked=True), tree)
 
 
 def unreplicate(tree: Any) -> Any:
     """This process's first device's copy."""
     return jax.tree.map(lambda x: x.addressable_data(0)[0], tree)
+
+
+def global_replicated(tree: Any) -> Any:
+    """With several processes: host-local arrays (identical on every process) -> arrays
+    replicated over all devices of all processes, which Orbax can save. Else unchanged."""
+    if jax.process_count() == 1:
+        return tree
+    return jax.tree.map(lambda x: _from_local_copies(x, stacked=False), tree)
+
+
+def host_local(tree: Any) -> Any:
+    """The inverse of `global_replicated`: this process's first copy of each array."""
+    if jax.process_count() == 1:
+        return tree
+    return jax.tree.map(lambda x: x.addressable_data(0), tree)

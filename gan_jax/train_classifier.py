@@ -29,6 +29,7 @@ from tqdm import tqdm
 from gan_jax import config as config_lib
 from gan_jax import data as data_lib
 from gan_jax.checkpoint import Checkpointer
+from gan_jax.data.images import batch_indices, to_float
 from gan_jax.models import config_fields
 from gan_jax.models.classifier import DigitCNN
 from gan_jax.registry import ConfigError, check_kwargs
@@ -105,22 +106,13 @@ def random_shift(key: jax.Array, images: jax.Array, max_shift: int) -> jax.Array
     return jax.vmap(crop)(padded, offsets)
 
 
-def to_inputs(images: jax.Array) -> jax.Array:
-    """uint8 images -> floats in [-1, 1], the range generators produce."""
-    return images.astype(jnp.float32) / 127.5 - 1.0
-
-
 def make_train_step(model: DigitCNN, tx: optax.GradientTransformation, batch_size: int,
                     max_shift: int):
     def train_step(state, data, step):
         key = jax.random.fold_in(data["key"], step)
-        num = data["images"].shape[0]
-        per_epoch = num // batch_size
-        epoch, position = step // per_epoch, step % per_epoch
-        order = jax.random.permutation(jax.random.fold_in(data["order_key"], epoch), num)
-        indices = jax.lax.dynamic_slice_in_dim(order, position * batch_size, batch_size)
+        indices = batch_indices(data["order_key"], step, batch_size, data["images"].shape[0])
         shift_key, dropout_key = jax.random.split(key)
-        images = random_shift(shift_key, to_inputs(data["images"][indices]), max_shift)
+        images = random_shift(shift_key, to_float(data["images"][indices]), max_shift)
         labels = data["labels"][indices]
 
         def loss_fn(params):
@@ -138,7 +130,7 @@ def make_train_step(model: DigitCNN, tx: optax.GradientTransformation, batch_siz
 
 @functools.partial(jax.jit, static_argnums=0)
 def _predict(model: DigitCNN, params: Any, images: jax.Array) -> jax.Array:
-    return jnp.argmax(model.apply({"params": params}, to_inputs(images))[0], axis=-1)
+    return jnp.argmax(model.apply({"params": params}, to_float(images))[0], axis=-1)
 
 
 def accuracy(model: DigitCNN, params: Any, arrays: dict[str, np.ndarray],

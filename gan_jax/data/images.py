@@ -86,8 +86,8 @@ class ImageDataset:
 
     def reference_images(self, arrays: dict[str, np.ndarray], key: jax.Array,
                          num: int) -> np.ndarray:
-        """`num` real uint8 images for evaluation (the first `num` of the split; `key` is
-        unused here, but datasets that compose images draw them with it)."""
+        """Up to `num` real uint8 images for evaluation: the first `num` of the split, or all
+        of a smaller one (`key` is unused here; datasets that compose images draw with it)."""
         del key
         return arrays["images"][:num]
 

@@ -87,6 +87,7 @@ def load_classifier(path: str) -> FeatureExtractor:
     from its penultimate layer, probabilities from its softmax."""
     import orbax.checkpoint as ocp
 
+    from gan_jax.data.images import to_float
     from gan_jax.train_classifier import METADATA_FILE, PARAMS_DIR, build_model
 
     metadata_path = os.path.join(path, METADATA_FILE)
@@ -104,7 +105,7 @@ def load_classifier(path: str) -> FeatureExtractor:
 
     @jax.jit
     def apply(images: jax.Array) -> tuple[jax.Array, jax.Array]:
-        logits, features = model.apply({"params": params}, images / 127.5 - 1.0)
+        logits, features = model.apply({"params": params}, to_float(images))
         return features, logits
 
     return FeatureExtractor(metadata["name"], shape[-1],

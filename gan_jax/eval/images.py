@@ -174,18 +174,14 @@ class ImageEvaluator:
 
     def reference(self, num: int) -> FeatureSet:
         """Features of up to `num` real images of the split (cached on disk)."""
-        arrays = None
-        count = num
-        if not self.stacked:  # The split's own images: at most the split.
-            arrays = self.dataset.load()
-            count = min(num, arrays["images"].shape[0])
+        images = self.dataset.reference_images(self.dataset.load(),
+                                               jax.random.PRNGKey(REFERENCE_KEY), num)
+        count = images.shape[0]
         path = reference_path(self.cache_dir, self.dataset_name, self.split,
                               self.extractor.name, count)
         cached = load_reference(path, self.extractor.fingerprint, self.keep_features)
         if cached is not None:
             return cached
-        arrays = arrays if arrays is not None else self.dataset.load()
-        images = self.dataset.reference_images(arrays, jax.random.PRNGKey(REFERENCE_KEY), count)
         reference = extract(self.extractor,
                             batched(lambda s, n: images[s : s + n], count, self.batch_size),
                             self.keep_features)
