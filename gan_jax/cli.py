@@ -237,3 +237,78 @@ def train_classifier_main() -> None:
         print(json.dumps(train_classifier(config_flag.value, workdir.value), indent=2))
 
     _run(main)
+
+
+def sweep_main() -> None:
+    """gan-sweep --sweep experiments/STUDY/sweep.py --workdir DIR [--config CONFIG]
+    [--task I | --parallel N | --list]"""
+    sweep_file = flags.DEFINE_string("sweep", None, "Sweep file defining get_sweep().")
+    workdir = flags.DEFINE_string("workdir", None, "Sweep directory: one subdirectory a trial.")
+    config = flags.DEFINE_string("config", None, "Base config file (path[:arg]); replaces the "
+                                 "one the sweep file names.")
+    task = flags.DEFINE_integer("task", None, "Run trial I alone, in this process (e.g. "
+                                "--task=$SLURM_ARRAY_TASK_ID).", lower_bound=0)
+    parallel = flags.DEFINE_integer("parallel", 1, "Run every unfinished trial, N worker "
+                                    "processes at a time.", lower_bound=1)
+    list_only = flags.DEFINE_bool("list", False, "Print the trials and their states; run none.")
+    flags.mark_flags_as_required(["sweep", "workdir"])
+
+    def main() -> None:
+        from gan_jax import sweep as sweep_lib
+
+        sweep = sweep_lib.Sweep(sweep_file.value, config.value)
+        if list_only.value:
+            for index, name in enumerate(sweep.names):
+                record = sweep_lib.read_trial(sweep.trial_dir(workdir.value, index)) or {}
+                print(f"{index}\t{record.get('status', 'pending')}\t{name}")
+            return
+        if task.value is not None:
+            sweep.check_index(task.value)
+            status = sweep_lib.run_trial(sweep, workdir.value, task.value)
+            print(json.dumps({"task": task.value, "name": sweep.names[task.value],
+                              "status": status}))
+            if status == "failed":
+                record = sweep_lib.read_trial(sweep.trial_dir(workdir.value, task.value))
+                _fail(f"trial {task.value} failed: {record['error']}", status=1)
+            if status == "interrupted":
+                _fail(f"trial {task.value} interrupted; run it again to resume", status=1)
+            return
+        statuses = sweep_lib.run_parallel(sweep, workdir.value, parallel.value, config.value,
+                                          log=lambda line: print(line, file=sys.stderr))
+        print(json.dumps(statuses, indent=2))
+        bad = [name for name, status in statuses.items() if status not in ("done", "skipped")]
+        if bad:
+            _fail(f"{len(bad)} of {len(statuses)} trials did not finish: {', '.join(bad)}",
+                  status=1)
+
+    _run(main)
+
+
+def report_main() -> None:
+    """gan-report DIR [--metrics modes,high_quality] [--percent high_quality] [--csv F]
+    [--markdown F]"""
+    metrics = flags.DEFINE_list("metrics", None, "Metrics to show (e.g. modes or ema/modes); "
+                                "all by default.")
+    percent = flags.DEFINE_list("percent", [], "Metrics to show as percentages.")
+    csv_path = flags.DEFINE_string("csv", None, "Also write the table as CSV here.")
+    markdown_path = flags.DEFINE_string("markdown", None, "Also write the markdown here.")
+
+    def main(root: str) -> None:
+        from gan_jax.report import report
+
+        markdown, table = report(root, metrics.value, tuple(percent.value))
+        for path, text in ((csv_path.value, table), (markdown_path.value, markdown)):
+            if path:
+                with open(path, "w") as f:
+                    f.write(text)
+        print(markdown, end="")
+
+    def wrapped(argv: list[str]) -> None:
+        if len(argv) != 2:
+            _fail("usage: gan-report DIR [--metrics ...] [--csv FILE] [--markdown FILE]")
+        try:
+            main(argv[1])
+        except FileNotFoundError as e:
+            _fail(str(e))
+
+    app.run(wrapped, flags_parser=_parse_flags)

@@ -1,0 +1,185 @@
+"""Tables of results over seeds: every run's eval.json under a directory, grouped by setting.
+
+A run is a directory holding `config.json` and an `eval.json` with "raw" and "ema" results
+(a sweep's trial, a vectorised run's `seed_<s>/` replica, or any gan-train workdir). The
+*settings* are the config keys whose values differ between runs, apart from the seed and the
+keys that only say how often to log; runs with equal settings are seeds of one row. A cell is
+the mean ± standard error (sample standard deviation / sqrt(n)) over that row's seeds.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+from gan_jax import config as config_lib
+
+# Keys that differ between runs without changing what is trained or measured.
+NOT_SETTINGS = (
+    "seed",
+    "train.num_seeds",
+    "train.progress_bar",
+    "train.log_every",
+    "train.sample_every",
+    "train.checkpoint_every",
+    "train.keep_checkpoints",
+    "train.eval_every",
+    "eval.cache_dir",
+    "eval.batch_size",
+)
+# Eval entries that describe the evaluation rather than measure the generator.
+NOT_METRICS = ("num_modes", "num_samples")
+GENERATORS = ("raw", "ema")
+
+
+@dataclasses.dataclass
+class Run:
+    path: str
+    config: dict[str, Any]
+    metrics: dict[str, float | None]
+
+
+@dataclasses.dataclass
+class Row:
+    settings: dict[str, Any]
+    seeds: list[int]
+    cells: dict[str, tuple[float, float, int] | None]  # metric -> (mean, s.e., n)
+
+
+def find_runs(root: str) -> tuple[list[Run], list[dict[str, Any]]]:
+    """Every run under `root` (sorted by path), and the trial.json records of failed trials."""
+    runs, failures = [], []
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if d not in ("checkpoints", "tensorboard",
+                                                            "samples"))
+        if "trial.json" in files:
+            with open(os.path.join(directory, "trial.json")) as f:
+                record = json.load(f)
+            if record.get("status") == "failed":
+                failures.append(record)
+        if "eval.json" not in files or "config.json" not in files:
+            continue
+        with open(os.path.join(directory, "eval.json")) as f:
+            results = json.load(f)
+        if not all(g in results for g in GENERATORS):
+            continue  # E.g. the summary of a vectorised run; its seed_<s>/ are the runs.
+        with open(os.path.join(directory, "config.json")) as f:
+            config = config_lib._flatten(config_lib.from_json(f.read()))
+        metrics = {
+            f"{generator}/{name}": value
+            for generator in GENERATORS
+            for name, value in results[generator].items()
+            if name not in NOT_METRICS and (value is None or isinstance(value, int | float))
+        }
+        runs.append(Run(directory, config, metrics))
+    return sorted(runs, key=lambda r: r.path), failures
+
+
+def swept_keys(runs: list[Run]) -> list[str]:
+    """The config keys whose values differ between runs (the settings of the table)."""
+    keys = sorted({k for run in runs for k in run.config})
+    return [k for k in keys if k not in NOT_SETTINGS
+            and len({json.dumps(run.config.get(k), sort_keys=True) for run in runs}) > 1]
+
+
+def mean_and_error(values: list[float]) -> tuple[float, float, int]:
+    """(mean, standard error of the mean, n); the error is NaN for a single value."""
+    array = np.asarray(values, np.float64)
+    n = len(array)
+    error = float(np.std(array, ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    return float(np.mean(array)), error, n
+
+
+def aggregate(runs: list[Run], metrics: list[str] | None = None) -> tuple[list[str], list[Row]]:
+    """Groups runs by their settings; returns (setting keys, rows in order of first run)."""
+    keys = swept_keys(runs)
+    names = sorted({m for run in runs for m in run.metrics})
+    if metrics:
+        names = [n for n in names if n in metrics or n.split("/", 1)[1] in metrics]
+    groups: dict[str, list[Run]] = {}
+    for run in runs:
+        settings = {k: run.config.get(k) for k in keys}
+        groups.setdefault(json.dumps(settings, sort_keys=True), []).append(run)
+    rows = []
+    for members in groups.values():
+        cells = {}
+        for name in names:
+            values = [r.metrics[name] for r in members if r.metrics.get(name) is not None]
+            cells[name] = mean_and_error(values) if values else None
+        rows.append(Row(settings={k: members[0].config.get(k) for k in keys},
+                        seeds=sorted(r.config.get("seed") for r in members), cells=cells))
+    return keys, rows
+
+
+def format_cell(cell: tuple[float, float, int] | None, seeds: int, scale: float = 1.0) -> str:
+    """`mean ± s.e.`, to the precision the error supports; `(n=k)` when some seeds lack it."""
+    if cell is None:
+        return "—"
+    mean, error, n = cell[0] * scale, cell[1] * scale, cell[2]
+    if math.isnan(error) or error == 0:
+        text = f"{mean:.4g}" if math.isnan(error) else f"{mean:.4g} ± 0"
+    else:
+        decimals = min(6, max(0, 1 - math.floor(math.log10(error))))
+        text = f"{mean:.{decimals}f} ± {error:.{decimals}f}"
+    return text if n == seeds else f"{text} (n={n})"
+
+
+def markdown_table(keys: list[str], rows: list[Row], percent: tuple[str, ...] = ()) -> str:
+    names = list(rows[0].cells) if rows else []
+
+    def label(name):
+        return f"{name} (%)" if _is_percent(name, percent) else name
+
+    header = [*keys, *[label(n) for n in names], "seeds"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [format_cell(row.cells[n], len(row.seeds), 100.0 if _is_percent(n, percent)
+                             else 1.0) for n in names]
+        settings = [_format_setting(row.settings[k]) for k in keys]
+        lines.append("| " + " | ".join([*settings, *cells, str(len(row.seeds))]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def csv_table(keys: list[str], rows: list[Row]) -> str:
+    names = list(rows[0].cells) if rows else []
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*keys, "seeds", *[f"{n}_{s}" for n in names for s in ("mean", "se", "n")]])
+    for row in rows:
+        values = []
+        for name in names:
+            cell = row.cells[name]
+            values += list(cell) if cell is not None else ["", "", 0]
+        writer.writerow([*[_format_setting(row.settings[k]) for k in keys],
+                         " ".join(map(str, row.seeds)), *values])
+    return out.getvalue()
+
+
+def _is_percent(name: str, percent: tuple[str, ...]) -> bool:
+    return name in percent or name.split("/", 1)[-1] in percent
+
+
+def _format_setting(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+
+def report(root: str, metrics: list[str] | None = None,
+           percent: tuple[str, ...] = ()) -> tuple[str, str]:
+    """(markdown, csv) tables of every run under `root`; failed trials are listed below the
+    markdown table."""
+    runs, failures = find_runs(root)
+    if not runs:
+        raise FileNotFoundError(f"{root}: no runs (directories with config.json and eval.json)")
+    keys, rows = aggregate(runs, metrics)
+    markdown = markdown_table(keys, rows, percent)
+    if failures:
+        markdown += "\nFailed trials:\n" + "".join(
+            f"- {f.get('name')}: {f.get('error')}\n" for f in failures)
+    return markdown, csv_table(keys, rows)
