@@ -89,6 +89,9 @@ def base_config() -> ConfigDict:
     config.train.batch_size = 512
     config.train.n_disc = 1  # Discriminator updates per generator update.
     config.train.steps_per_call = 100  # Train steps fused into one compiled call (lax.scan).
+    # Independent seeds trained at once by vmap over the train state: seed, seed + 1, ...
+    # Each is logged and evaluated in workdir/seed_<s>/ (see gan_jax/seeds.py).
+    config.train.num_seeds = 1
     config.train.ema_decay = 0.999  # Generator weight EMA; 0 makes the EMA a copy.
     config.train.log_every = 500
     config.train.sample_every = 2_500  # 0: only at the end.
@@ -172,7 +175,7 @@ def _require(condition: bool, key: str, message: str, value: Any) -> None:
 
 def _check_ranges(config: ConfigDict) -> None:
     t = config.train
-    for key in ("num_steps", "batch_size", "n_disc", "steps_per_call", "log_every",
+    for key in ("num_steps", "batch_size", "n_disc", "num_seeds", "steps_per_call", "log_every",
                 "checkpoint_every", "keep_checkpoints"):
         _require(t[key] >= 1, f"train.{key}", "must be >= 1", t[key])
     for key in ("sample_every", "eval_every"):

@@ -34,6 +34,41 @@ def with_defaults(config: config_lib.ConfigDict, defaults: config_lib.ConfigDict
     return config
 
 
+def restore_run(workdir: str, step: int | None = None) -> tuple[Any, Any]:
+    """(experiment, saved state) of a run directory: a run, or one seed's `seed_<s>/`
+    directory of a vectorised run (its state is cut from the parent's checkpoint). The
+    latest checkpoint unless `step` is given."""
+    from gan_jax import seeds
+
+    config = load_run_config(workdir)
+    parent = os.path.dirname(os.path.abspath(workdir))
+    own = os.path.isdir(os.path.join(workdir, "checkpoints"))
+    if config.train.num_seeds > 1:
+        raise ConfigError(f"{workdir} trained {config.train.num_seeds} vectorised seeds; "
+                          "name one of its seed_<s>/ directories")
+    index = None
+    if not own and os.path.exists(os.path.join(parent, "config.json")):
+        parent_config = load_run_config(parent)
+        index = config.seed - parent_config.seed
+        if parent_config.train.num_seeds == 1 or not 0 <= index < parent_config.train.num_seeds:
+            index = None
+    checkpoint_dir = os.path.join(parent if index is not None else workdir, "checkpoints")
+    if index is not None:
+        replicas = seeds.build_replicas(parent_config)
+        template, experiment = seeds.init_states(replicas), replicas[index]
+    else:
+        experiment = build_experiment(config)
+        template = experiment.init_state()
+    checkpointer = Checkpointer(checkpoint_dir, max_to_keep=1_000_000)
+    try:
+        if checkpointer.latest_step() is None:
+            raise FileNotFoundError(f"no checkpoint in {checkpoint_dir}")
+        state = checkpointer.restore(template, step)
+    finally:
+        checkpointer.close()
+    return experiment, (seeds.unstack(state, index) if index is not None else state)
+
+
 def evaluate_workdir(workdir: str, num_samples: int | None = None,
                      overrides: dict[str, Any] | None = None,
                      baseline_split: str | None = None) -> dict[str, Any]:
@@ -49,12 +84,8 @@ def evaluate_workdir(workdir: str, num_samples: int | None = None,
         if key not in config.eval:
             raise ConfigError(f"unknown eval key {key!r}{did_you_mean(key, list(config.eval))}")
         config.eval[key] = value
+    _, state = restore_run(workdir)
     experiment = build_experiment(config)
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=1_000_000)
-    try:
-        state = checkpointer.restore(experiment.init_state())
-    finally:
-        checkpointer.close()
     results = experiment.evaluate(state)
     if baseline_split is not None:
         results[f"real_{baseline_split}"] = experiment.evaluate_real(baseline_split)["real"]

@@ -19,9 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax import grids
-from gan_jax.checkpoint import Checkpointer
-from gan_jax.evaluate import load_run_config
-from gan_jax.experiment import Experiment, build_experiment
+from gan_jax.evaluate import restore_run
+from gan_jax.experiment import Experiment
 from gan_jax.models.latent import interpolate, traverse
 from gan_jax.state import GANState
 
@@ -30,15 +29,7 @@ MODES = ("random", "interpolate", "traverse")
 
 def load_run(workdir: str) -> tuple[Experiment, GANState]:
     """The experiment of `workdir` and its latest checkpointed state."""
-    experiment = build_experiment(load_run_config(workdir))
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=1_000_000)
-    try:
-        if checkpointer.latest_step() is None:
-            raise FileNotFoundError(f"no checkpoint in {checkpointer.directory}")
-        state = checkpointer.restore(experiment.init_state())
-    finally:
-        checkpointer.close()
-    return experiment, state
+    return restore_run(workdir)
 
 
 def make_latents(experiment: Experiment, mode: str, num: int, seed: int = 0, steps: int = 8,

@@ -32,9 +32,9 @@ import numpy as np
 from tqdm import tqdm
 
 from gan_jax import config as config_lib
-from gan_jax import grids, parallel, plots
+from gan_jax import grids, parallel, plots, seeds
 from gan_jax.checkpoint import Checkpointer
-from gan_jax.experiment import PLOT_STREAM, Experiment, build_experiment
+from gan_jax.experiment import PLOT_STREAM, Experiment
 from gan_jax.step import make_multi_step
 from gan_jax.writers import MetricWriter, NullWriter
 
@@ -162,22 +162,39 @@ def flatten_eval(results: dict[str, Any]) -> dict[str, Any]:
     return {f"eval/{gen}/{k}": v for gen in ("raw", "ema") for k, v in results[gen].items()}
 
 
+def replica_dirs(config: config_lib.ConfigDict, workdir: str) -> list[str]:
+    """Where each seed of a run logs: the workdir itself, or workdir/seed_<s>/ per vectorised
+    seed (`train.num_seeds` > 1)."""
+    if config.train.num_seeds == 1:
+        return [workdir]
+    return [os.path.join(workdir, f"seed_{config.seed + k}")
+            for k in range(config.train.num_seeds)]
+
+
 def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str, Any]:
     """Trains (or resumes) the run in `workdir` and returns its final evaluation."""
     config = prepare_workdir(config, workdir)
-    experiment = build_experiment(config)
+    replicas = seeds.build_replicas(config)  # One experiment per vectorised seed.
+    experiment = replicas[0]
+    vectorised = len(replicas) > 1
+    run_dirs = replica_dirs(config, workdir)
     train_cfg = config.train
-    say(f"gan_jax: run in {workdir} with seed {config.seed}")
+    say(f"gan_jax: run in {workdir} with seed {config.seed}"
+        + (f" (and {len(replicas) - 1} more, vectorised)" if vectorised else ""))
 
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"),
                                 train_cfg.keep_checkpoints)
-    state = experiment.init_state()
+    state = seeds.init_states(replicas) if vectorised else experiment.init_state()
     if checkpointer.latest_step() is not None:
         state = checkpointer.restore(state)
-        say(f"gan_jax: resumed from step {int(state.step)}")
-    step = int(state.step)
-    data = experiment.device_data()
+        say(f"gan_jax: resumed from step {int(state.step.reshape(-1)[0])}")
+    step = int(state.step.reshape(-1)[0])
     multi_step = make_multi_step(experiment.train_step())
+    if vectorised:
+        data, data_axes = seeds.device_data(replicas)
+        multi_step = seeds.vmap_multi_step(multi_step, data_axes)
+    else:
+        data = experiment.device_data()
     if experiment.plan.mode == "pmap":
         say(f"gan_jax: pmap over {experiment.plan.num_replicas} devices, "
             f"{train_cfg.batch_size // experiment.plan.num_replicas} examples each")
@@ -191,21 +208,40 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
         def host_view(tree):
             return tree
 
+    def replica_view(tree, k: int):
+        """Seed k's part of a (host-view) state or metrics."""
+        return seeds.unstack(tree, k) if vectorised else tree
+
     main = is_main_process()
-    writer = MetricWriter(workdir, start_step=step) if main else NullWriter()
-    all_finite = jnp.ones((), jnp.float32)
+    if main and vectorised:
+        for replica, run_dir in zip(replicas, run_dirs, strict=True):
+            os.makedirs(run_dir, exist_ok=True)
+            write_json_atomic(os.path.join(run_dir, "config.json"),
+                              json.loads(config_lib.to_json(replica.config)))
+    writers = [MetricWriter(d, start_step=step) if main else NullWriter() for d in run_dirs]
+    all_finite = jnp.ones((len(replicas),) if vectorised else (), jnp.float32)
     last_good_step = checkpointer.latest_step()
     window_start, window_time = step, time.perf_counter()
     last = train_cfg.num_steps
-    results = None  # The latest evaluation, reused if it is of the final step.
+    results = None  # The latest evaluations (one per seed), reused if of the final step.
 
     def check_finite(upto: int) -> None:
-        if not bool(all_finite):
+        finite = np.asarray(all_finite).reshape(-1)
+        if not finite.all():
+            bad = [r.config.seed for r, ok in zip(replicas, finite, strict=True) if not ok]
+            which = f" (seed {', '.join(map(str, bad))})" if vectorised else ""
             raise NonFiniteLossError(
-                f"a loss or gradient norm became NaN or infinite before step {upto}; "
+                f"a loss or gradient norm became NaN or infinite before step {upto}{which}; "
                 f"nothing after step {last_good_step} was saved. The last good checkpoint "
                 f"is in {checkpointer.directory}. Lower the learning rates or add a penalty."
             )
+
+    def evaluate_all(state) -> list[dict[str, Any]]:
+        return [r.evaluate(replica_view(state, k)) for k, r in enumerate(replicas)]
+
+    def sample_all(state) -> None:
+        for k, (replica, run_dir) in enumerate(zip(replicas, run_dirs, strict=True)):
+            save_samples(replica, replica_view(state, k), run_dir, writers[k])
 
     try:
         with stop_on_signal() as request, tqdm(
@@ -223,19 +259,22 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
                 if _due(step, train_cfg.log_every, last):
                     check_finite(step)
                     now = time.perf_counter()
-                    scalars = {k: float(v) for k, v in jax.device_get(metrics).items()
-                               if k != "finite"}
-                    scalars["steps_per_sec"] = (step - window_start) / (now - window_time)
+                    rate = (step - window_start) / (now - window_time)  # Steps of each seed.
                     window_start, window_time = step, now
-                    writer.write_scalars(step, scalars)
-                    progress.set_postfix(d_loss=f"{scalars['d_loss']:.3f}",
-                                         g_loss=f"{scalars['g_loss']:.3f}",
-                                         steps_s=f"{scalars['steps_per_sec']:.0f}")
+                    host_metrics = jax.device_get(metrics)
+                    for k, writer in enumerate(writers):
+                        scalars = {name: float(value) for name, value
+                                   in replica_view(host_metrics, k).items() if name != "finite"}
+                        writer.write_scalars(step, {**scalars, "steps_per_sec": rate})
+                    progress.set_postfix(d_loss=f"{np.mean(host_metrics['d_loss']):.3f}",
+                                         g_loss=f"{np.mean(host_metrics['g_loss']):.3f}",
+                                         steps_s=f"{rate * len(replicas):.0f}")
                 if main and train_cfg.sample_every and _due(step, train_cfg.sample_every, last):
-                    save_samples(experiment, host_view(state), workdir, writer)
+                    sample_all(host_view(state))
                 if main and train_cfg.eval_every and _due(step, train_cfg.eval_every, last):
-                    results = experiment.evaluate(host_view(state))
-                    writer.write_scalars(step, flatten_eval(results))
+                    results = evaluate_all(host_view(state))
+                    for writer, result in zip(writers, results, strict=True):
+                        writer.write_scalars(step, flatten_eval(result))
                 if _due(step, train_cfg.checkpoint_every, last) or request["stop"]:
                     check_finite(step)
                     checkpointer.save(step, host_view(state))
@@ -247,12 +286,20 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
         state = host_view(state)
         if not main:
             return {"step": step}
-        if results is None or results["step"] != step:
-            results = experiment.evaluate(state)
+        if results is None or results[0]["step"] != step:
+            results = evaluate_all(state)
         if not train_cfg.sample_every:
-            save_samples(experiment, state, workdir, writer)
-        write_json_atomic(os.path.join(workdir, "eval.json"), results)
-        return results
+            sample_all(state)
+        for run_dir, result in zip(run_dirs, results, strict=True):
+            write_json_atomic(os.path.join(run_dir, "eval.json"), result)
+        if not vectorised:
+            return results[0]
+        summary = {"step": step, "num_seeds": len(replicas),
+                   "seeds": {str(r.config.seed): result
+                             for r, result in zip(replicas, results, strict=True)}}
+        write_json_atomic(os.path.join(workdir, "eval.json"), summary)
+        return summary
     finally:
         checkpointer.close()
-        writer.close()
+        for writer in writers:
+            writer.close()

@@ -1,0 +1,78 @@
+"""Several independent seeds in one compiled program: `jax.vmap` over the whole train state.
+
+With `train.num_seeds = K`, replica k is the run of seed `seed + k`: its initial state, step
+keys, data order and evaluation latents are those of a separate run with that seed, so its
+numbers match that run's up to the order of floating-point reductions. The replicas share one
+compiled step, which keeps a small model from leaving an accelerator idle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from gan_jax import config as config_lib
+from gan_jax.experiment import DATA_STREAM, Experiment, build_experiment
+
+PyTree = Any
+# The only per-replica entry of a dataset's device data: the key that orders its batches.
+SHUFFLE_KEY = "shuffle_key"
+
+
+def replica_config(config: config_lib.ConfigDict, index: int) -> config_lib.ConfigDict:
+    """The single-seed config of replica `index`: seed + index, num_seeds = 1."""
+    replica = config_lib.ConfigDict(config.to_dict())
+    replica.seed = config.seed + index
+    replica.train.num_seeds = 1
+    return replica
+
+
+def build_replicas(config: config_lib.ConfigDict) -> list[Experiment]:
+    """One experiment per seed (compiles nothing); the first is the base seed's."""
+    config_lib.validate(config)
+    if config.train.num_seeds == 1:
+        return [build_experiment(config)]
+    experiments = [build_experiment(replica_config(config, k))
+                   for k in range(config.train.num_seeds)]
+    if experiments[0].plan.mode != "jit":
+        raise config_lib.ConfigError(
+            f"train.num_seeds={config.train.num_seeds}: vectorised seeds run on one device; "
+            "set train.parallel=jit (or train one seed per device with separate runs)")
+    return experiments
+
+
+def stack(trees: list[PyTree]) -> PyTree:
+    """Stacks pytrees of equal structure along a new leading replica axis."""
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *trees)
+
+
+def unstack(tree: PyTree, index: int) -> PyTree:
+    return jax.tree.map(lambda leaf: leaf[index], tree)
+
+
+def init_states(experiments: list[Experiment]) -> PyTree:
+    """The replicas' initial states, stacked (each exactly its own seed's)."""
+    return stack([e.init_state() for e in experiments])
+
+
+def device_data(experiments: list[Experiment]) -> tuple[PyTree, PyTree]:
+    """(data, vmap axes): the dataset's arrays once, with each replica's shuffle key."""
+    data = experiments[0].device_data()
+    if SHUFFLE_KEY not in data:
+        return data, jax.tree.map(lambda _: None, data)
+    keys = [e.stream_key(DATA_STREAM) for e in experiments]
+    axes = {name: (0 if name == SHUFFLE_KEY else None) for name in data}
+    return {**data, SHUFFLE_KEY: jnp.stack(keys)}, axes
+
+
+def vmap_multi_step(multi_step: Callable, data_axes: PyTree) -> Callable:
+    """`multi_step(state, data, num_steps)` over stacked states (jit with static_argnums=2)."""
+
+    def vmapped(state: PyTree, data: PyTree, num_steps: int):
+        return jax.vmap(lambda s, d: multi_step(s, d, num_steps),
+                        in_axes=(0, data_axes))(state, data)
+
+    return vmapped
