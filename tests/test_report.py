@@ -1,0 +1,100 @@
+"""The report's grouping and arithmetic, on hand-made run directories."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gan_jax import config as config_lib
+from gan_jax.report import format_cell, mean_and_error, report
+from tests.conftest import REPO, tiny_config
+
+
+def make_run(root, name: str, seed: int, lr: float, modes: list[int], quality: list[float],
+             kl: list[float | None]) -> None:
+    """A run directory with a real config and an eval.json of the given raw / EMA values."""
+    config = tiny_config(seed=seed)
+    config.optim.d.lr = lr
+    config.train.log_every = 7 + seed  # Differs between runs but is not a setting.
+    path = os.path.join(root, name)
+    os.makedirs(path)
+    with open(os.path.join(path, "config.json"), "w") as f:
+        f.write(config_lib.to_json(config))
+    results = {"step": 100}
+    for i, generator in enumerate(("raw", "ema")):
+        results[generator] = {"modes": modes[i], "num_modes": 8, "high_quality": quality[i],
+                              "reverse_kl": kl[i], "num_samples": 2500}
+    with open(os.path.join(path, "eval.json"), "w") as f:
+        json.dump(results, f)
+
+
+def test_mean_and_standard_error():
+    mean, error, n = mean_and_error([1.0, 2.0, 4.0])
+    assert mean == pytest.approx(7 / 3)
+    # Sample variance: ((4/3)^2 + (1/3)^2 + (5/3)^2) / 2 = 7/3; s.e. = sqrt(7/3 / 3).
+    assert error == pytest.approx(math.sqrt(7 / 9))
+    assert n == 3
+    assert math.isnan(mean_and_error([5.0])[1])
+
+
+def test_cells_show_the_precision_the_error_supports():
+    assert format_cell((0.95123, 0.0123, 10), 10) == "0.951 ± 0.012"
+    assert format_cell((24.8, 0.2, 10), 10) == "24.80 ± 0.20"  # Two significant digits.
+    assert format_cell((8.0, 0.0, 10), 10) == "8 ± 0"
+    assert format_cell((0.95, 0.01, 10), 10, scale=100) == "95.0 ± 1.0"
+    assert format_cell((7.2, 0.0004, 10), 10) == "7.20000 ± 0.00040"
+    assert format_cell((0.5, math.nan, 1), 3) == "0.5 (n=1)"
+    assert format_cell(None, 3) == "—"
+
+
+def test_report_groups_seeds_by_setting(tmp_path):
+    root = str(tmp_path)
+    make_run(root, "a0", 0, 1e-3, [8, 8], [0.90, 0.95], [0.01, 0.02])
+    make_run(root, "a1", 1, 1e-3, [6, 8], [0.80, 0.97], [0.30, 0.04])
+    make_run(root, "a2", 2, 1e-3, [7, 8], [0.70, 0.96], [None, 0.03])
+    make_run(root, "b0", 0, 3e-4, [8, 8], [0.99, 0.98], [0.00, 0.01])
+    os.makedirs(os.path.join(root, "a0", "checkpoints"))  # Not a run; skipped.
+    markdown, table = report(root, metrics=["modes", "ema/high_quality", "reverse_kl"],
+                             percent=("high_quality",))
+    lines = markdown.splitlines()
+    # One setting varies (the learning rate); log_every and seed do not make rows.
+    assert lines[0] == ("| optim.d.lr | ema/high_quality (%) | ema/modes | ema/reverse_kl | "
+                        "raw/modes | raw/reverse_kl | seeds |")
+    # raw/modes 8, 6, 7: mean 7, s.e. 1/sqrt(3) = 0.577; ema high quality 95, 97, 96: s.e. 0.577.
+    assert lines[2] == ("| 0.001 | 96.00 ± 0.58 | 8 ± 0 | 0.0300 ± 0.0058 | 7.00 ± 0.58 | "
+                        "0.15 ± 0.14 (n=2) | 3 |")
+    assert lines[3].startswith("| 0.0003 | 98 | 8 |") and lines[3].endswith("| 1 |")
+
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert [r["optim.d.lr"] for r in rows] == ["0.001", "0.0003"]
+    assert rows[0]["seeds"] == "0 1 2"
+    assert float(rows[0]["raw/modes_mean"]) == pytest.approx(7.0)
+    assert float(rows[0]["raw/modes_se"]) == pytest.approx(1 / math.sqrt(3))
+    assert float(rows[0]["raw/reverse_kl_mean"]) == pytest.approx(0.155)
+    assert rows[0]["raw/reverse_kl_n"] == "2"
+
+
+def test_report_lists_failed_trials_and_cli_writes_files(tmp_path):
+    root = tmp_path / "sweep"
+    make_run(str(root), "seed=0", 0, 1e-3, [8, 8], [0.9, 0.9], [0.1, 0.1])
+    os.makedirs(root / "seed=1")
+    (root / "seed=1" / "trial.json").write_text(json.dumps(
+        {"name": "seed=1", "status": "failed", "error": "NonFiniteLossError: nan"}))
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO, "scripts", "report.py"), str(root),
+         f"--csv={tmp_path / 't.csv'}", f"--markdown={tmp_path / 't.md'}"],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "- seed=1: NonFiniteLossError: nan" in result.stdout
+    assert (tmp_path / "t.md").read_text() == result.stdout
+    assert (tmp_path / "t.csv").read_text().startswith("seeds,")
+    empty = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "report.py"),
+                            str(tmp_path / "nothing")], capture_output=True, text=True)
+    assert empty.returncode == 2 and "no runs" in empty.stderr
