@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax import config as config_lib
-from gan_jax import parallel
+from gan_jax import parallel, seeds
 from gan_jax.experiment import build_experiment
 from gan_jax.step import make_multi_step
 
@@ -66,16 +66,28 @@ def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) 
     """Times `repeats` blocks of `calls` compiled calls of `train.steps_per_call` steps each,
     on synthetic data of the config's shapes. FLOPs come from XLA's cost analysis."""
     config = config_lib.with_seed(config, 0)
-    experiment = build_experiment(config)
+    replicas = seeds.build_replicas(config)
+    experiment = replicas[0]
+    num_seeds = len(replicas)
     steps_per_call = config.train.steps_per_call
-    state = experiment.init_state()
     data = synthetic_data(experiment)
     plan = experiment.plan
-    if plan.mode == "pmap":
+    if num_seeds > 1:  # Vectorised seeds (one device): vmap over stacked states.
+        state = seeds.init_states(replicas)
+        data_axes = jax.tree.map(lambda _: None, data)
+        if seeds.SHUFFLE_KEY in data:
+            data = {**data, seeds.SHUFFLE_KEY: jnp.stack([data[seeds.SHUFFLE_KEY]] * num_seeds)}
+            data_axes[seeds.SHUFFLE_KEY] = 0
+        multi_step = jax.jit(seeds.vmap_multi_step(make_multi_step(experiment.train_step()),
+                                                   data_axes),
+                             static_argnums=2, donate_argnums=0)
+    elif plan.mode == "pmap":
+        state = experiment.init_state()
         multi_step = jax.pmap(make_multi_step(experiment.train_step()), axis_name=parallel.AXIS,
                               static_broadcasted_argnums=2, donate_argnums=0)
         state, data = parallel.replicate(state), parallel.replicate(data)
     else:
+        state = experiment.init_state()
         multi_step = jax.jit(make_multi_step(experiment.train_step()), static_argnums=2,
                              donate_argnums=0)
     # One step, compiled on its own: XLA's cost analysis counts a loop body once, not once per
@@ -105,11 +117,14 @@ def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) 
         "steps_per_call": steps_per_call,
         "step_time_median_s": 1.0 / steps_per_sec,
         "steps_per_sec_median": steps_per_sec,
+        "num_seeds": num_seeds,  # Vectorised seeds; each makes steps_per_sec steps a second.
+        "seed_steps_per_sec_median": steps_per_sec * num_seeds,
         "steps_per_sec_repeats": rates,
         "parallel": plan.mode,
         "devices": plan.num_replicas,
-        "generator_examples_per_sec": steps_per_sec * batch,
-        "generator_examples_per_sec_per_device": steps_per_sec * batch / plan.num_replicas,
+        "generator_examples_per_sec": steps_per_sec * batch * num_seeds,
+        "generator_examples_per_sec_per_device": (steps_per_sec * batch * num_seeds
+                                                  / plan.num_replicas),
         "gflop_per_step": flops_per_step / 1e9,
         "achieved_gflops": achieved,
         "matmul_gflops": peak,

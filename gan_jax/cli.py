@@ -312,3 +312,31 @@ def report_main() -> None:
             _fail(str(e))
 
     app.run(wrapped, flags_parser=_parse_flags)
+
+
+def reproduce_main() -> None:
+    """gan-reproduce RUN_DIR --workdir NEW [--rtol R --atol A]"""
+    workdir = flags.DEFINE_string("workdir", None, "Where to re-run (a new directory).")
+    rtol = flags.DEFINE_float("rtol", None, "Relative tolerance on eval.json numbers across "
+                              "platforms (default 0.05).", lower_bound=0.0)
+    atol = flags.DEFINE_float("atol", None, "Absolute tolerance on eval.json numbers across "
+                              "platforms (default 0.02).", lower_bound=0.0)
+    flags.mark_flags_as_required(["workdir"])
+
+    def wrapped(argv: list[str]) -> None:
+        from gan_jax import reproduce as reproduce_lib
+
+        if len(argv) != 2:
+            _fail("usage: gan-reproduce RUN_DIR --workdir NEW")
+        tolerances = {k: v.value for k, v in (("rtol", rtol), ("atol", atol))
+                      if v.value is not None}
+        try:
+            verdict = reproduce_lib.reproduce(argv[1], workdir.value, **tolerances)
+        except (ConfigError, FileNotFoundError) as e:
+            _fail(str(e))
+        print(json.dumps(verdict, indent=2))
+        if not verdict["match"]:
+            _fail(f"the reproduction does not match ({verdict['criterion']}); see "
+                  f"{os.path.join(workdir.value, 'reproduce.json')}", status=1)
+
+    app.run(wrapped, flags_parser=_parse_flags)

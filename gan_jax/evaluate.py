@@ -9,7 +9,7 @@ from gan_jax import config as config_lib
 from gan_jax.checkpoint import Checkpointer
 from gan_jax.experiment import build_experiment
 from gan_jax.registry import ConfigError, did_you_mean
-from gan_jax.train import write_json_atomic
+from gan_jax.writers import write_json_atomic
 
 
 def load_run_config(workdir: str) -> config_lib.ConfigDict:

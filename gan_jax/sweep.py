@@ -210,7 +210,7 @@ def is_done(trial_dir: str) -> bool:
 
 
 def _record(trial_dir: str, sweep_: Sweep, index: int, status: str, **extra: Any) -> None:
-    from gan_jax.train import write_json_atomic
+    from gan_jax.writers import write_json_atomic
 
     previous = read_trial(trial_dir) or {}
     record = {"index": index, "name": sweep_.names[index], "overrides": sweep_.trials[index],

@@ -3,6 +3,7 @@
 Everything a run writes goes into its workdir:
 
     config.json     the resolved config, seed included
+    environment.json  backend, device kind and count, JAX version of each session
     metrics.jsonl   one JSON object per logging step
     tensorboard/    TensorBoard events with the same scalars, and the sample figures
     samples/        PNGs of raw and EMA samples: scatter plots over the real data for 2D
@@ -32,11 +33,11 @@ import numpy as np
 from tqdm import tqdm
 
 from gan_jax import config as config_lib
-from gan_jax import grids, parallel, plots, seeds
+from gan_jax import environment, grids, parallel, plots, seeds
 from gan_jax.checkpoint import Checkpointer
 from gan_jax.experiment import PLOT_STREAM, Experiment
 from gan_jax.step import make_multi_step
-from gan_jax.writers import MetricWriter, NullWriter
+from gan_jax.writers import MetricWriter, NullWriter, write_json_atomic
 
 NUM_PLOT_SAMPLES = 2_500
 NUM_GRID_SAMPLES = 64
@@ -79,20 +80,13 @@ def prepare_workdir(config: config_lib.ConfigDict, workdir: str) -> config_lib.C
     os.makedirs(workdir, exist_ok=True)
     if is_main_process():
         write_json_atomic(path, json.loads(config_lib.to_json(resolved)))
+        environment.record(workdir)  # What a bit-exact reproduction needs to match.
     return resolved
 
 
 def is_main_process() -> bool:
     """Only process 0 writes logs, samples and evaluations."""
     return jax.process_index() == 0
-
-
-def write_json_atomic(path: str, obj: Any) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 def next_boundary(step: int, train_cfg: Any) -> int:

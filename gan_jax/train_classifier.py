@@ -33,8 +33,8 @@ from gan_jax.data.images import batch_indices, to_float
 from gan_jax.models import config_fields
 from gan_jax.models.classifier import DigitCNN
 from gan_jax.registry import ConfigError, check_kwargs
-from gan_jax.train import say, write_json_atomic
-from gan_jax.writers import MetricWriter
+from gan_jax.train import say
+from gan_jax.writers import MetricWriter, write_json_atomic
 
 METADATA_FILE = "classifier.json"
 PARAMS_DIR = "params"

@@ -11,6 +11,15 @@ from matplotlib.figure import Figure
 from tensorboardX import SummaryWriter
 
 
+def write_json_atomic(path: str, obj: Any) -> None:
+    """Writes `obj` as JSON through a temporary file, so readers never see half a file."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
 def truncate_jsonl(path: str, last_step: int) -> None:
     """Drops records logged after `last_step`: a resumed run logs those steps again."""
     if not os.path.exists(path):
