@@ -15,7 +15,6 @@ import numpy as np
 
 from gan_jax import config as config_lib
 from gan_jax import parallel, seeds
-from gan_jax.experiment import build_experiment
 from gan_jax.step import make_multi_step
 
 

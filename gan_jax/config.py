@@ -249,6 +249,19 @@ def from_json(text: str) -> ConfigDict:
     return ConfigDict(json.loads(text))
 
 
+def with_defaults(config: ConfigDict, defaults: ConfigDict,
+                  prefix: str = "") -> ConfigDict:
+    """Adds the keys a config saved by an older gan_jax lacks, with their defaults (free-form
+    sections such as `data` are left as saved)."""
+    for key in defaults.keys():
+        if key not in config:
+            config[key] = defaults[key]
+        elif (isinstance(defaults[key], ConfigDict)
+              and f"{prefix}{key}" not in FREE_FORM_SECTIONS):
+            with_defaults(config[key], defaults[key], f"{prefix}{key}.")
+    return config
+
+
 def resume_conflicts(saved: ConfigDict, new: ConfigDict) -> list[str]:
     """Keys whose values differ between a workdir's saved config and a new one, except those
     in RESUMABLE_KEYS. An empty list means the new config may resume the saved run."""

@@ -18,20 +18,7 @@ def load_run_config(workdir: str) -> config_lib.ConfigDict:
         raise FileNotFoundError(f"{path} not found: is {workdir!r} a gan_jax workdir?")
     with open(path) as f:
         saved = config_lib.from_json(f.read())
-    return with_defaults(saved, config_lib.base_config())
-
-
-def with_defaults(config: config_lib.ConfigDict, defaults: config_lib.ConfigDict,
-                  prefix: str = "") -> config_lib.ConfigDict:
-    """Adds the keys a config saved by an older gan_jax lacks, with their defaults (free-form
-    sections such as `data` are left as saved)."""
-    for key in defaults.keys():
-        if key not in config:
-            config[key] = defaults[key]
-        elif (isinstance(defaults[key], config_lib.ConfigDict)
-              and f"{prefix}{key}" not in config_lib.FREE_FORM_SECTIONS):
-            with_defaults(config[key], defaults[key], f"{prefix}{key}.")
-    return config
+    return config_lib.with_defaults(saved, config_lib.base_config())
 
 
 def restore_run(workdir: str, step: int | None = None) -> tuple[Any, Any]:

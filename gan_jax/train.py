@@ -64,7 +64,9 @@ def prepare_workdir(config: config_lib.ConfigDict, workdir: str) -> config_lib.C
     saved = None
     if os.path.exists(path):
         with open(path) as f:
-            saved = config_lib.from_json(f.read())
+            # Keys added to gan_jax since the run started take their defaults.
+            saved = config_lib.with_defaults(config_lib.from_json(f.read()),
+                                             config_lib.base_config())
     resolved = config_lib.with_seed(config, saved.seed if saved is not None else None)
     if jax.process_count() > 1:  # Every process must train with process 0's seed.
         from jax.experimental import multihost_utils

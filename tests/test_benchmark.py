@@ -7,11 +7,12 @@ from gan_jax.benchmark import benchmark
 
 def test_flops_per_step_do_not_depend_on_steps_per_call(make_config):
     reports = []
-    for steps_per_call in (1, 10):
+    for steps_per_call, num_seeds in ((1, 1), (10, 1), (10, 4)):
         config = make_config()
         config.train.steps_per_call = steps_per_call
+        config.train.num_seeds = num_seeds
         reports.append(benchmark(config, calls=2, repeats=1))
-    one, fused = reports
+    one, fused, four_seeds = reports
     assert one["gflop_per_step"] > 0
     # XLA's cost analysis counts a scanned step once; the report must not divide by 10.
     assert fused["gflop_per_step"] == pytest.approx(one["gflop_per_step"], rel=0.05)
@@ -19,14 +20,8 @@ def test_flops_per_step_do_not_depend_on_steps_per_call(make_config):
     assert one["generator_examples_per_sec"] == pytest.approx(
         one["steps_per_sec_median"] * config.train.batch_size)
 
-
-def test_vectorised_seeds_count_every_seed(make_config):
-    single = make_config()
-    vectorised = make_config()
-    vectorised.train.num_seeds = 4
-    one = benchmark(single, calls=2, repeats=1)
-    four = benchmark(vectorised, calls=2, repeats=1)
-    assert four["num_seeds"] == 4
-    assert four["seed_steps_per_sec_median"] == pytest.approx(4 * four["steps_per_sec_median"])
-    # The compiled program trains all four seeds: four times the arithmetic of one.
-    assert four["gflop_per_step"] == pytest.approx(4 * one["gflop_per_step"], rel=0.05)
+    # Vectorised seeds: the compiled program trains all four, four times the arithmetic.
+    assert four_seeds["num_seeds"] == 4
+    assert four_seeds["seed_steps_per_sec_median"] == pytest.approx(
+        4 * four_seeds["steps_per_sec_median"])
+    assert four_seeds["gflop_per_step"] == pytest.approx(4 * one["gflop_per_step"], rel=0.05)

@@ -15,3 +15,13 @@ def test_config_saved_by_older_version_gets_new_keys_with_defaults(tmp_path, mak
     assert config.eval.cache_dir == ""
     assert config.model.generator.hidden_dim == 32  # Saved values are kept.
     assert "output_shape" not in config.model.generator  # Free-form sections get nothing.
+
+
+def test_a_run_started_by_an_older_version_resumes(tmp_path, make_config):
+    from gan_jax.train import prepare_workdir
+
+    saved = json.loads(to_json(make_config()))
+    del saved["train"]["num_seeds"]  # A key added after the run started.
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    resumed = prepare_workdir(make_config(), str(tmp_path))
+    assert resumed.train.num_seeds == 1

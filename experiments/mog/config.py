@@ -1,0 +1,23 @@
+"""The mixture study's config: the shipped ring / grid configs, trained longer with both
+learning rates decaying linearly to zero, so the generator settles on the modes.
+
+    gan-train --config experiments/mog/config.py:grid --workdir workdirs/mog_grid
+"""
+
+from configs import mog_grid, mog_ring
+
+BASES = {"ring": mog_ring, "grid": mog_grid}
+NUM_STEPS = {"ring": 6_000, "grid": 15_000}
+
+
+def get_config(data: str = "ring"):
+    if data not in BASES:
+        raise ValueError(f"experiments/mog/config.py: data must be one of {list(BASES)}, "
+                         f"got {data!r}")
+    config = BASES[data].get_config()
+    config.train.num_steps = NUM_STEPS[data]
+    config.optim.g.schedule = "linear"
+    config.optim.d.schedule = "linear"
+    config.train.sample_every = 0  # One picture per seed, at the end.
+    config.train.checkpoint_every = 1_000
+    return config
