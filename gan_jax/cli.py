@@ -285,18 +285,21 @@ def sweep_main() -> None:
 
 
 def report_main() -> None:
-    """gan-report DIR [--metrics modes,high_quality] [--percent high_quality] [--csv F]
-    [--markdown F]"""
+    """gan-report DIR [--metrics modes,high_quality] [--percent high_quality] [--ignore KEYS]
+    [--csv F] [--markdown F]"""
     metrics = flags.DEFINE_list("metrics", None, "Metrics to show (e.g. modes or ema/modes); "
                                 "all by default.")
     percent = flags.DEFINE_list("percent", [], "Metrics to show as percentages.")
+    ignore = flags.DEFINE_list("ignore", [], "Config keys that differ between runs but must "
+                               "not make rows.")
     csv_path = flags.DEFINE_string("csv", None, "Also write the table as CSV here.")
     markdown_path = flags.DEFINE_string("markdown", None, "Also write the markdown here.")
 
     def main(root: str) -> None:
         from gan_jax.report import report
 
-        markdown, table = report(root, metrics.value, tuple(percent.value))
+        markdown, table = report(root, metrics.value, tuple(percent.value),
+                                 tuple(ignore.value))
         for path, text in ((csv_path.value, table), (markdown_path.value, markdown)):
             if path:
                 with open(path, "w") as f:

@@ -82,10 +82,11 @@ def find_runs(root: str) -> tuple[list[Run], list[dict[str, Any]]]:
     return sorted(runs, key=lambda r: r.path), failures
 
 
-def swept_keys(runs: list[Run]) -> list[str]:
-    """The config keys whose values differ between runs (the settings of the table)."""
+def swept_keys(runs: list[Run], ignore: tuple[str, ...] = ()) -> list[str]:
+    """The config keys whose values differ between runs (the settings of the table), apart
+    from NOT_SETTINGS and `ignore`."""
     keys = sorted({k for run in runs for k in run.config})
-    return [k for k in keys if k not in NOT_SETTINGS
+    return [k for k in keys if k not in NOT_SETTINGS and k not in ignore
             and len({json.dumps(run.config.get(k), sort_keys=True) for run in runs}) > 1]
 
 
@@ -97,9 +98,10 @@ def mean_and_error(values: list[float]) -> tuple[float, float, int]:
     return float(np.mean(array)), error, n
 
 
-def aggregate(runs: list[Run], metrics: list[str] | None = None) -> tuple[list[str], list[Row]]:
+def aggregate(runs: list[Run], metrics: list[str] | None = None,
+              ignore: tuple[str, ...] = ()) -> tuple[list[str], list[Row]]:
     """Groups runs by their settings; returns (setting keys, rows in order of first run)."""
-    keys = swept_keys(runs)
+    keys = swept_keys(runs, ignore)
     names = sorted({m for run in runs for m in run.metrics})
     if metrics:
         names = [n for n in names if n in metrics or n.split("/", 1)[1] in metrics]
@@ -170,14 +172,15 @@ def _format_setting(value: Any) -> str:
     return json.dumps(value) if isinstance(value, list | dict) else str(value)
 
 
-def report(root: str, metrics: list[str] | None = None,
-           percent: tuple[str, ...] = ()) -> tuple[str, str]:
+def report(root: str, metrics: list[str] | None = None, percent: tuple[str, ...] = (),
+           ignore: tuple[str, ...] = ()) -> tuple[str, str]:
     """(markdown, csv) tables of every run under `root`; failed trials are listed below the
-    markdown table."""
+    markdown table. Config keys in `ignore` never make rows (e.g. an evaluation setting that
+    changed between runs without changing what was measured)."""
     runs, failures = find_runs(root)
     if not runs:
         raise FileNotFoundError(f"{root}: no runs (directories with config.json and eval.json)")
-    keys, rows = aggregate(runs, metrics)
+    keys, rows = aggregate(runs, metrics, ignore)
     markdown = markdown_table(keys, rows, percent)
     if failures:
         markdown += "\nFailed trials:\n" + "".join(

@@ -71,6 +71,8 @@ def test_report_groups_seeds_by_setting(tmp_path):
     assert lines[2] == ("| 0.001 | 96.00 ± 0.58 | 8 ± 0 | 0.0300 ± 0.0058 | 7.00 ± 0.58 | "
                         "0.15 ± 0.14 (n=2) | 3 |")
     assert lines[3].startswith("| 0.0003 | 98 | 8 |") and lines[3].endswith("| 1 |")
+    pooled, _ = report(root, metrics=["raw/modes"], ignore=("optim.d.lr",))
+    assert pooled.splitlines()[2] == "| 7.25 ± 0.48 | 4 |"  # 8, 6, 7, 8: s.e. 0.479.
 
     rows = list(csv.DictReader(io.StringIO(table)))
     assert [r["optim.d.lr"] for r in rows] == ["0.001", "0.0003"]
