@@ -73,10 +73,8 @@ def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) 
     plan = experiment.plan
     if num_seeds > 1:  # Vectorised seeds (one device): vmap over stacked states.
         state = seeds.init_states(replicas)
-        data_axes = jax.tree.map(lambda _: None, data)
-        if seeds.SHUFFLE_KEY in data:
-            data = {**data, seeds.SHUFFLE_KEY: jnp.stack([data[seeds.SHUFFLE_KEY]] * num_seeds)}
-            data_axes[seeds.SHUFFLE_KEY] = 0
+        data, data_axes = seeds.with_replica_keys(
+            data, [jax.random.PRNGKey(k) for k in range(num_seeds)])
         multi_step = jax.jit(seeds.vmap_multi_step(make_multi_step(experiment.train_step()),
                                                    data_axes),
                              static_argnums=2, donate_argnums=0)

@@ -60,12 +60,17 @@ def init_states(experiments: list[Experiment]) -> PyTree:
 
 def device_data(experiments: list[Experiment]) -> tuple[PyTree, PyTree]:
     """(data, vmap axes): the dataset's arrays once, with each replica's shuffle key."""
-    data = experiments[0].device_data()
+    return with_replica_keys(experiments[0].device_data(),
+                             [e.stream_key(DATA_STREAM) for e in experiments])
+
+
+def with_replica_keys(data: PyTree, keys: list[jax.Array]) -> tuple[PyTree, PyTree]:
+    """(data, vmap axes): `data` shared by all replicas, but for its shuffle key, replaced by
+    `keys` (one per replica) when the dataset has one."""
+    axes = jax.tree.map(lambda _: None, data)
     if SHUFFLE_KEY not in data:
-        return data, jax.tree.map(lambda _: None, data)
-    keys = [e.stream_key(DATA_STREAM) for e in experiments]
-    axes = {name: (0 if name == SHUFFLE_KEY else None) for name in data}
-    return {**data, SHUFFLE_KEY: jnp.stack(keys)}, axes
+        return data, axes
+    return {**data, SHUFFLE_KEY: jnp.stack(keys)}, {**axes, SHUFFLE_KEY: 0}
 
 
 def vmap_multi_step(multi_step: Callable, data_axes: PyTree) -> Callable:
