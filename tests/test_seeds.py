@@ -33,6 +33,10 @@ def read_json(path) -> dict:
 def test_each_replica_is_the_run_of_its_seed(tmp_path, make_config):
     config = make_config(seed=5, num_steps=100)
     config.train.num_seeds = 3
+    half = config.copy_and_resolve_references()
+    half.train.num_steps = 50  # Stop halfway, then resume: the stacked state restores.
+    half.train.checkpoint_every = 50
+    train_and_evaluate(half, str(tmp_path / "vmapped"))
     summary = train_and_evaluate(config, str(tmp_path / "vmapped"))
     assert summary["num_seeds"] == 3 and sorted(summary["seeds"]) == ["5", "6", "7"]
     alone = train_and_evaluate(make_config(seed=6, num_steps=100), str(tmp_path / "alone"))
@@ -74,21 +78,6 @@ def test_image_replicas_each_read_their_own_data_order(tmp_path, image_folder):
                        str(tmp_path / "alone"))
     stacked = load_state(str(tmp_path / "vmapped"))
     assert_close_states(seeds.unstack(stacked, 1), load_state(str(tmp_path / "alone")))
-
-
-def test_vectorised_seeds_resume_exactly(tmp_path, make_config):
-    config = make_config(seed=1, num_steps=100)
-    config.train.num_seeds = 2
-    config.train.checkpoint_every = 50
-    config.train.sample_every = 0
-    train_and_evaluate(config, str(tmp_path / "whole"))
-    half = config.copy_and_resolve_references()
-    half.train.num_steps = 50
-    train_and_evaluate(half, str(tmp_path / "resumed"))
-    train_and_evaluate(config, str(tmp_path / "resumed"))
-    for a, b in zip(jax.tree.leaves(load_state(str(tmp_path / "whole"))),
-                    jax.tree.leaves(load_state(str(tmp_path / "resumed"))), strict=True):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 def test_vectorised_seeds_need_one_device(make_config):
