@@ -120,13 +120,14 @@ def base_config() -> ConfigDict:
     return config
 
 
-def _flatten(config: ConfigDict, prefix: str = "") -> dict[str, Any]:
+def flatten(config: ConfigDict, prefix: str = "") -> dict[str, Any]:
+    """{"a.b.c": value} for every leaf of `config`."""
     flat = {}
     for key in config.keys():
         path = f"{prefix}{key}"
         value = config[key]
         if isinstance(value, ConfigDict):
-            flat.update(_flatten(value, f"{path}."))
+            flat.update(flatten(value, f"{path}."))
         else:
             flat[path] = value
     return flat
@@ -265,7 +266,7 @@ def with_defaults(config: ConfigDict, defaults: ConfigDict,
 def resume_conflicts(saved: ConfigDict, new: ConfigDict) -> list[str]:
     """Keys whose values differ between a workdir's saved config and a new one, except those
     in RESUMABLE_KEYS. An empty list means the new config may resume the saved run."""
-    old_flat, new_flat = _flatten(saved), _flatten(new)
+    old_flat, new_flat = flatten(saved), flatten(new)
     keys = sorted(set(old_flat) | set(new_flat))
     return [
         f"{k}: saved {old_flat.get(k)!r}, now {new_flat.get(k)!r}"

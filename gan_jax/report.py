@@ -71,7 +71,8 @@ def find_runs(root: str) -> tuple[list[Run], list[dict[str, Any]]]:
         if not all(g in results for g in GENERATORS):
             continue  # E.g. the summary of a vectorised run; its seed_<s>/ are the runs.
         with open(os.path.join(directory, "config.json")) as f:
-            config = config_lib._flatten(config_lib.from_json(f.read()))
+            saved = config_lib.from_json(f.read())  # Older runs: new keys take defaults.
+        config = config_lib.flatten(config_lib.with_defaults(saved, config_lib.base_config()))
         metrics = {
             f"{generator}/{name}": value
             for generator in GENERATORS
