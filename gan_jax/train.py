@@ -242,7 +242,8 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
     try:
         with stop_on_signal() as request, tqdm(
             total=train_cfg.num_steps, initial=step, desc="train", unit="step",
-            disable=not (train_cfg.progress_bar and main), dynamic_ncols=True,
+            # None: shown on a terminal only, so logs (e.g. a sweep's log.txt) stay readable.
+            disable=None if train_cfg.progress_bar and main else True, dynamic_ncols=True,
         ) as progress:
             while step < last and not request["stop"]:
                 chunk_end = next_boundary(step, train_cfg)

@@ -183,7 +183,8 @@ def train_classifier(config: ConfigDict, workdir: str) -> dict[str, Any]:
     test_accuracy = None
     try:
         with tqdm(total=total_steps, initial=epoch * steps_per_epoch, desc="classifier",
-                  unit="step", disable=not t.progress_bar, dynamic_ncols=True) as progress:
+                  unit="step", disable=None if t.progress_bar else True,
+                  dynamic_ncols=True) as progress:
             while epoch < t.num_epochs:
                 losses = []
                 for i in range(steps_per_epoch):
