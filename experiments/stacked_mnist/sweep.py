@@ -1,0 +1,14 @@
+"""Stacked MNIST, discriminator at 1/4 of the generator's width (PacGAN Table 3 setting),
+over seeds, cut to 5,000 steps to fit the 2-core CPU (the config's default is 20,000).
+
+    gan-sweep --sweep experiments/stacked_mnist/sweep.py --workdir workdirs/smnist_q --parallel 1
+    gan-report workdirs/smnist_q --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000
+"""
+
+from gan_jax.sweep import product, sweep
+
+CONFIG = "configs/stacked_mnist_small_d.py:quarter"
+
+
+def get_sweep():
+    return product(sweep("train.num_steps", [5_000]), sweep("seed", range(3)))
