@@ -14,8 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax import config as config_lib
-from gan_jax import parallel, seeds
-from gan_jax.step import make_multi_step
+from gan_jax import seeds
 
 
 def machine_info() -> dict[str, Any]:
@@ -69,24 +68,13 @@ def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) 
     experiment = replicas[0]
     num_seeds = len(replicas)
     steps_per_call = config.train.steps_per_call
-    data = synthetic_data(experiment)
+    data, data_axes = synthetic_data(experiment), None
     plan = experiment.plan
-    if num_seeds > 1:  # Vectorised seeds (one device): vmap over stacked states.
-        state = seeds.init_states(replicas)
+    if num_seeds > 1:  # Vectorised seeds: one shuffle key each.
         data, data_axes = seeds.with_replica_keys(
             data, [jax.random.PRNGKey(k) for k in range(num_seeds)])
-        multi_step = jax.jit(seeds.vmap_multi_step(make_multi_step(experiment.train_step()),
-                                                   data_axes),
-                             static_argnums=2, donate_argnums=0)
-    elif plan.mode == "pmap":
-        state = experiment.init_state()
-        multi_step = jax.pmap(make_multi_step(experiment.train_step()), axis_name=parallel.AXIS,
-                              static_broadcasted_argnums=2, donate_argnums=0)
-        state, data = parallel.replicate(state), parallel.replicate(data)
-    else:
-        state = experiment.init_state()
-        multi_step = jax.jit(make_multi_step(experiment.train_step()), static_argnums=2,
-                             donate_argnums=0)
+    multi_step, state, data, _ = seeds.compile_run(replicas, seeds.init_states(replicas), data,
+                                                   data_axes)
     # One step, compiled on its own: XLA's cost analysis counts a loop body once, not once per
     # iteration. Under pmap the analysis is of one device's program.
     cost = multi_step.lower(state, data, 1).compile().cost_analysis()

@@ -40,12 +40,8 @@ def restore_run(workdir: str, step: int | None = None) -> tuple[Any, Any]:
         if parent_config.train.num_seeds == 1 or not 0 <= index < parent_config.train.num_seeds:
             index = None
     checkpoint_dir = os.path.join(parent if index is not None else workdir, "checkpoints")
-    if index is not None:
-        replicas = seeds.build_replicas(parent_config)
-        template, experiment = seeds.init_states(replicas), replicas[index]
-    else:
-        experiment = build_experiment(config)
-        template = experiment.init_state()
+    replicas = seeds.build_replicas(parent_config if index is not None else config)
+    template, experiment = seeds.init_states(replicas), replicas[index or 0]
     checkpointer = Checkpointer(checkpoint_dir, max_to_keep=1_000_000)
     try:
         if checkpointer.latest_step() is None:

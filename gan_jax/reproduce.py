@@ -19,7 +19,6 @@ import numpy as np
 from gan_jax import environment, seeds
 from gan_jax.checkpoint import Checkpointer
 from gan_jax.evaluate import load_run_config
-from gan_jax.experiment import build_experiment
 from gan_jax.registry import ConfigError
 from gan_jax.writers import write_json_atomic
 
@@ -31,10 +30,7 @@ MISSING = "<missing>"
 
 def load_final_state(workdir: str, config: Any) -> Any:
     """The state saved at the run's last step."""
-    if config.train.num_seeds > 1:
-        template = seeds.init_states(seeds.build_replicas(config))
-    else:
-        template = build_experiment(config).init_state()
+    template = seeds.init_states(seeds.build_replicas(config))
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=1_000_000)
     try:
         if checkpointer.latest_step() != config.train.num_steps:

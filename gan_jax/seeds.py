@@ -15,7 +15,9 @@ import jax
 import jax.numpy as jnp
 
 from gan_jax import config as config_lib
+from gan_jax import parallel
 from gan_jax.experiment import DATA_STREAM, Experiment, build_experiment
+from gan_jax.step import make_multi_step
 
 PyTree = Any
 # The only per-replica entry of a dataset's device data: the key that orders its batches.
@@ -54,14 +56,20 @@ def unstack(tree: PyTree, index: int) -> PyTree:
 
 
 def init_states(experiments: list[Experiment]) -> PyTree:
-    """The replicas' initial states, stacked (each exactly its own seed's)."""
+    """The initial state of a run: one experiment's own, or the replicas' stacked (each
+    exactly its own seed's)."""
+    if len(experiments) == 1:
+        return experiments[0].init_state()
     return stack([e.init_state() for e in experiments])
 
 
 def device_data(experiments: list[Experiment]) -> tuple[PyTree, PyTree]:
-    """(data, vmap axes): the dataset's arrays once, with each replica's shuffle key."""
-    return with_replica_keys(experiments[0].device_data(),
-                             [e.stream_key(DATA_STREAM) for e in experiments])
+    """(data, vmap axes): the dataset's arrays once, with each replica's shuffle key (one
+    experiment: its own data, and no axes)."""
+    data = experiments[0].device_data()
+    if len(experiments) == 1:
+        return data, None
+    return with_replica_keys(data, [e.stream_key(DATA_STREAM) for e in experiments])
 
 
 def with_replica_keys(data: PyTree, keys: list[jax.Array]) -> tuple[PyTree, PyTree]:
@@ -81,3 +89,21 @@ def vmap_multi_step(multi_step: Callable, data_axes: PyTree) -> Callable:
                         in_axes=(0, data_axes))(state, data)
 
     return vmapped
+
+
+def compile_run(experiments: list[Experiment], state: PyTree, data: PyTree,
+                data_axes: PyTree) -> tuple[Callable, PyTree, PyTree, Callable]:
+    """The run's `multi_step(state, data, num_steps)`, vmapped over its seeds when there are
+    several, then jitted, or pmapped over the plan's devices with `state` and `data`
+    replicated there. Returns (compiled, state, data, host_view), where host_view brings the
+    compiled step's outputs back to one copy."""
+    experiment = experiments[0]
+    multi_step = make_multi_step(experiment.train_step())
+    if len(experiments) > 1:
+        multi_step = vmap_multi_step(multi_step, data_axes)
+    if experiment.plan.mode == "pmap":
+        compiled = jax.pmap(multi_step, axis_name=parallel.AXIS, static_broadcasted_argnums=2,
+                            donate_argnums=0)
+        return compiled, parallel.replicate(state), parallel.replicate(data), parallel.unreplicate
+    compiled = jax.jit(multi_step, static_argnums=2, donate_argnums=0)
+    return compiled, state, data, lambda tree: tree

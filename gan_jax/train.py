@@ -33,10 +33,9 @@ import numpy as np
 from tqdm import tqdm
 
 from gan_jax import config as config_lib
-from gan_jax import environment, grids, parallel, plots, seeds
+from gan_jax import environment, grids, plots, seeds
 from gan_jax.checkpoint import Checkpointer
 from gan_jax.experiment import PLOT_STREAM, Experiment
-from gan_jax.step import make_multi_step
 from gan_jax.writers import MetricWriter, NullWriter, write_json_atomic
 
 NUM_PLOT_SAMPLES = 2_500
@@ -180,29 +179,17 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
 
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"),
                                 train_cfg.keep_checkpoints)
-    state = seeds.init_states(replicas) if vectorised else experiment.init_state()
+    state = seeds.init_states(replicas)
     if checkpointer.latest_step() is not None:
         state = checkpointer.restore(state)
-        say(f"gan_jax: resumed from step {int(state.step.reshape(-1)[0])}")
-    step = int(state.step.reshape(-1)[0])
-    multi_step = make_multi_step(experiment.train_step())
-    if vectorised:
-        data, data_axes = seeds.device_data(replicas)
-        multi_step = seeds.vmap_multi_step(multi_step, data_axes)
-    else:
-        data = experiment.device_data()
+    step = int(state.step.reshape(-1)[0])  # Every seed is at the same step.
+    if checkpointer.latest_step() is not None:
+        say(f"gan_jax: resumed from step {step}")
     if experiment.plan.mode == "pmap":
         say(f"gan_jax: pmap over {experiment.plan.num_replicas} devices, "
             f"{train_cfg.batch_size // experiment.plan.num_replicas} examples each")
-        multi_step = jax.pmap(multi_step, axis_name=parallel.AXIS,
-                              static_broadcasted_argnums=2, donate_argnums=0)
-        state, data = parallel.replicate(state), parallel.replicate(data)
-        host_view = parallel.unreplicate
-    else:
-        multi_step = jax.jit(multi_step, static_argnums=2, donate_argnums=0)
-
-        def host_view(tree):
-            return tree
+    data, data_axes = seeds.device_data(replicas)
+    multi_step, state, data, host_view = seeds.compile_run(replicas, state, data, data_axes)
 
     def replica_view(tree, k: int):
         """Seed k's part of a (host-view) state or metrics."""

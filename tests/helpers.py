@@ -10,17 +10,12 @@ import numpy as np
 from gan_jax import seeds
 from gan_jax.checkpoint import Checkpointer
 from gan_jax.evaluate import load_run_config
-from gan_jax.experiment import build_experiment
 
 
 def load_state(workdir: str, step: int | None = None):
     """The train state saved in `workdir` (latest step by default); stacked over seeds for a
     vectorised run."""
-    config = load_run_config(workdir)
-    if config.train.num_seeds > 1:
-        template = seeds.init_states(seeds.build_replicas(config))
-    else:
-        template = build_experiment(config).init_state()
+    template = seeds.init_states(seeds.build_replicas(load_run_config(workdir)))
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), 100)
     try:
         return checkpointer.restore(template, step)
