@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax import config as config_lib
-from gan_jax import seeds
+from gan_jax import parallel, seeds
 
 
 def machine_info() -> dict[str, Any]:
@@ -63,6 +63,7 @@ def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
 def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) -> dict[str, Any]:
     """Times `repeats` blocks of `calls` compiled calls of `train.steps_per_call` steps each,
     on synthetic data of the config's shapes. FLOPs come from XLA's cost analysis."""
+    config_lib.validate(config)
     config = config_lib.with_seed(config, 0)
     replicas = seeds.build_replicas(config)
     experiment = replicas[0]
@@ -73,8 +74,8 @@ def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) 
     if num_seeds > 1:  # Vectorised seeds: one shuffle key each.
         data, data_axes = seeds.with_replica_keys(
             data, [jax.random.PRNGKey(k) for k in range(num_seeds)])
-    multi_step, state, data, _ = seeds.compile_run(replicas, seeds.init_states(replicas), data,
-                                                   data_axes)
+    multi_step, state, data, _ = parallel.compile_run(
+        seeds.run_step(replicas, data_axes), plan, seeds.init_states(replicas), data)
     # One step, compiled on its own: XLA's cost analysis counts a loop body once, not once per
     # iteration. Under pmap the analysis is of one device's program.
     cost = multi_step.lower(state, data, 1).compile().cost_analysis()

@@ -11,12 +11,24 @@ devices, which Orbax writes once and every process restores.
 from __future__ import annotations
 
 import os
+import shutil
 from typing import Any
 
 import jax
 import orbax.checkpoint as ocp
 
+from gan_jax.console import is_main_process, say
 from gan_jax.parallel import global_replicated, host_local
+
+UNREADABLE_DIR = "unreadable_checkpoints"
+
+
+def saved_steps(directory: str) -> list[int]:
+    """The steps of the finished checkpoints in `directory` (no Orbax needed): Orbax names a
+    step's directory by its number only once the step is completely written."""
+    if not os.path.isdir(directory):
+        return []
+    return sorted(int(name) for name in os.listdir(directory) if name.isdigit())
 
 
 class Checkpointer:
@@ -38,17 +50,36 @@ class Checkpointer:
                            force=True)
 
     def restore(self, template: Any, step: int | None = None) -> Any:
-        """Restores the latest (or given) step into the structure, dtypes and shardings of
-        `template`, which may be concrete arrays or `jax.ShapeDtypeStruct`s."""
-        step = self._manager.latest_step() if step is None else step
-        if step is None:
-            raise FileNotFoundError(f"no checkpoint in {self.directory}")
-        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, global_replicated(template))
-        restored = self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
-        return host_local(restored)
+        """Restores the given step, or else the newest readable one, into the structure,
+        dtypes and shardings of `template` (concrete arrays or `jax.ShapeDtypeStruct`s).
 
-    def wait(self) -> None:
-        self._manager.wait_until_finished()
+        A latest checkpoint that cannot be read (truncated, half-copied) is reported in one
+        line and moved to `../unreadable_checkpoints/`, and the one before it is tried."""
+        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, global_replicated(template))
+        if step is not None:
+            restored = self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
+            return host_local(restored)
+        for candidate in sorted(self._manager.all_steps(), reverse=True):
+            try:
+                restored = self._manager.restore(candidate,
+                                                 args=ocp.args.StandardRestore(abstract))
+            except Exception as e:  # noqa: BLE001 - any unreadable file: try the one before.
+                self._set_aside(candidate, e)
+                continue
+            return host_local(restored)
+        raise FileNotFoundError(f"no readable checkpoint in {self.directory}")
+
+    def _set_aside(self, step: int, error: Exception) -> None:
+        aside = os.path.join(os.path.dirname(self.directory), UNREADABLE_DIR, str(step))
+        reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
+        say(f"gan_jax: the checkpoint of step {step} cannot be read ({type(error).__name__}"
+            f"{': ' + reason if reason else ''}); moved it to {aside} and trying the one "
+            "before")
+        if is_main_process():
+            os.makedirs(os.path.dirname(aside), exist_ok=True)
+            shutil.rmtree(aside, ignore_errors=True)
+            os.replace(os.path.join(self.directory, str(step)), aside)
+        self._manager.reload()
 
     def close(self) -> None:
         self._manager.wait_until_finished()

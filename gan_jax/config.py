@@ -9,18 +9,105 @@ here and checked against the chosen dataset builder's or module's own fields.
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
 import secrets
+import typing
 from typing import Any
 
 from ml_collections import config_dict
 
-from gan_jax import data as data_lib
-from gan_jax import losses, models, optim
-from gan_jax.models.latent import LATENT_DISTRIBUTIONS
-from gan_jax.registry import ConfigError, check_value, did_you_mean
-
 ConfigDict = config_dict.ConfigDict
+
+# Choices the schema itself knows; names of datasets, models, losses and optimizers are checked
+# by their registries when the experiment is built.
+PARALLEL_MODES = ("auto", "jit", "pmap")
+BATCH_NORM_MODES = ("cross_replica", "per_device")
+LATENT_DISTRIBUTIONS = ("normal", "uniform")
+
+# Leaf names whose string values are file system paths: stored absolute in a run's config, so
+# the run resumes and evaluates from any current directory.
+PATH_KEYS = ("path", "data_dir", "manual_dir", "extractor_path", "cache_dir")
+
+# Leaf names users reach for that the schema spells differently.
+SYNONYMS = {
+    "width": ("hidden_dim", "width"),
+    "hidden": ("hidden_dim",),
+    "units": ("hidden_dim",),
+    "features": ("hidden_dim", "width"),
+    "channels": ("width", "channels"),
+    "layers": ("depth",),
+    "num_layers": ("depth",),
+    "learning_rate": ("lr",),
+    "steps": ("num_steps",),
+    "iterations": ("num_steps",),
+    "batch": ("batch_size",),
+    "bs": ("batch_size",),
+    "d_steps": ("n_disc",),
+    "n_critic": ("n_disc",),
+    "z_dim": ("latent_dim",),
+    "nz": ("latent_dim",),
+    "ema": ("ema_decay",),
+    "dataset": ("name",),
+}
+
+
+class ConfigError(ValueError):
+    """A config value that cannot be used. The message names the offending key."""
+
+
+def did_you_mean(name: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(name, candidates, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def closest_keys(path: str, known: list[str]) -> list[str]:
+    """The dotted keys of `known` a mistyped `path` most likely meant: the same leaf (or a
+    synonym of it) in the same section first, then anywhere, then by spelling."""
+    *section, leaf = path.split(".")
+    prefix = ".".join(section)
+
+    def in_section(key: str) -> bool:
+        return key.rpartition(".")[0] == prefix
+
+    wanted = SYNONYMS.get(leaf, ()) + (leaf,)
+    for names in ([k for k in known if in_section(k)], known):
+        hits = [k for w in wanted for k in names if k.rpartition(".")[2] == w and k != path]
+        if hits:
+            return list(dict.fromkeys(hits))[:2]
+    leaves = [k for k in known if in_section(k)]
+    close = difflib.get_close_matches(leaf, [k.rpartition(".")[2] for k in leaves], n=1,
+                                      cutoff=0.6)
+    if close:
+        return [next(k for k in leaves if k.rpartition(".")[2] == close[0])]
+    return difflib.get_close_matches(path, known, n=1, cutoff=0.6)
+
+
+def unknown_key_message(path: str, known: list[str], what: str = "unknown config key") -> str:
+    """`unknown config key 'a.b'; did you mean 'a.c'?` with the full dotted suggestion."""
+    hits = closest_keys(path, known)
+    hint = "" if not hits else "; did you mean " + " or ".join(repr(h) for h in hits) + "?"
+    return f"{what} {path!r}{hint}"
+
+
+def check_value(key: str, value: Any, expected: Any, positive_ints: bool = True) -> None:
+    """Raises ConfigError unless `value` fits the annotation `expected` (ints count as floats).
+
+    Integer fields of modules and datasets are sizes, so by default they must be positive.
+    """
+    origin = typing.get_origin(expected) or expected
+    if origin is Any or not isinstance(origin, type):
+        return
+    if origin is float and isinstance(value, int) and not isinstance(value, bool):
+        return
+    if not isinstance(value, origin) or (origin is int and isinstance(value, bool)):
+        raise ConfigError(
+            f"{key}: expected {getattr(expected, '__name__', expected)}, "
+            f"got {type(value).__name__} {value!r}"
+        )
+    if positive_ints and origin is int and value < 1:
+        raise ConfigError(f"{key}: must be a positive size, got {value}")
 
 FREE_FORM_SECTIONS = ("data", "model.generator", "model.discriminator")
 
@@ -141,21 +228,22 @@ def _schema_type(schema: ConfigDict, key: str) -> type:
 
 
 def check_structure(config: ConfigDict, schema: ConfigDict,
-                    free_form: tuple[str, ...] = FREE_FORM_SECTIONS, prefix: str = "") -> None:
+                    free_form: tuple[str, ...] = FREE_FORM_SECTIONS, prefix: str = "",
+                    all_keys: list[str] | None = None) -> None:
     """Raises ConfigError for a key `schema` lacks, a missing key, or a value of the wrong
     type; sections named in `free_form` are checked by whoever reads them."""
     for key in config.keys():
         path = f"{prefix}{key}"
         if key not in schema:
-            raise ConfigError(
-                f"unknown config key {path!r}{did_you_mean(key, list(schema.keys()))}"
-            )
+            known = all_keys if all_keys is not None else list(flatten(schema))
+            raise ConfigError(unknown_key_message(path, known))
         value, expected = config[key], schema[key]
         if isinstance(expected, ConfigDict):
             if not isinstance(value, ConfigDict):
                 raise ConfigError(f"{path}: expected a section, got {value!r}")
             if path not in free_form:
-                check_structure(value, expected, free_form, f"{path}.")
+                check_structure(value, expected, free_form, f"{path}.",
+                                all_keys if all_keys is not None else list(flatten(schema)))
             continue
         expected_type = _schema_type(schema, key)
         if value is None:
@@ -196,10 +284,8 @@ def _check_ranges(config: ConfigDict) -> None:
             _require(cfg[key] >= 0, f"optim.{player}.{key}", "must be >= 0", cfg[key])
         for key in ("b1", "b2"):
             _require(0 <= cfg[key] < 1, f"optim.{player}.{key}", "must be in [0, 1)", cfg[key])
-    from gan_jax.parallel import BATCH_NORM_MODES, MODES
-
-    _require(t.parallel in MODES, "train.parallel", f"must be one of {', '.join(MODES)}",
-             t.parallel)
+    _require(t.parallel in PARALLEL_MODES, "train.parallel",
+             f"must be one of {', '.join(PARALLEL_MODES)}", t.parallel)
     _require(t.batch_norm in BATCH_NORM_MODES, "train.batch_norm",
              f"must be one of {', '.join(BATCH_NORM_MODES)}", t.batch_norm)
     _require(config.model.latent_dist in LATENT_DISTRIBUTIONS, "model.latent_dist",
@@ -207,31 +293,32 @@ def _check_ranges(config: ConfigDict) -> None:
 
 
 def validate(config: ConfigDict) -> None:
-    """Raises ConfigError for the first problem found; builds nothing that compiles."""
+    """Raises ConfigError for the first unknown key, wrong type or out-of-range value.
+
+    Names that registries resolve (dataset, models, loss, optimizers, metrics) are checked
+    where those objects are built, in `experiment.build_experiment`, before anything compiles.
+    """
     if not isinstance(config, ConfigDict):
         raise ConfigError(f"a config must be an ml_collections ConfigDict, got {type(config)}")
     check_structure(config, base_config())
     _check_ranges(config)
-    losses.get_loss(config.loss.name)
-    dataset = data_lib.build_dataset(config.data)
-    models.build_generator(config.model.generator, dataset.example_shape)
-    models.build_discriminator(config.model.discriminator)
-    for player in ("g", "d"):
-        optim.build_optimizer(config.optim[player], 1, section=f"optim.{player}")
-    _check_eval(config.eval, dataset)
 
 
-def _check_eval(eval_config: ConfigDict, dataset: Any) -> None:
-    from gan_jax.eval.extractors import check_extractor
-    from gan_jax.eval.images import parse_metrics
+def absolute_paths(config: ConfigDict) -> ConfigDict:
+    """A copy whose non-empty path values (keys in PATH_KEYS) are absolute, resolved against
+    the current directory."""
+    config = ConfigDict(config.to_dict())
 
-    metrics = parse_metrics(eval_config.metrics)
-    if not metrics:
-        return
-    if dataset.kind != "images":
-        raise ConfigError(f"eval.metrics: {eval_config.metrics!r} are image metrics; 2D "
-                          "mixtures are always evaluated by modes and quality")
-    check_extractor(eval_config.extractor, eval_config.extractor_path)
+    def visit(node: ConfigDict) -> None:
+        for key in node.keys():
+            value = node[key]
+            if isinstance(value, ConfigDict):
+                visit(value)
+            elif key in PATH_KEYS and isinstance(value, str) and value:
+                node[key] = os.path.abspath(os.path.expanduser(value))
+
+    visit(config)
+    return config
 
 
 def with_seed(config: ConfigDict, seed: int | None = None) -> ConfigDict:
@@ -273,3 +360,41 @@ def resume_conflicts(saved: ConfigDict, new: ConfigDict) -> list[str]:
         for k in keys
         if k not in RESUMABLE_KEYS and old_flat.get(k) != new_flat.get(k)
     ]
+
+
+def sections(config: ConfigDict, prefix: str = "") -> list[str]:
+    """The dotted paths of every section of `config`."""
+    found = []
+    for key in config.keys():
+        if isinstance(config[key], ConfigDict):
+            found += [f"{prefix}{key}", *sections(config[key], f"{prefix}{key}.")]
+    return found
+
+
+def apply_overrides(config: ConfigDict, overrides: dict[str, Any],
+                    what: str = "override") -> ConfigDict:
+    """A copy of `config` with `overrides` set. A key the config lacks is an error, except new
+    fields of the free-form sections (model.generator, ...), which `validate` checks."""
+    config = ConfigDict(config.to_dict())
+    for key, value in overrides.items():
+        *parents, leaf = key.split(".")
+        node = config
+        for depth, part in enumerate(parents):
+            if not isinstance(node, ConfigDict) or part not in node:
+                where = ".".join(parents[:depth + 1])
+                raise ConfigError(unknown_key_message(
+                    where, sections(config), f"{what} {key!r}: unknown config section"))
+            node = node[part]
+        section = ".".join(parents)
+        if not isinstance(node, ConfigDict) or (
+            leaf not in node and section not in FREE_FORM_SECTIONS
+        ):
+            raise ConfigError(unknown_key_message(
+                key, list(flatten(config)), f"{what}: unknown config key"))
+        if isinstance(node.get(leaf), ConfigDict):
+            raise ConfigError(f"{what} {key!r}: names a section, not a value")
+        try:
+            node[leaf] = value
+        except TypeError as e:
+            raise ConfigError(f"{what} {key!r}: {e}") from None
+    return config

@@ -1,6 +1,9 @@
 """Builds everything a config describes: data, models, loss, optimizers and the step.
 
 Training, evaluation and benchmarking all start here, so they agree on what a config means.
+The config arrives validated (`config.validate`, at the entry point); the names it holds
+(dataset, models, loss, optimizers, metrics) are resolved here, once, before anything
+compiles.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from ml_collections import ConfigDict
 from gan_jax import config as config_lib
 from gan_jax import data as data_lib
 from gan_jax import grids, losses, models, optim
-from gan_jax.eval.extractors import build_extractor
+from gan_jax.eval.extractors import build_extractor, check_extractor, missing_extractor
 from gan_jax.eval.images import ImageEvaluator, parse_metrics
 from gan_jax.eval.mixtures import mixture_metrics
 from gan_jax.models.latent import sample_latent
@@ -45,7 +48,16 @@ class Experiment:
     d_tx: optax.GradientTransformation
     settings: StepSettings
     plan: ParallelPlan
+    # Why the configured image metrics cannot be computed (no trained extractor), or "".
+    skipped_metrics: str = ""
     _cache: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def for_seed(self, seed: int) -> Experiment:
+        """The same built parts under another seed (a vectorised-seed replica)."""
+        config = ConfigDict(self.config.to_dict())
+        config.seed = seed
+        config.train.num_seeds = 1
+        return dataclasses.replace(self, config=config)
 
     def init_state(self) -> GANState:
         return create_state(
@@ -89,6 +101,9 @@ class Experiment:
             return results
         evaluator = self.image_evaluator()
         if evaluator is None:
+            if self.skipped_metrics:
+                results["skipped"] = {"metrics": self.config.eval.metrics,
+                                      "reason": self.skipped_metrics}
             return results
         z = self.latents(jax.random.fold_in(key, 0), num)
         for name, params in (("raw", state.g_params), ("ema", state.ema_g_params)):
@@ -104,7 +119,8 @@ class Experiment:
         split: the value a perfect generator would get (e.g. train against test)."""
         evaluator = self.image_evaluator()
         if evaluator is None:
-            raise config_lib.ConfigError("eval.metrics: empty; name the metrics to compute")
+            raise config_lib.ConfigError(self.skipped_metrics
+                                         or "eval.metrics: empty; name the metrics to compute")
         dataset = split_dataset(self.config, split)
         images = dataset.reference_images(dataset.load(), self.stream_key(EVAL_STREAM),
                                           self.config.eval.num_samples)
@@ -115,7 +131,8 @@ class Experiment:
     def image_evaluator(self) -> ImageEvaluator | None:
         """The evaluator `config.eval` describes (built once), or None if it names no metric."""
         if "evaluator" not in self._cache:
-            self._cache["evaluator"] = _build_image_evaluator(self.config)
+            self._cache["evaluator"] = (None if self.skipped_metrics
+                                        else _build_image_evaluator(self.config))
         return self._cache["evaluator"]
 
 
@@ -147,9 +164,24 @@ def _generate(generator: nn.Module, params: Any, g_state: Any, z: jax.Array) -> 
     return apply_model(generator, params, g_state, z, train=False)[0]
 
 
+def _check_eval(config: Any, dataset: Any) -> str:
+    """Checks `config.eval` against the dataset; returns why its metrics will be skipped
+    (their extractor is not trained yet), or ""."""
+    metrics = parse_metrics(config.eval.metrics)
+    if not metrics:
+        return ""
+    if dataset.kind != "images":
+        raise config_lib.ConfigError(
+            f"eval.metrics: {config.eval.metrics!r} are image metrics; 2D mixtures are always "
+            "evaluated by modes and quality")
+    check_extractor(config.eval.extractor)
+    return missing_extractor(config.eval.extractor, config.eval.extractor_path,
+                             config.data.name)
+
+
 def build_experiment(config: Any) -> Experiment:
-    """Validates `config` (which must have a seed) and builds its parts; compiles nothing."""
-    config_lib.validate(config)
+    """Builds the parts of a validated `config` (which must have a seed); compiles nothing.
+    Unknown names raise ConfigError here."""
     if config.seed is None:
         raise config_lib.ConfigError("seed: must be resolved first (config.with_seed)")
     dataset = data_lib.build_dataset(config.data)
@@ -167,4 +199,5 @@ def build_experiment(config: Any) -> Experiment:
         d_tx=optim.build_optimizer(config.optim.d, num_steps * n_disc, "optim.d"),
         settings=StepSettings.from_config(config, plan),
         plan=plan,
+        skipped_metrics=_check_eval(config, dataset),
     )

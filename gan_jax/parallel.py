@@ -9,6 +9,7 @@ devices between steps and unreplicated only for checkpoints, samples and evaluat
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -16,11 +17,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from gan_jax.registry import ConfigError
+from gan_jax.config import ConfigError
 
 AXIS = "devices"
-MODES = ("auto", "jit", "pmap")
-BATCH_NORM_MODES = ("cross_replica", "per_device")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,12 +40,7 @@ class ParallelPlan:
 def plan_from_config(train_config: Any) -> ParallelPlan:
     """Resolves `train.parallel` ("auto": pmap when there is more than one device) and checks
     that the global batch divides over the devices, before anything compiles."""
-    mode, batch_norm = train_config.parallel, train_config.batch_norm
-    if mode not in MODES:
-        raise ConfigError(f"train.parallel: {mode!r} is not one of {', '.join(MODES)}")
-    if batch_norm not in BATCH_NORM_MODES:
-        raise ConfigError(f"train.batch_norm: {batch_norm!r} is not one of "
-                          f"{', '.join(BATCH_NORM_MODES)}")
+    mode, batch_norm = train_config.parallel, train_config.batch_norm  # Validated names.
     num_devices = jax.device_count()
     if mode == "auto":
         mode = "pmap" if num_devices > 1 else "jit"
@@ -97,3 +91,16 @@ def host_local(tree: Any) -> Any:
     if jax.process_count() == 1:
         return tree
     return jax.tree.map(lambda x: x.addressable_data(0), tree)
+
+
+def compile_run(multi_step: Callable, plan: ParallelPlan, state: Any,
+                data: Any) -> tuple[Callable, Any, Any, Callable]:
+    """`multi_step(state, data, num_steps)` jitted, or pmapped over the plan's devices with
+    `state` and `data` replicated there; the state is donated. Returns (compiled, state, data,
+    host_view), where host_view brings the compiled step's outputs back to one copy."""
+    if plan.mode == "pmap":
+        compiled = jax.pmap(multi_step, axis_name=AXIS, static_broadcasted_argnums=2,
+                            donate_argnums=0)
+        return compiled, replicate(state), replicate(data), unreplicate
+    compiled = jax.jit(multi_step, static_argnums=2, donate_argnums=0)
+    return compiled, state, data, lambda tree: tree

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
-import typing
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
+from gan_jax.config import ConfigError, check_value, closest_keys, did_you_mean
+
+__all__ = ["ConfigError", "Registry", "check_kwargs", "check_value", "did_you_mean"]
+
 T = TypeVar("T")
-
-
-class ConfigError(ValueError):
-    """A config value that cannot be used. The message names the offending key."""
-
-
-def did_you_mean(name: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(name, candidates, n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 class Registry(Generic[T]):
@@ -55,32 +48,15 @@ class Registry(Generic[T]):
         return iter(self.names())
 
 
-def check_value(key: str, value: Any, expected: Any, positive_ints: bool = True) -> None:
-    """Raises ConfigError unless `value` fits the annotation `expected` (ints count as floats).
-
-    Integer fields of modules and datasets are sizes, so by default they must be positive.
-    """
-    origin = typing.get_origin(expected) or expected
-    if origin is Any or not isinstance(origin, type):
-        return
-    if origin is float and isinstance(value, int) and not isinstance(value, bool):
-        return
-    if not isinstance(value, origin) or (origin is int and isinstance(value, bool)):
-        raise ConfigError(
-            f"{key}: expected {getattr(expected, '__name__', expected)}, "
-            f"got {type(value).__name__} {value!r}"
-        )
-    if positive_ints and origin is int and value < 1:
-        raise ConfigError(f"{key}: must be a positive size, got {value}")
-
-
 def check_kwargs(section: str, owner: str, kwargs: dict[str, Any], fields: dict[str, Any],
                  positive_ints: bool = True) -> None:
     """Checks config keys passed to `owner` against its accepted fields and their types."""
     for key, value in kwargs.items():
         if key not in fields:
+            hits = closest_keys(f"{section}.{key}", [f"{section}.{f}" for f in fields])
+            hint = "; did you mean " + " or ".join(repr(h) for h in hits) + "?" if hits else ""
             raise ConfigError(
-                f"{section}.{key}: unknown key for {owner}{did_you_mean(key, list(fields))}"
-                f" (known: {', '.join(fields) or 'none'})"
+                f"unknown config key {section}.{key} for {owner}{hint}"
+                f" (its keys: {', '.join(fields) or 'none'})"
             )
         check_value(f"{section}.{key}", value, fields[key], positive_ints)

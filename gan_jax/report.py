@@ -161,7 +161,7 @@ def csv_table(keys: list[str], rows: list[Row]) -> str:
             cell = row.cells[name]
             values += list(cell) if cell is not None else ["", "", 0]
         writer.writerow([*[_format_setting(row.settings[k]) for k in keys],
-                         " ".join(map(str, row.seeds)), *values])
+                         len(row.seeds), *values])
     return out.getvalue()
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import jax
 import numpy as np
 
-from gan_jax import environment, seeds
-from gan_jax.checkpoint import Checkpointer
-from gan_jax.evaluate import load_run_config
-from gan_jax.registry import ConfigError
+from gan_jax import config as config_lib
+from gan_jax import environment, rundir, seeds
+from gan_jax.config import ConfigError
+from gan_jax.train import train_and_evaluate
 from gan_jax.writers import write_json_atomic
 
 DEFAULT_RTOL = 0.05
@@ -28,17 +28,12 @@ MAX_LISTED = 10
 MISSING = "<missing>"
 
 
-def load_final_state(workdir: str, config: Any) -> Any:
+def load_final_state(workdir: str, replicas: list[Any], num_steps: int) -> Any:
     """The state saved at the run's last step."""
-    template = seeds.init_states(seeds.build_replicas(config))
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=1_000_000)
-    try:
-        if checkpointer.latest_step() != config.train.num_steps:
-            raise ConfigError(f"{workdir}: no checkpoint of the final step "
-                              f"{config.train.num_steps}; is the run finished?")
-        return checkpointer.restore(template, config.train.num_steps)
-    finally:
-        checkpointer.close()
+    if num_steps not in rundir.saved_steps(rundir.checkpoint_dir(workdir)):
+        raise ConfigError(f"{workdir}: no checkpoint of the final step {num_steps}; is the "
+                          "run finished?")
+    return rundir.restore(replicas, workdir, num_steps)
 
 
 def compare_states(old: Any, new: Any) -> dict[str, Any]:
@@ -85,14 +80,21 @@ def compare_evals(old: dict[str, Any], new: dict[str, Any], rtol: float = 0.0,
 
 
 def reproduce(run_dir: str, new_dir: str, rtol: float = DEFAULT_RTOL,
-              atol: float = DEFAULT_ATOL) -> dict[str, Any]:
+              atol: float = DEFAULT_ATOL, overwrite: bool = False) -> dict[str, Any]:
     """Re-trains `run_dir`'s config in `new_dir` and compares the final state and eval.json.
 
-    Returns the verdict (also written to `new_dir/reproduce.json`): "match", the "criterion"
-    used ("bit-exact" or "eval within tolerance"), and the differences found."""
-    from gan_jax.train import train_and_evaluate
-
-    config = load_run_config(run_dir)
+    `new_dir` must be new or empty unless `overwrite`, which empties it first. Returns the
+    verdict (also written to `new_dir/reproduce.json`): "match", the "criterion" used
+    ("bit-exact" or "eval within tolerance"), and the differences found."""
+    if os.path.abspath(new_dir) == os.path.abspath(run_dir):
+        raise ConfigError("--workdir: must differ from the run being reproduced")
+    rundir.check_workdir(new_dir)
+    if os.path.isdir(new_dir) and os.listdir(new_dir):
+        if not overwrite:
+            raise ConfigError(f"--workdir: {new_dir} is not empty; choose a new directory, or "
+                              "add --overwrite to replace what it holds")
+        rundir.discard(new_dir)
+    config = rundir.load_config(run_dir)
     if not os.path.isdir(os.path.join(run_dir, "checkpoints")):
         raise ConfigError(f"{run_dir} has no checkpoints/; for one seed of a vectorised run, "
                           "reproduce the whole run (its parent directory)")
@@ -101,14 +103,14 @@ def reproduce(run_dir: str, new_dir: str, rtol: float = DEFAULT_RTOL,
         raise ConfigError(f"{run_dir}: no eval.json; only a finished run can be reproduced")
     with open(eval_path) as f:
         old_eval = json.load(f)
-    old_state = load_final_state(run_dir, config)
-    if os.path.abspath(new_dir) == os.path.abspath(run_dir):
-        raise ConfigError("--workdir: must differ from the run being reproduced")
+    config_lib.validate(config)
+    replicas = seeds.build_replicas(config)
+    old_state = load_final_state(run_dir, replicas, config.train.num_steps)
 
     train_and_evaluate(config, new_dir)
     with open(os.path.join(new_dir, "eval.json")) as f:
         new_eval = json.load(f)
-    new_state = load_final_state(new_dir, config)
+    new_state = load_final_state(new_dir, replicas, config.train.num_steps)
 
     old_env, now = environment.read(run_dir), environment.current()
     same_platform = old_env is not None and all(e == now for e in old_env)
@@ -132,3 +134,23 @@ def reproduce(run_dir: str, new_dir: str, rtol: float = DEFAULT_RTOL,
     }
     write_json_atomic(os.path.join(new_dir, "reproduce.json"), verdict)
     return verdict
+
+
+def summary(verdict: dict[str, Any]) -> str:
+    """The verdict in a few lines."""
+    state, evals = verdict["state"], verdict["eval_differences"]
+    head = "reproduced" if verdict["match"] else "NOT reproduced"
+    lines = [f"{head} ({verdict['criterion']}): {verdict['run']} -> {verdict['reproduction']}"]
+    equal = state["leaves"] - state["differing_leaves"]
+    line = f"  final state: {equal} of {state['leaves']} arrays identical"
+    if state["differing_leaves"]:
+        line += f", largest difference {state['max_abs_diff']:.3g}"
+    lines.append(line)
+    if evals:
+        shown = "; ".join(f"{k}: {a} -> {b}" for k, (a, b) in list(evals.items())[:3])
+        more = f" (and {len(evals) - 3} more)" if len(evals) > 3 else ""
+        lines.append(f"  eval.json: {len(evals)} numbers differ: {shown}{more}")
+    else:
+        lines.append("  eval.json: every number matches")
+    lines.append(f"  details: {os.path.join(verdict['reproduction'], 'reproduce.json')}")
+    return "\n".join(lines)

@@ -18,9 +18,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax import grids
-from gan_jax.evaluate import restore_run
-from gan_jax.experiment import Experiment
+from gan_jax import grids, rundir
+from gan_jax.config import ConfigError
+from gan_jax.experiment import PLOT_STREAM, Experiment
 from gan_jax.models.latent import interpolate, traverse
 from gan_jax.state import GANState
 
@@ -29,7 +29,23 @@ MODES = ("random", "interpolate", "traverse")
 
 def load_run(workdir: str) -> tuple[Experiment, GANState]:
     """The experiment of `workdir` and its latest checkpointed state."""
-    return restore_run(workdir)
+    return rundir.load_run(workdir)
+
+
+def check_request(experiment: Experiment, mode: str, out: str, dims: tuple[int, ...]) -> None:
+    """Raises ConfigError, before anything is generated, for what this run cannot give."""
+    if not out.endswith((".png", ".npz")):
+        raise ConfigError(f"--out: {out!r} must end in .png or .npz")
+    latent_dim = experiment.config.model.latent_dim
+    if mode == "traverse":
+        bad = [d for d in dims if not 0 <= d < latent_dim]
+        if bad:
+            raise ConfigError(f"--dims: {','.join(map(str, bad))} out of range; this run's "
+                              f"latents have {latent_dim} dimensions (0..{latent_dim - 1})")
+    if experiment.dataset.kind != "images" and out.endswith(".png") and mode != "random":
+        raise ConfigError(f"--mode {mode}: a 2D-point run draws only random samples as a "
+                          "PNG (a scatter plot over the true modes); write an .npz for "
+                          f"{mode} paths")
 
 
 def make_latents(experiment: Experiment, mode: str, num: int, seed: int = 0, steps: int = 8,
@@ -64,9 +80,16 @@ def write_samples(experiment: Experiment, state: GANState, out: str, z: jax.Arra
         tmp = out + ".tmp.npz"
         np.savez(tmp, samples=samples, latents=np.asarray(z), step=int(state.step))
         os.replace(tmp, out)
+    elif out.endswith(".png") and experiment.dataset.kind != "images":
+        from gan_jax import plots
+
+        dataset = experiment.dataset
+        real = np.asarray(dataset.draw(jax.random.fold_in(experiment.stream_key(PLOT_STREAM),
+                                                          1), samples.shape[0]))
+        fig = plots.scatter_figure(real, {f"{generator} generator": samples}, dataset.centres,
+                                   f"{experiment.config.data.name}, step {int(state.step)}")
+        plots.save_figure(fig, out)
     elif out.endswith(".png"):
-        if experiment.dataset.kind != "images":
-            raise ValueError("a PNG grid needs image data; write an .npz for points")
         grids.save_png(grids.make_grid(samples, columns), out)
     else:
         raise ValueError(f"out: {out!r} must end in .png or .npz")

@@ -15,7 +15,6 @@ import jax
 import jax.numpy as jnp
 
 from gan_jax import config as config_lib
-from gan_jax import parallel
 from gan_jax.experiment import DATA_STREAM, Experiment, build_experiment
 from gan_jax.step import make_multi_step
 
@@ -24,26 +23,17 @@ PyTree = Any
 SHUFFLE_KEY = "shuffle_key"
 
 
-def replica_config(config: config_lib.ConfigDict, index: int) -> config_lib.ConfigDict:
-    """The single-seed config of replica `index`: seed + index, num_seeds = 1."""
-    replica = config_lib.ConfigDict(config.to_dict())
-    replica.seed = config.seed + index
-    replica.train.num_seeds = 1
-    return replica
-
-
 def build_replicas(config: config_lib.ConfigDict) -> list[Experiment]:
-    """One experiment per seed (compiles nothing); the first is the base seed's."""
-    config_lib.validate(config)
+    """One experiment per seed of a validated config, sharing the parts built once (compiles
+    nothing); the first is the base seed's."""
+    experiment = build_experiment(config)
     if config.train.num_seeds == 1:
-        return [build_experiment(config)]
-    experiments = [build_experiment(replica_config(config, k))
-                   for k in range(config.train.num_seeds)]
-    if experiments[0].plan.mode != "jit":
+        return [experiment]
+    if experiment.plan.mode != "jit":
         raise config_lib.ConfigError(
             f"train.num_seeds={config.train.num_seeds}: vectorised seeds run on one device; "
             "set train.parallel=jit (or train one seed per device with separate runs)")
-    return experiments
+    return [experiment.for_seed(config.seed + k) for k in range(config.train.num_seeds)]
 
 
 def stack(trees: list[PyTree]) -> PyTree:
@@ -91,19 +81,10 @@ def vmap_multi_step(multi_step: Callable, data_axes: PyTree) -> Callable:
     return vmapped
 
 
-def compile_run(experiments: list[Experiment], state: PyTree, data: PyTree,
-                data_axes: PyTree) -> tuple[Callable, PyTree, PyTree, Callable]:
-    """The run's `multi_step(state, data, num_steps)`, vmapped over its seeds when there are
-    several, then jitted, or pmapped over the plan's devices with `state` and `data`
-    replicated there. Returns (compiled, state, data, host_view), where host_view brings the
-    compiled step's outputs back to one copy."""
-    experiment = experiments[0]
-    multi_step = make_multi_step(experiment.train_step())
+def run_step(experiments: list[Experiment], data_axes: PyTree) -> Callable:
+    """The run's `multi_step(state, data, num_steps)`: one experiment's, or vmapped over the
+    replicas' stacked states."""
+    multi_step = make_multi_step(experiments[0].train_step())
     if len(experiments) > 1:
         multi_step = vmap_multi_step(multi_step, data_axes)
-    if experiment.plan.mode == "pmap":
-        compiled = jax.pmap(multi_step, axis_name=parallel.AXIS, static_broadcasted_argnums=2,
-                            donate_argnums=0)
-        return compiled, parallel.replicate(state), parallel.replicate(data), parallel.unreplicate
-    compiled = jax.jit(multi_step, static_argnums=2, donate_argnums=0)
-    return compiled, state, data, lambda tree: tree
+    return multi_step

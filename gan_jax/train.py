@@ -3,7 +3,7 @@
 Everything a run writes goes into its workdir:
 
     config.json     the resolved config, seed included
-    environment.json  backend, device kind and count, JAX version of each session
+    environment.json  backend, device kind and count, JAX version of each launch
     metrics.jsonl   one JSON object per logging step
     tensorboard/    TensorBoard events with the same scalars, and the sample figures
     samples/        PNGs of raw and EMA samples: scatter plots over the real data for 2D
@@ -22,7 +22,6 @@ import contextlib
 import json
 import os
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -33,8 +32,9 @@ import numpy as np
 from tqdm import tqdm
 
 from gan_jax import config as config_lib
-from gan_jax import environment, grids, plots, seeds
+from gan_jax import grids, parallel, plots, rundir, seeds
 from gan_jax.checkpoint import Checkpointer
+from gan_jax.console import is_main_process, say
 from gan_jax.experiment import PLOT_STREAM, Experiment
 from gan_jax.writers import MetricWriter, NullWriter, write_json_atomic
 
@@ -42,52 +42,8 @@ NUM_PLOT_SAMPLES = 2_500
 NUM_GRID_SAMPLES = 64
 
 
-def say(message: str) -> None:
-    """A status line on stderr that does not break the progress bar (process 0 only)."""
-    if jax.process_index() == 0:
-        tqdm.write(message, file=sys.stderr)
-
-
 class NonFiniteLossError(RuntimeError):
     """A loss or gradient norm became NaN or infinite."""
-
-
-def prepare_workdir(config: config_lib.ConfigDict, workdir: str) -> config_lib.ConfigDict:
-    """Validates `config`, resolves its seed and records it in `workdir/config.json`.
-
-    A workdir that already holds a run must be resumed with the same config (up to the keys in
-    `config.RESUMABLE_KEYS`); its seed is reused when the new config sets none.
-    """
-    config_lib.validate(config)
-    path = os.path.join(workdir, "config.json")
-    saved = None
-    if os.path.exists(path):
-        with open(path) as f:
-            # Keys added to gan_jax since the run started take their defaults.
-            saved = config_lib.with_defaults(config_lib.from_json(f.read()),
-                                             config_lib.base_config())
-    resolved = config_lib.with_seed(config, saved.seed if saved is not None else None)
-    if jax.process_count() > 1:  # Every process must train with process 0's seed.
-        from jax.experimental import multihost_utils
-
-        resolved.seed = int(multihost_utils.broadcast_one_to_all(np.int64(resolved.seed)))
-    if saved is not None:
-        conflicts = config_lib.resume_conflicts(saved, resolved)
-        if conflicts:
-            raise config_lib.ConfigError(
-                f"{workdir} holds a run with a different config; use a new workdir, or the "
-                "saved config to resume. Differences: " + "; ".join(conflicts)
-            )
-    os.makedirs(workdir, exist_ok=True)
-    if is_main_process():
-        write_json_atomic(path, json.loads(config_lib.to_json(resolved)))
-        environment.record(workdir)  # What a bit-exact reproduction needs to match.
-    return resolved
-
-
-def is_main_process() -> bool:
-    """Only process 0 writes logs, samples and evaluations."""
-    return jax.process_index() == 0
 
 
 def next_boundary(step: int, train_cfg: Any) -> int:
@@ -157,39 +113,43 @@ def flatten_eval(results: dict[str, Any]) -> dict[str, Any]:
     return {f"eval/{gen}/{k}": v for gen in ("raw", "ema") for k, v in results[gen].items()}
 
 
-def replica_dirs(config: config_lib.ConfigDict, workdir: str) -> list[str]:
-    """Where each seed of a run logs: the workdir itself, or workdir/seed_<s>/ per vectorised
-    seed (`train.num_seeds` > 1)."""
-    if config.train.num_seeds == 1:
-        return [workdir]
-    return [os.path.join(workdir, f"seed_{config.seed + k}")
-            for k in range(config.train.num_seeds)]
+def summary_line(step: int, last: int, metrics: dict[str, Any], rate: float) -> str:
+    """One line per log interval: losses, D(x), D(G(z)) and speed (means over seeds)."""
+    def mean(name: str) -> float:
+        return float(np.mean(metrics[name]))
+
+    return (f"step {step:>{len(str(last))}}/{last}  d_loss {mean('d_loss'):.3f}  "
+            f"g_loss {mean('g_loss'):.3f}  D(x) {mean('d_real'):.3f}  "
+            f"D(G(z)) {mean('d_fake'):.3f}  {rate:,.1f} steps/s")
 
 
 def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str, Any]:
     """Trains (or resumes) the run in `workdir` and returns its final evaluation."""
-    config = prepare_workdir(config, workdir)
+    config = rundir.prepare(config, workdir)  # Validated here, once.
     replicas = seeds.build_replicas(config)  # One experiment per vectorised seed.
+    rundir.record(config, workdir)  # Only once every name in the config resolved.
     experiment = replicas[0]
     vectorised = len(replicas) > 1
-    run_dirs = replica_dirs(config, workdir)
+    run_dirs = rundir.replica_dirs(config, workdir)
     train_cfg = config.train
     say(f"gan_jax: run in {workdir} with seed {config.seed}"
         + (f" (and {len(replicas) - 1} more, vectorised)" if vectorised else ""))
+    if experiment.skipped_metrics:
+        say(f"gan_jax: eval.metrics {config.eval.metrics} will be skipped: "
+            f"{experiment.skipped_metrics}")
 
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"),
-                                train_cfg.keep_checkpoints)
+    checkpointer = Checkpointer(rundir.checkpoint_dir(workdir), train_cfg.keep_checkpoints)
     state = seeds.init_states(replicas)
     if checkpointer.latest_step() is not None:
         state = checkpointer.restore(state)
+        say(f"gan_jax: resumed from step {int(state.step.reshape(-1)[0])}")
     step = int(state.step.reshape(-1)[0])  # Every seed is at the same step.
-    if checkpointer.latest_step() is not None:
-        say(f"gan_jax: resumed from step {step}")
     if experiment.plan.mode == "pmap":
         say(f"gan_jax: pmap over {experiment.plan.num_replicas} devices, "
             f"{train_cfg.batch_size // experiment.plan.num_replicas} examples each")
     data, data_axes = seeds.device_data(replicas)
-    multi_step, state, data, host_view = seeds.compile_run(replicas, state, data, data_axes)
+    multi_step, state, data, host_view = parallel.compile_run(
+        seeds.run_step(replicas, data_axes), experiment.plan, state, data)
 
     def replica_view(tree, k: int):
         """Seed k's part of a (host-view) state or metrics."""
@@ -203,7 +163,7 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
                               json.loads(config_lib.to_json(replica.config)))
     writers = [MetricWriter(d, start_step=step) if main else NullWriter() for d in run_dirs]
     all_finite = jnp.ones((len(replicas),) if vectorised else (), jnp.float32)
-    last_good_step = checkpointer.latest_step()
+    last_good_step = step if checkpointer.latest_step() is not None else None
     window_start, window_time = step, time.perf_counter()
     last = train_cfg.num_steps
     results = None  # The latest evaluations (one per seed), reused if of the final step.
@@ -213,11 +173,16 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
         if not finite.all():
             bad = [r.config.seed for r, ok in zip(replicas, finite, strict=True) if not ok]
             which = f" (seed {', '.join(map(str, bad))})" if vectorised else ""
+            if last_good_step is None:
+                saved = ("no checkpoint was saved, so this workdir starts afresh: run again in "
+                         "it with lower learning rates (e.g. --config.optim.d.lr=...)")
+            else:
+                saved = (f"the last checkpoint is step {last_good_step}; to restart from "
+                         f"scratch in this workdir with lower learning rates, add --overwrite "
+                         f"(e.g. --overwrite --config.optim.d.lr=...)")
             raise NonFiniteLossError(
                 f"a loss or gradient norm became NaN or infinite before step {upto}{which}; "
-                f"nothing after step {last_good_step} was saved. The last good checkpoint "
-                f"is in {checkpointer.directory}. Lower the learning rates or add a penalty."
-            )
+                f"{saved}, or add a gradient penalty (--config.loss.r1_weight=...)")
 
     def evaluate_all(state) -> list[dict[str, Any]]:
         return [r.evaluate(replica_view(state, k)) for k, r in enumerate(replicas)]
@@ -250,9 +215,8 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
                         scalars = {name: float(value) for name, value
                                    in replica_view(host_metrics, k).items() if name != "finite"}
                         writer.write_scalars(step, {**scalars, "steps_per_sec": rate})
-                    progress.set_postfix(d_loss=f"{np.mean(host_metrics['d_loss']):.3f}",
-                                         g_loss=f"{np.mean(host_metrics['g_loss']):.3f}",
-                                         steps_s=f"{rate * len(replicas):.0f}")
+                    if main:
+                        say(summary_line(step, last, host_metrics, rate))
                 if main and train_cfg.sample_every and _due(step, train_cfg.sample_every, last):
                     sample_all(host_view(state))
                 if main and train_cfg.eval_every and _due(step, train_cfg.eval_every, last):
@@ -264,7 +228,6 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
                     checkpointer.save(step, host_view(state))
                     last_good_step = step
         if request["stop"]:
-            say(f"gan_jax: interrupted; saved step {step}. Run the same command to resume.")
             return {"step": step, "stopped": True}
 
         state = host_view(state)

@@ -29,15 +29,12 @@ from tqdm import tqdm
 from gan_jax import config as config_lib
 from gan_jax import data as data_lib
 from gan_jax.checkpoint import Checkpointer
+from gan_jax.console import say
 from gan_jax.data.images import batch_indices, to_float
 from gan_jax.models import config_fields
-from gan_jax.models.classifier import DigitCNN
+from gan_jax.models.classifier import DigitCNN, build_model, save_classifier
 from gan_jax.registry import ConfigError, check_kwargs
-from gan_jax.train import say
 from gan_jax.writers import MetricWriter, write_json_atomic
-
-METADATA_FILE = "classifier.json"
-PARAMS_DIR = "params"
 
 
 def base_config() -> ConfigDict:
@@ -69,13 +66,6 @@ def validate(config: ConfigDict) -> None:
                           f", got {t.max_shift}, {t.weight_decay}, {t.lr}")
     if not config.name.replace("_", "").isalnum():
         raise ConfigError(f"name: letters, digits and underscores only, got {config.name!r}")
-
-
-def build_model(model_config: Any) -> DigitCNN:
-    kwargs = dict(model_config)
-    if "widths" in kwargs:
-        kwargs["widths"] = tuple(kwargs["widths"])
-    return DigitCNN(**kwargs)
 
 
 def load_split(data_config: Any, split: str) -> dict[str, np.ndarray]:
@@ -207,13 +197,7 @@ def train_classifier(config: ConfigDict, workdir: str) -> dict[str, Any]:
 
 def export_classifier(workdir: str, config: ConfigDict, params: Any,
                       test_accuracy: float) -> dict[str, Any]:
-    """Writes the parameters and the metadata that `load_classifier` reads."""
-    import orbax.checkpoint as ocp
-
-    path = os.path.abspath(os.path.join(workdir, PARAMS_DIR))
-    checkpointer = ocp.StandardCheckpointer()
-    checkpointer.save(path, params, force=True)
-    checkpointer.wait_until_finished()
+    """Writes the parameters and the metadata that `models.classifier.load_classifier` reads."""
     metadata = {
         "name": config.name,
         "dataset": config.data.name,
@@ -224,5 +208,5 @@ def export_classifier(workdir: str, config: ConfigDict, params: Any,
                   for k, v in config.model.to_dict().items()},
         "input_shape": [28, 28, 1],
     }
-    write_json_atomic(os.path.join(workdir, METADATA_FILE), metadata)
+    save_classifier(workdir, params, metadata)
     return metadata

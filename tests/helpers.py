@@ -1,4 +1,4 @@
-"""Test helpers shared by the loop and CLI tests."""
+"""Test helpers: the small configs every test trains, and shared checks."""
 
 from __future__ import annotations
 
@@ -7,20 +7,30 @@ import os
 import jax
 import numpy as np
 
-from gan_jax import seeds
-from gan_jax.checkpoint import Checkpointer
-from gan_jax.evaluate import load_run_config
+from gan_jax.rundir import load_state
+
+__all__ = ["load_state", "tiny_config", "tiny_image_config", "assert_states_identical"]
 
 
-def load_state(workdir: str, step: int | None = None):
-    """The train state saved in `workdir` (latest step by default); stacked over seeds for a
-    vectorised run."""
-    template = seeds.init_states(seeds.build_replicas(load_run_config(workdir)))
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), 100)
-    try:
-        return checkpointer.restore(template, step)
-    finally:
-        checkpointer.close()
+def tiny_config(data: str = "ring", num_steps: int = 200, seed: int | None = 0):
+    """A real run's config with a small MLP, so compiling and training take seconds."""
+    from configs import mog
+
+    config = mog.get_config(data)
+    config.seed = seed
+    config.model.generator.hidden_dim = 32
+    config.model.generator.depth = 2
+    config.model.discriminator.hidden_dim = 32
+    config.model.discriminator.depth = 2
+    config.train.batch_size = 64
+    config.train.num_steps = num_steps
+    config.train.steps_per_call = 25
+    config.train.log_every = 50
+    config.train.sample_every = 100
+    config.train.checkpoint_every = 100
+    config.train.progress_bar = False
+    config.eval.num_samples = 500
+    return config
 
 
 def assert_states_identical(a, b) -> None:

@@ -57,7 +57,7 @@ def train_two_processes(config, workdir: str) -> None:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    from tests.conftest import tiny_config
+    from tests.helpers import tiny_config
 
     root = tmp_path_factory.mktemp("multihost")
     config = tiny_config(num_steps=200)

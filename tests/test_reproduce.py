@@ -19,7 +19,7 @@ from tests.conftest import REPO
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
-    from tests.conftest import tiny_config
+    from tests.helpers import tiny_config
 
     workdir = str(tmp_path_factory.mktemp("run") / "original")
     config = tiny_config(seed=None, num_steps=100)  # The seed is drawn, then logged.
@@ -41,12 +41,16 @@ def test_a_run_reproduces_bit_exactly_from_its_directory(finished_run, tmp_path)
         [sys.executable, os.path.join(REPO, "scripts", "reproduce.py"), finished_run,
          f"--workdir={tmp_path / 'again'}"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    verdict = json.loads(result.stdout)
+    lines = result.stdout.strip().splitlines()  # The verdict in a few lines.
+    assert lines[0].startswith("reproduced (bit-exact): ") and len(lines) <= 5
+    assert "eval.json: every number matches" in result.stdout
+    with open(tmp_path / "again" / "reproduce.json") as f:
+        verdict = json.load(f)
     assert verdict["match"] and verdict["criterion"] == "bit-exact"
     assert verdict["state"]["differing_leaves"] == 0 and verdict["state"]["leaves"] > 10
     assert verdict["eval_differences"] == {}
-    with open(tmp_path / "again" / "reproduce.json") as f:
-        assert json.load(f) == verdict
+    assert f"final state: {verdict['state']['leaves']} of {verdict['state']['leaves']} arrays " \
+           "identical" in result.stdout
 
 
 def test_a_tampered_eval_or_config_is_a_mismatch(finished_run, tmp_path):
@@ -84,13 +88,17 @@ def test_another_platform_is_compared_on_eval_within_tolerance(finished_run, tmp
               lambda e: e["raw"].update(high_quality=e["raw"]["high_quality"] + 0.01))
     verdict = reproduce(moved, str(tmp_path / "again"))
     assert verdict["match"] and verdict["criterion"].startswith("eval within")
-    verdict = reproduce(moved, str(tmp_path / "again"), rtol=0.0, atol=0.001)
+    verdict = reproduce(moved, str(tmp_path / "again"), rtol=0.0, atol=0.001, overwrite=True)
     assert not verdict["match"] and list(verdict["eval_differences"]) == ["raw/high_quality"]
 
 
 def test_unfinished_runs_are_refused(finished_run, tmp_path):
     with pytest.raises(ConfigError, match="must differ"):
         reproduce(finished_run, finished_run)
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="busy is not empty; .* add --overwrite"):
+        reproduce(finished_run, str(tmp_path / "busy"))
     with pytest.raises(FileNotFoundError, match="config.json"):
         reproduce(str(tmp_path), str(tmp_path / "x"))
 

@@ -9,9 +9,10 @@ import jax
 import numpy as np
 import pytest
 
+from gan_jax import config as config_lib
 from gan_jax import seeds
-from gan_jax.evaluate import restore_run
 from gan_jax.registry import ConfigError
+from gan_jax.rundir import load_run
 from gan_jax.train import train_and_evaluate
 from tests.helpers import load_state, tiny_image_config
 
@@ -62,11 +63,11 @@ def test_each_replica_is_the_run_of_its_seed(tmp_path, make_config):
     assert os.listdir(replica_dir / "samples")
 
     # A seed's directory can be loaded like a run (gan-evaluate, gan-sample).
-    experiment, state = restore_run(str(replica_dir))
+    experiment, state = load_run(str(replica_dir))
     assert experiment.config.seed == 6
     assert_close_states(state, seeds.unstack(stacked, 1))
     with pytest.raises(ConfigError, match="name one of its seed_<s>/"):
-        restore_run(str(tmp_path / "vmapped"))
+        load_run(str(tmp_path / "vmapped"))
 
 
 def test_image_replicas_each_read_their_own_data_order(tmp_path, image_folder):
@@ -88,4 +89,4 @@ def test_vectorised_seeds_need_one_device(make_config):
         seeds.build_replicas(config)
     config.train.num_seeds = 0
     with pytest.raises(ConfigError, match="train.num_seeds"):
-        seeds.build_replicas(config)
+        config_lib.validate(config)

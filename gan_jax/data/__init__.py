@@ -58,7 +58,7 @@ def _check_tfds_name(name: str) -> None:
     try:
         tfds.builder_cls(name.split(":")[0].split("/")[0])
     except tfds.core.registered.DatasetNotFoundError:
-        known = DATASETS.names() + list(tfds.list_builders())
+        known = DATASETS.names() + list(tfds.list_builders(with_community_datasets=False))
         raise ConfigError(f"data.name: unknown dataset {name!r}{did_you_mean(name, known)} "
                           f"(gan_jax: {', '.join(DATASETS.names())}; or any TFDS image "
                           "dataset)") from None

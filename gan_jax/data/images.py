@@ -16,6 +16,7 @@ process_count-th image).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,45 @@ from gan_jax.registry import ConfigError
 
 CROP_MODES = ("none", "center")
 _READ_BATCH = 1024
+# Set to 1 to never download: a dataset must then be prepared or in its manual dir.
+OFFLINE_ENV = "GAN_JAX_OFFLINE"
+PROBE_TIMEOUT_S = 4.0
+
+
+@functools.lru_cache(maxsize=16)
+def can_reach(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
+    """Whether a TCP connection to `url`'s host opens within `timeout` seconds: a quick test
+    for a machine without internet, where a download would hang for minutes instead."""
+    import socket
+    import urllib.parse
+
+    parsed = urllib.parse.urlparse(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def check_available(builder: Any, manual_dir: str, download: bool) -> None:
+    """Raises ConfigError within seconds when an unprepared TFDS dataset can neither be read
+    from its manual dir nor downloaded, naming the files to put where."""
+    urls = sorted(builder.url_infos or {})
+    files = [url.rstrip("/").rsplit("/", 1)[-1] for url in urls]
+    manual = manual_dir or os.path.join(str(builder.data_dir_root), "downloads", "manual")
+    if files and all(os.path.exists(os.path.join(manual, f)) for f in files):
+        return  # TFDS prepares it from the manual dir, offline.
+    offline = os.environ.get(OFFLINE_ENV, "") not in ("", "0")
+    if download and not offline and (not urls or can_reach(urls[0])):
+        return
+    why = ("data.download is False" if not download else f"{OFFLINE_ENV} is set" if offline
+           else f"{urls[0].split('/')[2]} cannot be reached")
+    wanted = f"its files {', '.join(files)}" if files else "its files"
+    raise ConfigError(
+        f"data.name: {builder.name} is not prepared in {builder.data_dir_root} and cannot be "
+        f"downloaded ({why}); put {wanted} into {manual} (or set data.manual_dir to the folder "
+        "that holds them)")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -213,6 +253,8 @@ def tfds_images(
                           f"(available: {', '.join(sorted(known_splits))})")
     if not image_size and (native[0] is None or native[0] != native[1]):
         raise ConfigError(f"data.image_size: {name!r} images are {native}; set a square size")
+    if not builder.is_prepared():  # Fail now, not after minutes of a hanging download.
+        check_available(builder, manual_dir, download)
     size = image_size or native[0]
     out_channels = channels or native[-1]
     description = f"TFDS {name}:{split}"
@@ -221,9 +263,6 @@ def tfds_images(
         import tensorflow as tf
 
         if not builder.is_prepared():
-            if not download:
-                raise ConfigError(f"{description}: not prepared in data_dir "
-                                  f"{builder.data_dir!r} and data.download is False")
             config = tfds.download.DownloadConfig(manual_dir=manual_dir or None)
             # TFDS caches files extracted from a manual dir by file name alone, so MNIST's
             # and Fashion-MNIST's identically named files would be mixed up in a shared

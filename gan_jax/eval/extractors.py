@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -85,30 +84,20 @@ def fingerprint(params: Any, definition: str = "") -> str:
 def load_classifier(path: str) -> FeatureExtractor:
     """The classifier exported by `gan-train-classifier` into directory `path`: features
     from its penultimate layer, probabilities from its softmax."""
-    import orbax.checkpoint as ocp
-
     from gan_jax.data.images import to_float
-    from gan_jax.train_classifier import METADATA_FILE, PARAMS_DIR, build_model
+    from gan_jax.models import classifier
 
-    metadata_path = os.path.join(path, METADATA_FILE)
-    if not os.path.exists(metadata_path):
+    if not os.path.exists(os.path.join(path, classifier.METADATA_FILE)):
         raise ConfigError(f"eval.extractor_path: no trained classifier in {path!r} (missing "
-                          f"{METADATA_FILE}); train one with gan-train-classifier")
-    with open(metadata_path) as f:
-        metadata = json.load(f)
-    model = build_model(metadata["model"])
-    shape = tuple(metadata["input_shape"])
-    template = jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0),
-                                                 jnp.zeros((1, *shape)))["params"])
-    params = ocp.StandardCheckpointer().restore(
-        os.path.abspath(os.path.join(path, PARAMS_DIR)), template)
+                          f"{classifier.METADATA_FILE}); train one with gan-train-classifier")
+    model, params, metadata = classifier.load_classifier(path)
 
     @jax.jit
     def apply(images: jax.Array) -> tuple[jax.Array, jax.Array]:
         logits, features = model.apply({"params": params}, to_float(images))
         return features, logits
 
-    return FeatureExtractor(metadata["name"], shape[-1],
+    return FeatureExtractor(metadata["name"], metadata["input_shape"][-1],
                             fingerprint(params, "DigitCNN features: pre-activations"), apply)
 
 
@@ -132,25 +121,44 @@ def load_inception(path: str) -> FeatureExtractor:
                             apply)
 
 
-def check_extractor(kind: str, path: str) -> None:
-    """Raises ConfigError, without loading anything, unless `path` holds a `kind` extractor."""
-    from gan_jax.train_classifier import METADATA_FILE
+# The shipped classifier configs, by the dataset whose images they read.
+CLASSIFIER_CONFIGS = {"mnist": "configs/classifier.py",
+                      "stacked_mnist": "configs/classifier.py",
+                      "fashion_mnist": "configs/classifier.py:fashion_mnist"}
 
+
+def check_extractor(kind: str) -> None:
     if kind not in EXTRACTOR_KINDS:
         raise ConfigError(f"eval.extractor: unknown extractor {kind!r} (known: "
                           f"{', '.join(EXTRACTOR_KINDS)})")
-    if not path:
-        raise ConfigError(f"eval.extractor_path: image metrics need the {kind} extractor's "
-                          "path (a gan-train-classifier workdir, or converted Inception weights)")
-    expected = os.path.join(path, METADATA_FILE) if kind == "classifier" else path
-    if not os.path.exists(expected):
-        raise ConfigError(f"eval.extractor_path: {expected!r} not found"
-                          + ("; train one with gan-train-classifier" if kind == "classifier"
-                             else "; see the README on Inception weights"))
+
+
+def missing_extractor(kind: str, path: str, dataset: str = "") -> str:
+    """Why the `kind` extractor at `path` cannot be loaded (with the command that makes it),
+    or "" when it is there. Loads nothing."""
+    from gan_jax.models.classifier import METADATA_FILE
+
+    check_extractor(kind)
+    if kind == "classifier":
+        if path and os.path.exists(os.path.join(path, METADATA_FILE)):
+            return ""
+        where = path or "(eval.extractor_path unset)"
+        if dataset not in CLASSIFIER_CONFIGS:
+            return (f"no trained classifier in {where}; train one on this data with "
+                    "gan-train-classifier (docs/evaluation.md)")
+        return (f"no trained classifier in {where}; train it with: gan-train-classifier "
+                f"--config {CLASSIFIER_CONFIGS[dataset]} --workdir {path or 'DIR'} (about 20 "
+                "minutes on 2 CPU cores), then run gan-evaluate on this run again")
+    if path and os.path.exists(path):
+        return ""
+    return (f"InceptionV3 weights {path or '(eval.extractor_path unset)'} not found; convert "
+            "them with scripts/convert_inception_weights.py (docs/evaluation.md)")
 
 
 @functools.lru_cache(maxsize=4)
 def build_extractor(kind: str, path: str) -> FeatureExtractor:
     """The extractor named by `eval.extractor` and `eval.extractor_path` (loaded once)."""
-    check_extractor(kind, path)
+    missing = missing_extractor(kind, path)
+    if missing:
+        raise ConfigError(f"eval.extractor_path: {missing}")
     return load_classifier(path) if kind == "classifier" else load_inception(path)

@@ -20,7 +20,6 @@ from flax import traverse_util
 
 INPUT_SIZE = 299
 NUM_CLASSES = 1008
-FEATURE_DIM = 2048
 
 
 def preprocess(images: jax.Array) -> jax.Array:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-LATENT_DISTRIBUTIONS = ("normal", "uniform")
+from gan_jax.config import LATENT_DISTRIBUTIONS
 
 
 def sample_latent(key: jax.Array, num: int, dim: int, distribution: str) -> jax.Array:

@@ -66,16 +66,19 @@ def test_folder_errors_name_the_culprit(tmp_path):
         image_folder(str(tmp_path), image_size=8).load()
 
 
-def test_config_errors_for_images():
+def test_config_errors_for_images(tmp_path):
     with pytest.raises(ConfigError, match="data.name: unknown dataset 'mnits'; did you mean"):
         build_dataset({"name": "mnits"})
-    with pytest.raises(ConfigError, match="data.split: 'mnist' has no split 'validation'"):
-        build_dataset({"name": "mnist", "split": "validation"})
+    (tmp_path / "manual").mkdir()
+    with pytest.raises(ConfigError, match=r"mnist is not prepared .*GAN_JAX_OFFLINE is set.*"
+                                          r"train-images-idx3-ubyte.gz"):
+        build_dataset({"name": "mnist", "data_dir": str(tmp_path / "tfds"),
+                       "manual_dir": str(tmp_path / "manual")})
     with pytest.raises(ConfigError, match="data.channels"):
         build_dataset({"name": "mnist", "channels": 2})
     with pytest.raises(ConfigError, match="data.crop"):
         build_dataset({"name": "mnist", "crop": "middle"})
-    with pytest.raises(ConfigError, match="data.image_sise: unknown key"):
+    with pytest.raises(ConfigError, match="unknown config key data.image_sise"):
         build_dataset({"name": "mnist", "image_sise": 32})
     with pytest.raises(ConfigError, match="data.image_size: expected int"):
         build_dataset({"name": "mnist", "image_size": "32"})
@@ -138,6 +141,13 @@ def mnist_data_dir(tmp_path_factory):
         pytest.skip(f"the official MNIST files are not at {SHARED_MNIST}, and tests do not "
                     "download")
     return str(tmp_path_factory.mktemp("tfds"))
+
+
+def test_a_split_the_dataset_lacks_is_named(mnist_data_dir):
+    # Prepared from the shared files once per session (splits are known once prepared).
+    tfds_images("mnist", split="test", data_dir=mnist_data_dir, manual_dir=SHARED_MNIST).load()
+    with pytest.raises(ConfigError, match="data.split: 'mnist' has no split 'validation'"):
+        build_dataset({"name": "mnist", "split": "validation", "data_dir": mnist_data_dir})
 
 
 def test_real_mnist_from_the_shared_files(mnist_data_dir):

@@ -55,7 +55,8 @@ def test_build_dataset_checks_names_keys_and_values():
     assert ring.num_modes == 6 and ring.std == 0.02
     with pytest.raises(ConfigError, match=r"data.name: unknown dataset 'rign'; did you mean"):
         build_dataset(ConfigDict(dict(name="rign")))
-    with pytest.raises(ConfigError, match=r"data.sigma: unknown key for dataset 'ring'"):
+    with pytest.raises(ConfigError, match=r"unknown config key data.sigma for dataset 'ring'; "
+                                          r"did you mean 'data.std'"):
         build_dataset(ConfigDict(dict(name="ring", sigma=0.1)))
     with pytest.raises(ConfigError, match=r"data.num_modes: must be positive, got 0"):
         build_dataset(ConfigDict(dict(name="ring", num_modes=0)))

@@ -158,7 +158,8 @@ def test_run_is_evaluated_during_training_and_by_command(digit_folder, tiny_clas
                              baseline_split="test")
     assert set(again["ema"]) == {"fd_tiny_cnn_n32_test"}
     assert abs(again["real_test"]["fd_tiny_cnn_n32_test"]) < 1e-6  # Test against itself.
-    with pytest.raises(ConfigError, match="unknown eval key 'metric'"):
+    with pytest.raises(ConfigError, match="unknown config key 'eval.metric'; did you mean "
+                                          "'eval.metrics'"):
         evaluate_workdir(workdir, overrides={"metric": "fd"})
 
 
@@ -176,15 +177,22 @@ def test_real_baseline(digit_folder, tiny_classifier, tmp_path):
 
 
 def test_eval_config_errors(digit_folder, tmp_path, make_config):
-    from gan_jax.config import validate
+    from gan_jax.config import with_seed
+    from gan_jax.experiment import build_experiment
+
+    def build(config):
+        return build_experiment(with_seed(config, 0))
 
     config = _eval_config(digit_folder, str(tmp_path / "nowhere"), tmp_path)
-    with pytest.raises(ConfigError, match="eval.extractor_path: .*classifier.json.* not found"):
-        validate(config)
+    # A classifier not trained yet: its metrics are skipped, saying why and what to do.
+    skipped = build(config).skipped_metrics
+    assert f"no trained classifier in {tmp_path / 'nowhere'}" in skipped
+    with pytest.raises(ConfigError, match="no trained classifier in"):
+        build(config).evaluate_real("test")
     config.eval.extractor = "vgg"
     with pytest.raises(ConfigError, match="eval.extractor: unknown extractor 'vgg'"):
-        validate(config)
+        build(config)
     ring = make_config()
     ring.eval.metrics = "fd"
     with pytest.raises(ConfigError, match="eval.metrics: 'fd' are image metrics"):
-        validate(ring)
+        build(ring)

@@ -39,7 +39,9 @@ def test_activation_by_name(activation):
 def test_bad_model_configs_name_the_key():
     with pytest.raises(ConfigError, match=r"model.generator.name: unknown generator 'mpl'"):
         models.build_generator(ConfigDict(dict(name="mpl")), (2,))
-    with pytest.raises(ConfigError, match=r"model.discriminator.width: unknown key"):
+    with pytest.raises(ConfigError, match=r"unknown config key model.discriminator.width for "
+                                          r"MLPDiscriminator; did you mean "
+                                          r"'model.discriminator.hidden_dim'"):
         models.build_discriminator(ConfigDict(dict(name="mlp", width=3)))
     with pytest.raises(ConfigError, match=r"model.generator.hidden_dim: must be a positive size"):
         models.build_generator(ConfigDict(dict(name="mlp", hidden_dim=0)), (2,))

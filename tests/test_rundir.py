@@ -1,0 +1,108 @@
+"""Run directories: preparing, retrying, resuming from anywhere, unreadable checkpoints."""
+
+import json
+import os
+import shutil
+
+import pytest
+
+from gan_jax import rundir
+from gan_jax.config import ConfigError, base_config, to_json
+from gan_jax.train import train_and_evaluate
+from tests.helpers import assert_states_identical, load_state
+
+
+def prepare(config, workdir):
+    """What training does first: resolve the config against the workdir, then record it."""
+    resolved = rundir.prepare(config, workdir)
+    rundir.record(resolved, workdir)
+    return resolved
+
+
+def test_config_saved_by_older_version_gets_new_keys_with_defaults(tmp_path, make_config):
+    saved = json.loads(to_json(make_config()))
+    del saved["eval"]["metrics"], saved["eval"]["cache_dir"]
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    config = rundir.load_config(str(tmp_path))
+    assert config.eval.metrics == base_config().eval.metrics
+    assert config.eval.cache_dir == ""
+    assert config.model.generator.hidden_dim == 32  # Saved values are kept.
+    assert "output_shape" not in config.model.generator  # Free-form sections get nothing.
+
+
+def test_a_run_started_by_an_older_version_resumes(tmp_path, make_config):
+    saved = json.loads(to_json(make_config()))
+    del saved["train"]["num_seeds"]  # A key added after the run started.
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    (tmp_path / "checkpoints" / "100").mkdir(parents=True)  # A run to resume.
+    resumed = prepare(make_config(), str(tmp_path))
+    assert resumed.train.num_seeds == 1
+
+
+def test_a_workdir_with_checkpoints_refuses_another_config(tmp_path, make_config):
+    prepare(make_config(), str(tmp_path))
+    (tmp_path / "checkpoints" / "100").mkdir(parents=True)
+    other = make_config()
+    other.optim.d.lr = 0.5
+    with pytest.raises(ConfigError, match=r"optim.d.lr: saved 0.001, now 0.5"):
+        prepare(other, str(tmp_path))
+
+
+def test_a_workdir_without_checkpoints_takes_a_corrected_config(tmp_path, make_config):
+    prepare(make_config(), str(tmp_path))  # A run that failed before its checkpoint.
+    corrected = make_config()
+    corrected.optim.d.lr = 1e-4
+    assert prepare(corrected, str(tmp_path)).optim.d.lr == 1e-4
+    assert rundir.load_config(str(tmp_path)).optim.d.lr == 1e-4
+
+
+def test_paths_are_stored_absolute(tmp_path, make_config, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = make_config()
+    config.eval.cache_dir = "stats"
+    resolved = prepare(config, "run")
+    assert resolved.eval.cache_dir == str(tmp_path / "stats")
+    assert rundir.load_config(str(tmp_path / "run")).eval.cache_dir == str(tmp_path / "stats")
+
+
+def test_a_workdir_that_is_a_file_is_refused(tmp_path, make_config):
+    path = tmp_path / "file"
+    path.write_text("")
+    with pytest.raises(ConfigError, match="is a file, not a directory"):
+        prepare(make_config(), str(path))
+
+
+def test_extending_a_run_says_so(tmp_path, make_config, capsys):
+    workdir = str(tmp_path / "run")
+    train_and_evaluate(make_config(num_steps=100), workdir)
+    capsys.readouterr()
+    rundir.prepare(make_config(num_steps=200), workdir)
+    assert f"extending the run in {workdir} from 100 to 200 steps" in capsys.readouterr().err
+
+
+def test_an_unreadable_latest_checkpoint_falls_back_to_the_one_before(tmp_path, make_config,
+                                                                      capsys):
+    straight, damaged = str(tmp_path / "straight"), str(tmp_path / "damaged")
+    train_and_evaluate(make_config(num_steps=200), straight)
+    train_and_evaluate(make_config(num_steps=200), damaged)
+    # Truncate every file of the step-200 checkpoint, as a half-finished copy would.
+    for root, _, files in os.walk(os.path.join(damaged, "checkpoints", "200")):
+        for name in files:
+            with open(os.path.join(root, name), "r+b") as f:
+                f.truncate(0)
+    capsys.readouterr()
+    assert int(load_state(damaged).step) == 100  # Resumes from the newest readable one.
+    err = capsys.readouterr().err
+    assert "checkpoint of step 200 cannot be read" in err
+    assert os.path.isdir(os.path.join(damaged, "unreadable_checkpoints", "200"))
+    train_and_evaluate(make_config(num_steps=200), damaged)  # Retrains steps 100-200.
+    assert_states_identical(load_state(straight), load_state(damaged))
+
+
+def test_discard_removes_the_run_but_not_other_files(tmp_path, make_config):
+    workdir = tmp_path / "run"
+    train_and_evaluate(make_config(num_steps=50), str(workdir))
+    (workdir / "notes.txt").write_text("mine")
+    rundir.discard(str(workdir))
+    assert sorted(os.listdir(workdir)) == ["notes.txt"]
+    shutil.rmtree(workdir)
