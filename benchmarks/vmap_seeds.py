@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from configs import mog_ring
+from configs import mog
 from gan_jax.benchmark import benchmark, machine_info
 
 
@@ -28,7 +28,7 @@ def main() -> None:
     for batch in [int(b) for b in args.batch_sizes.split(",")]:
         single = None
         for k in seeds:
-            config = mog_ring.get_config()
+            config = mog.get_config()
             config.train.batch_size = batch
             config.train.num_seeds = k
             config.model.generator.hidden_dim = args.hidden_dim

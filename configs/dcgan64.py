@@ -33,4 +33,9 @@ def get_config(source: str = "celeb_a"):
     config.train.log_every = 500
     config.train.sample_every = 2_500
     config.train.checkpoint_every = 2_500
+    # FID on InceptionV3 features: skipped, saying how to get the weights, until
+    # --config.eval.extractor_path names them (docs/evaluation.md).
+    config.eval.extractor = "inception_v3"
+    config.eval.extractor_path = ""
+    config.eval.metrics = "fd,kid,is"
     return config

@@ -4,17 +4,13 @@ learning rates decaying linearly to zero, so the generator settles on the modes.
     gan-train --config experiments/mog/config.py:grid --workdir workdirs/mog_grid
 """
 
-from configs import mog_grid, mog_ring
+from configs import mog
 
-BASES = {"ring": mog_ring, "grid": mog_grid}
 NUM_STEPS = {"ring": 6_000, "grid": 15_000}
 
 
 def get_config(data: str = "ring"):
-    if data not in BASES:
-        raise ValueError(f"experiments/mog/config.py: data must be one of {list(BASES)}, "
-                         f"got {data!r}")
-    config = BASES[data].get_config()
+    config = mog.get_config(data)
     config.train.num_steps = NUM_STEPS[data]
     config.optim.g.schedule = "linear"
     config.optim.d.schedule = "linear"
