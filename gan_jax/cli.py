@@ -1,14 +1,18 @@
 """Command-line entry points (absl flags + ml_collections config files).
 
-Each `*_main` is a console script declared in pyproject.toml and wrapped by `scripts/`.
-Bad input ends the process with one line naming the problem and exit status 2, before any
-compilation.
+Each `*_main` is a console script declared in pyproject.toml and wrapped by `scripts/`. Flags are
+parsed, and `--help` answered, before JAX or TensorFlow is imported. Every user mistake ends
+with one line on stderr naming the culprit, and a non-zero exit status: 2 for bad input, 1 for a
+failed run, 130 for an interrupt. `--debug` (or GAN_JAX_DEBUG=1) shows the traceback instead.
 """
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import json
 import os
+import re
 import runpy
 import sys
 from collections.abc import Callable
@@ -16,9 +20,130 @@ from collections.abc import Callable
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from gan_jax.registry import ConfigError, did_you_mean
+from gan_jax.config import ConfigError, flatten, unknown_key_message
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+DEBUG_ENV = "GAN_JAX_DEBUG"
+DOCS = "docs/"
+# Python loggers that warn about things a CPU user cannot change (no GPU found, ...).
+QUIET_LOGGERS = ("jax._src.xla_bridge", "absl", "tensorflow", "orbax")
+
+
+@dataclasses.dataclass(frozen=True)
+class Usage:
+    """What `--help` says about a command."""
+
+    synopsis: str
+    summary: str  # Two lines: what the command does.
+    examples: tuple[str, ...]
+    docs: str  # The page that explains it.
+    positional: str = ""  # e.g. "DIR": one required positional argument.
+    config_overrides: bool = False  # Takes --config.KEY=VALUE overrides.
+
+
+class _Command:
+    """The flags one command defines, its help, and the error handling around its main."""
+
+    def __init__(self, name: str, usage: Usage):
+        self.name, self.usage = name, usage
+        self._before = set(flags.FLAGS)
+        self.debug = flags.DEFINE_bool(
+            "debug", os.environ.get(DEBUG_ENV, "") not in ("", "0"),
+            f"Show the full traceback of an error (also: {DEBUG_ENV}=1).")
+
+    def own_flags(self) -> list[str]:
+        """This command's flags, in definition order, --debug last."""
+        if not hasattr(self, "_own"):
+            self._own = [n for n in flags.FLAGS if n not in self._before and n != "debug"]
+        return [*self._own, "debug"]
+
+    def help_text(self) -> str:
+        u = self.usage
+        lines = [f"usage: {self.name} {u.synopsis}", "", u.summary, "", "flags:"]
+        for name in self.own_flags():
+            flag = flags.FLAGS[name]
+            default = flag.default
+            if isinstance(default, list):
+                default = ",".join(map(str, default))
+            required = name in _REQUIRED
+            note = " (required)" if required else (
+                f" (default: {default!r})" if default not in (None, "", False) else "")
+            lines.append(f"  --{name:<20} {' '.join(flag.help.split())}{note}")
+            if name == "config" and u.config_overrides:
+                lines.append(f"  --{'config.KEY=VALUE':<20} Override any field of the config, "
+                             "e.g. --config.optim.d.lr=3e-4")
+        lines.append(f"  --{'verbosity':<20} 1 shows the libraries' INFO logs (default: "
+                     "warnings and errors only)")
+        lines += ["", "examples:", *(f"  {example}" for example in u.examples), "",
+                  f"More: {u.docs}; --helpfull lists every flag."]
+        return "\n".join(lines)
+
+    def parse(self, argv: list[str]) -> list[str]:
+        if any(a in ("-h", "--help", "--helpshort", "-help") for a in argv[1:]):
+            print(self.help_text())
+            sys.exit(0)
+        if "--helpfull" in argv[1:]:
+            print(flags.FLAGS.get_help())
+            sys.exit(0)
+        debug = "--debug" in argv or self.debug.default
+        try:
+            if self.usage.config_overrides:
+                _check_config_args(argv)
+            return flags.FLAGS(argv)
+        except ConfigError as e:
+            _fail(str(e))
+        except flags.Error as e:
+            if debug:
+                raise
+            _fail(_flag_error(str(e)))
+        return []  # Unreachable.
+
+    def run(self, main: Callable[..., None], interrupted: Callable[[], str] | None = None
+            ) -> None:
+        self.own_flags()  # Before absl adds its own help flags.
+        def wrapped(argv: list[str]) -> None:
+            _quiet_libraries()
+            positional = argv[1:]
+            wanted = 1 if self.usage.positional else 0
+            if len(positional) != wanted:
+                if positional:
+                    _fail(f"unexpected argument{'s' if len(positional) > 1 else ''}: "
+                          f"{' '.join(positional)}; see {self.name} --help")
+                _fail(f"missing {self.usage.positional}; usage: {self.name} "
+                      f"{self.usage.synopsis}")
+            try:
+                main(*positional)
+            except KeyboardInterrupt:
+                _fail(interrupted() if interrupted else "interrupted", EXIT_INTERRUPTED)
+            except Exception as e:  # noqa: BLE001 - one line for users; --debug re-raises.
+                if self.debug.value:
+                    raise
+                bad_input = isinstance(e, (ConfigError, FileNotFoundError, NotADirectoryError,
+                                           IsADirectoryError, PermissionError))
+                message = _one_line(e) if bad_input else f"{type(e).__name__}: {_one_line(e)}"
+                if type(e).__name__ == "NonFiniteLossError":
+                    message = _one_line(e)
+                elif not bad_input:
+                    message += " (add --debug for the traceback)"
+                _fail(message, EXIT_BAD_INPUT if bad_input else EXIT_FAILED)
+
+        app.run(wrapped, flags_parser=self.parse)
+
+
+_REQUIRED: set[str] = set()
+
+
+def _require(*names: str) -> None:
+    """Flags that must be given; checked by `_missing` after parsing (absl's own check would
+    print a multi-line message)."""
+    _REQUIRED.update(names)
+
+
+def _missing(name: str, command: str, synopsis: str) -> None:
+    if flags.FLAGS[name].value in (None, ""):
+        _fail(f"--{name} is required; usage: {command} {synopsis}")
 
 
 def _fail(message: str, status: int = EXIT_BAD_INPUT) -> None:
@@ -26,7 +151,34 @@ def _fail(message: str, status: int = EXIT_BAD_INPUT) -> None:
     sys.exit(status)
 
 
-def _config_path(argv: list[str]) -> str | None:
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
+def _quiet_libraries() -> None:
+    """Warnings and errors only, unless --verbosity was given."""
+    if flags.FLAGS["verbosity"].present:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Before TensorFlow is imported.
+    logging.set_verbosity(logging.WARNING)
+    import logging as python_logging
+
+    for name in QUIET_LOGGERS:
+        python_logging.getLogger(name).setLevel(python_logging.ERROR)
+
+
+def _flag_error(message: str) -> str:
+    """absl's message about a flag value, as one line naming the flag."""
+    match = re.match(r"flag (--[\w.]+)=(.*?): (.*)", message, re.S)
+    if match:
+        flag, value, reason = match.groups()
+        return f"{flag}: cannot use {value!r} ({' '.join(reason.split())})"
+    return " ".join(message.split()).replace("Unknown command line flag", "unknown flag")
+
+
+def _config_spec(argv: list[str]) -> str | None:
     for i, arg in enumerate(argv):
         if arg.startswith("--config="):
             return arg.split("=", 1)[1]
@@ -35,96 +187,149 @@ def _config_path(argv: list[str]) -> str | None:
     return None
 
 
-def unknown_override(argv: list[str]) -> str | None:
-    """The first `--config.a.b=...` override naming a key the config file does not have."""
-    path = _config_path(argv)
-    if path is None:
-        return None
-    file_path, _, arg = path.partition(":")
-    get_config = runpy.run_path(file_path)["get_config"]
-    config = get_config(arg) if arg else get_config()
+def load_config_file(spec: str, flag: str = "--config"):
+    """The config of `path[:arg]`, with one-line errors for a missing file, a file without
+    get_config, or an argument the file does not take."""
+    path, _, arg = spec.partition(":")
+    if not os.path.isfile(path):
+        raise ConfigError(f"{flag}: no such config file: {path}")
+    get_config = runpy.run_path(path).get("get_config")
+    if get_config is None:
+        raise ConfigError(f"{flag}: {path} defines no get_config()")
+    try:
+        return get_config(arg) if arg else get_config()
+    except TypeError as e:
+        if arg and "positional argument" in str(e):
+            raise ConfigError(f"{flag}: {path} takes no argument, got {arg!r}") from None
+        raise
+    except (ValueError, KeyError) as e:
+        raise ConfigError(f"{flag}: {spec}: {_one_line(e)}") from None
+
+
+def _check_config_args(argv: list[str]) -> None:
+    """Loads the config file once and checks every --config.KEY override names a real key,
+    so mistakes get one line with the closest key's full path."""
+    spec = _config_spec(argv)
+    overrides = [a for a in argv if a.startswith("--config.")]
+    if spec is None:
+        if overrides:
+            raise ConfigError(f"{overrides[0].split('=')[0]} needs --config FILE")
+        return
+    config = load_config_file(spec)
+    known = list(flatten(config))
+    for item in overrides:
+        key = item[len("--config."):].split("=", 1)[0]
+        if key not in known:
+            raise ConfigError(unknown_key_message(key, known, "unknown config key"))
+
+
+def parse_overrides(argv: list[str]) -> tuple[list[str], dict[str, object]]:
+    """Splits `--config.KEY=VALUE` items off argv: (the rest, {KEY: value}), values read as
+    Python literals where they parse (3e-4, 5, True, (64, 64)), else as strings."""
+    rest, overrides = [], {}
     for item in argv:
         if not item.startswith("--config."):
+            rest.append(item)
             continue
-        key = item[len("--config."):].split("=", 1)[0]
-        node = config
-        for part in key.split("."):
-            if not hasattr(node, "keys") or part not in node:
-                known = list(node.keys()) if hasattr(node, "keys") else []
-                return f"{key}{did_you_mean(part, known)}"
-            node = node[part]
-    return None
-
-
-def _parse_flags(argv: list[str]) -> list[str]:
-    config_path = _config_path(argv)
-    if config_path is not None and not os.path.isfile(config_path.partition(":")[0]):
-        _fail(f"--config: no such config file: {config_path}")
-    try:
-        return flags.FLAGS(argv)
-    except flags.Error as e:
-        _fail(str(e))
-    except (AttributeError, KeyError) as e:
-        culprit = unknown_override(argv)
-        _fail(f"unknown config key in override --config.{culprit}" if culprit else repr(e))
-    return []  # Unreachable.
-
-
-def _run(main: Callable[[], None]) -> None:
-    def wrapped(argv: list[str]) -> None:
-        if not flags.FLAGS["verbosity"].present:
-            logging.set_verbosity(logging.WARNING)  # Libraries' INFO logs drown the output.
-        if len(argv) > 1:
-            _fail(f"unexpected arguments: {' '.join(argv[1:])}")
+        key, sep, text = item[len("--config."):].partition("=")
+        if not sep:
+            raise ConfigError(f"--config.{key}: give a value, as --config.{key}=VALUE")
+        lowered = {"true": "True", "false": "False", "none": "None"}.get(text.lower(), text)
         try:
-            main()
-        except ConfigError as e:
-            _fail(str(e))
-        except FileNotFoundError as e:
-            _fail(str(e))
+            overrides[key] = ast.literal_eval(lowered)
+        except (ValueError, SyntaxError):
+            overrides[key] = text
+    return rest, overrides
 
-    app.run(wrapped, flags_parser=_parse_flags)
+
+def _print_json(results: object) -> None:
+    print(json.dumps(results, indent=2))
 
 
 def train_main() -> None:
-    """gan-train --config CONFIG --workdir DIR [--config.key=value ...]
-    [--distributed | --coordinator_address H:P --num_processes N --process_id I]"""
-    config_flag = config_flags.DEFINE_config_file("config", None, "Config file.",
-                                                  lock_config=True)
-    workdir = flags.DEFINE_string("workdir", None, "Run directory (resumed if it exists).")
+    command = _Command("gan-train", Usage(
+        synopsis="--config CONFIG --workdir DIR [--config.KEY=VALUE ...]",
+        summary="Trains a GAN described by a config file, or resumes the run in DIR, writing\n"
+                "checkpoints, metrics, sample pictures and the final evaluation into DIR.",
+        examples=("gan-train --config configs/mog.py --workdir workdirs/ring",
+                  "gan-train --config configs/dcgan_mnist.py --workdir workdirs/mnist "
+                  "--config.train.num_steps=2000",
+                  "gan-train --workdir workdirs/ring   # resume with the saved config"),
+        docs=f"{DOCS}training.md, {DOCS}configs.md", config_overrides=True))
+    config_flag = config_flags.DEFINE_config_file(
+        "config", None, "Config file, path[:arg]; optional when resuming DIR.",
+        lock_config=True)
+    workdir = flags.DEFINE_string("workdir", None, "Run directory (resumed if it holds a run).")
+    overwrite = flags.DEFINE_bool("overwrite", False, "Delete the run already in DIR and "
+                                  "start afresh.")
     distributed = flags.DEFINE_bool(
-        "distributed", False, "Join a multi-process run with jax.distributed.initialize(): on "
-        "TPU pods, SLURM and Open MPI the processes are found automatically; elsewhere give "
-        "--coordinator_address, --num_processes and --process_id.")
-    coordinator = flags.DEFINE_string("coordinator_address", None, "host:port of process 0.")
+        "distributed", False, "Join a multi-process run (jax.distributed); found "
+        "automatically on TPU pods, SLURM and Open MPI.")
+    coordinator = flags.DEFINE_string("coordinator_address", None, "host:port of process 0, "
+                                      "when processes are started by hand.")
     num_processes = flags.DEFINE_integer("num_processes", None, "Processes in the run.",
                                          lower_bound=1)
     process_id = flags.DEFINE_integer("process_id", None, "This process's index.",
                                       lower_bound=0)
-    flags.mark_flags_as_required(["config", "workdir"])
+    _require("workdir")
+    resume_overrides = {}
+    if _config_spec(sys.argv) is None:  # Resuming: overrides apply to the saved config.
+        try:
+            sys.argv, resume_overrides = parse_overrides(sys.argv)
+        except ConfigError as e:
+            _fail(str(e))
 
     def main() -> None:
+        _missing("workdir", command.name, command.usage.synopsis)
         explicit = (coordinator.value, num_processes.value, process_id.value)
         if distributed.value or any(v is not None for v in explicit):
             import jax
 
             # Before anything else touches JAX: the runtime must know every process first.
             jax.distributed.initialize(*explicit)
-        from gan_jax.train import NonFiniteLossError, train_and_evaluate
+        from gan_jax import config as config_lib
+        from gan_jax import rundir
+        from gan_jax.train import train_and_evaluate
 
-        try:
-            results = train_and_evaluate(config_flag.value, workdir.value)
-        except NonFiniteLossError as e:
-            _fail(str(e), status=1)
-        print(json.dumps(results, indent=2))
+        rundir.check_workdir(workdir.value)
+        if overwrite.value:
+            rundir.discard(workdir.value)
+        config = config_flag.value
+        if config is None:
+            if not os.path.exists(os.path.join(workdir.value, rundir.CONFIG_FILE)):
+                _fail(f"--config is required: {workdir.value} holds no run to resume; usage: "
+                      f"{command.name} {command.usage.synopsis}")
+            config = config_lib.apply_overrides(rundir.load_config(workdir.value),
+                                                resume_overrides, "--config")
+        results = train_and_evaluate(config, workdir.value)
+        if results.get("stopped"):
+            _fail(f"interrupted; saved step {results['step']} in {workdir.value}. Run the same "
+                  "command to resume.", EXIT_INTERRUPTED)
+        _print_json(results)
 
-    _run(main)
+    def interrupted() -> str:
+        from gan_jax.checkpoint import saved_steps
+
+        steps = saved_steps(os.path.join(workdir.value or "", "checkpoints"))
+        if not steps:
+            return "interrupted before the first checkpoint; nothing was saved"
+        return (f"interrupted; nothing after step {steps[-1]} was saved. Run the same command "
+                "to resume from it.")
+
+    command.run(main, interrupted)
 
 
 def evaluate_main() -> None:
-    """gan-evaluate --workdir DIR [--num_samples N] [--metrics fd,kid] [--extractor_path P]
-                    [--baseline_split train]
-    gan-evaluate --config CONFIG --real_split train   (the real-data baseline alone)"""
+    command = _Command("gan-evaluate", Usage(
+        synopsis="--workdir DIR [--metrics fd,kid] [--num_samples N] [--baseline_split train]\n"
+                 "       gan-evaluate --config CONFIG --real_split train",
+        summary="Evaluates the latest checkpoint of a run (raw and EMA generators) and writes\n"
+                "DIR/eval.json; or measures real images of a split, the baseline to read them by.",
+        examples=("gan-evaluate --workdir workdirs/ring",
+                  "gan-evaluate --workdir workdirs/mnist --metrics fd,kid,is "
+                  "--baseline_split train",
+                  "gan-evaluate --config configs/dcgan_mnist.py --real_split train"),
+        docs=f"{DOCS}evaluation.md", config_overrides=True))
     workdir = flags.DEFINE_string("workdir", None, "Run directory: evaluates its latest "
                                   "checkpoint and writes eval.json there.")
     config_flag = config_flags.DEFINE_config_file(
@@ -133,8 +338,7 @@ def evaluate_main() -> None:
     real_split = flags.DEFINE_string("real_split", None, "Evaluate real images of this split "
                                      "instead of a generator (needs --config).")
     baseline_split = flags.DEFINE_string("baseline_split", None, "With --workdir: also "
-                                         "measure real images of this split (e.g. train), "
-                                         "the baseline to read the generators against.")
+                                         "measure real images of this split (e.g. train).")
     num_samples = flags.DEFINE_integer("num_samples", None, "Overrides eval.num_samples.",
                                        lower_bound=1)
     overrides = {
@@ -145,52 +349,79 @@ def evaluate_main() -> None:
     def main() -> None:
         chosen = {k: v.value for k, v in overrides.items() if v.value is not None}
         if (workdir.value is None) == (real_split.value is None):
-            _fail("give either --workdir (a run) or --config with --real_split (real data)")
+            _fail("give either --workdir DIR (a run) or --config CONFIG with --real_split "
+                  "SPLIT (real data)")
+        if "extractor_path" in chosen:
+            chosen["extractor_path"] = os.path.abspath(chosen["extractor_path"])
+            if not os.path.exists(chosen["extractor_path"]):
+                _fail(f"--extractor_path: {chosen['extractor_path']} not found")
         if workdir.value is not None:
             from gan_jax.evaluate import evaluate_workdir
 
             results = evaluate_workdir(workdir.value, num_samples.value, chosen,
                                        baseline_split.value)
+            skipped = results.get("skipped")
+            if skipped:
+                print(f"gan_jax: skipped eval.metrics {skipped['metrics']}: "
+                      f"{skipped['reason']}", file=sys.stderr)
         else:
             from gan_jax import config as config_lib
             from gan_jax.experiment import build_experiment
 
             if config_flag.value is None:
-                _fail("--real_split needs --config")
+                _fail("--real_split needs --config CONFIG")
             config = config_lib.with_seed(config_flag.value, 0)
             if num_samples.value is not None:
                 config.eval.num_samples = num_samples.value
             for key, value in chosen.items():
                 config.eval[key] = value
-            results = build_experiment(config).evaluate_real(real_split.value)
-        print(json.dumps(results, indent=2))
+            config_lib.validate(config)
+            results = build_experiment(config_lib.absolute_paths(config)).evaluate_real(
+                real_split.value)
+        _print_json(results)
 
-    _run(main)
+    command.run(main)
 
 
 def benchmark_main() -> None:
-    """gan-benchmark --config CONFIG [--calls N] [--repeats R]"""
-    config_flag = config_flags.DEFINE_config_file("config", None, "Config file.",
+    command = _Command("gan-benchmark", Usage(
+        synopsis="--config CONFIG [--calls N] [--repeats R] [--config.KEY=VALUE ...]",
+        summary="Times the compiled train step of a config on random data of its shapes (no\n"
+                "dataset needed): median steps/s, examples/s, FLOPs and the matmul-rate share.",
+        examples=("gan-benchmark --config configs/mog.py",
+                  "gan-benchmark --config configs/dcgan64.py --calls 3"),
+        docs=f"{DOCS}benchmarks.md", config_overrides=True))
+    config_flag = config_flags.DEFINE_config_file("config", None, "Config file, path[:arg].",
                                                   lock_config=True)
     calls = flags.DEFINE_integer("calls", 10, "Compiled calls per timed repeat.", lower_bound=1)
     repeats = flags.DEFINE_integer("repeats", 5, "Timed repeats (the median is reported).",
                                    lower_bound=1)
-    flags.mark_flags_as_required(["config"])
+    _require("config")
 
     def main() -> None:
+        _missing("config", command.name, command.usage.synopsis)
         from gan_jax.benchmark import benchmark
 
-        print(json.dumps(benchmark(config_flag.value, calls.value, repeats.value), indent=2))
+        _print_json(benchmark(config_flag.value, calls.value, repeats.value))
 
-    _run(main)
+    command.run(main)
 
 
 def sample_main() -> None:
-    """gan-sample --workdir DIR --num N --out FILE.png|.npz [--mode random|interpolate|traverse]"""
+    command = _Command("gan-sample", Usage(
+        synopsis="--workdir DIR --out FILE.png|FILE.npz [--mode random|interpolate|traverse]",
+        summary="Draws from a run's latest checkpoint: an image grid, a scatter plot over the\n"
+                "true modes for 2D mixtures, latent interpolations and traversals, or an .npz.",
+        examples=("gan-sample --workdir workdirs/mnist --out grid.png --num 64",
+                  "gan-sample --workdir workdirs/mnist --out walk.png --mode interpolate "
+                  "--num 8",
+                  "gan-sample --workdir workdirs/ring --out ring.png --num 2500"),
+        docs=f"{DOCS}training.md#sampling"))
     workdir = flags.DEFINE_string("workdir", None, "Run directory (its latest checkpoint).")
+    out = flags.DEFINE_string("out", None, "Output: a .png picture or an .npz of samples and "
+                              "latents.")
     num = flags.DEFINE_integer("num", 64, "Samples (random), rows (interpolate) or base "
                                "latents (traverse).", lower_bound=1)
-    out = flags.DEFINE_string("out", None, "Output: a .png grid or an .npz of samples+latents.")
     generator = flags.DEFINE_enum("generator", "ema", ["ema", "raw"], "Which generator.")
     mode = flags.DEFINE_enum("mode", "random", ["random", "interpolate", "traverse"],
                              "What to draw.")
@@ -201,62 +432,89 @@ def sample_main() -> None:
                                "Interpolation path.")
     dims = flags.DEFINE_list("dims", ["0", "1", "2", "3"], "Latent dimensions to traverse.")
     span = flags.DEFINE_float("span", 3.0, "Traversal range: [-span, span].")
-    flags.mark_flags_as_required(["workdir", "out"])
+    _require("workdir", "out")
 
     def main() -> None:
-        from gan_jax.sample import load_run, make_latents, write_samples
-
+        _missing("workdir", command.name, command.usage.synopsis)
+        _missing("out", command.name, command.usage.synopsis)
         try:
             traverse_dims = tuple(int(d) for d in dims.value)
         except ValueError:
             _fail(f"--dims: expected integers, got {','.join(dims.value)}")
         if not out.value.endswith((".png", ".npz")):
             _fail(f"--out: {out.value!r} must end in .png or .npz")
-        experiment, state = load_run(workdir.value)
-        try:
-            z, columns = make_latents(experiment, mode.value, num.value, seed.value,
-                                      steps.value, method.value, traverse_dims, span.value)
-            result = write_samples(experiment, state, out.value, z, columns, generator.value)
-        except ValueError as e:
-            _fail(str(e))
-        print(json.dumps(result, indent=2))
+        from gan_jax.sample import check_request, load_run, make_latents, write_samples
 
-    _run(main)
+        experiment, state = load_run(workdir.value)
+        check_request(experiment, mode.value, out.value, traverse_dims)
+        z, columns = make_latents(experiment, mode.value, num.value, seed.value,
+                                  steps.value, method.value, traverse_dims, span.value)
+        _print_json(write_samples(experiment, state, out.value, z, columns, generator.value))
+
+    command.run(main)
 
 
 def train_classifier_main() -> None:
-    """gan-train-classifier --config configs/classifier_mnist.py --workdir DIR"""
+    command = _Command("gan-train-classifier", Usage(
+        synopsis="--config CONFIG --workdir DIR [--config.KEY=VALUE ...]",
+        summary="Trains the small CNN whose features and class probabilities the image metrics\n"
+                "use on MNIST-like data, and exports it to DIR for --extractor_path.",
+        examples=("gan-train-classifier --config configs/classifier.py "
+                  "--workdir classifiers/mnist_cnn",),
+        docs=f"{DOCS}evaluation.md", config_overrides=True))
     config_flag = config_flags.DEFINE_config_file("config", None, "Classifier config file.",
                                                   lock_config=True)
-    workdir = flags.DEFINE_string("workdir", None, "Classifier directory (resumed if it exists).")
-    flags.mark_flags_as_required(["config", "workdir"])
+    workdir = flags.DEFINE_string("workdir", None, "Classifier directory (resumed if it "
+                                  "exists).")
+    _require("config", "workdir")
 
     def main() -> None:
+        _missing("config", command.name, command.usage.synopsis)
+        _missing("workdir", command.name, command.usage.synopsis)
         from gan_jax.train_classifier import train_classifier
 
-        print(json.dumps(train_classifier(config_flag.value, workdir.value), indent=2))
+        _print_json(train_classifier(config_flag.value, workdir.value))
 
-    _run(main)
+    command.run(main)
 
 
 def sweep_main() -> None:
-    """gan-sweep --sweep experiments/STUDY/sweep.py --workdir DIR [--config CONFIG]
-    [--task I | --parallel N | --list]"""
+    command = _Command("gan-sweep", Usage(
+        synopsis="--sweep SWEEP.py --workdir DIR [--config CONFIG] [--config.KEY=VALUE ...]\n"
+                 "       [--task I | --parallel N | --list]",
+        summary="Runs the trials of a sweep file (one config override set each), in this\n"
+                "process or N worker processes; resumable, failures recorded per trial.",
+        examples=("gan-sweep --sweep experiments/mog/sweep.py --workdir sweeps/ring --list",
+                  "gan-sweep --sweep experiments/mog/sweep.py --workdir sweeps/ring "
+                  "--parallel 2 --config.train.num_steps=1000",
+                  "gan-sweep --sweep experiments/mog/sweep.py --workdir sweeps/ring "
+                  "--task $SLURM_ARRAY_TASK_ID"),
+        docs=f"{DOCS}sweeps.md"))
     sweep_file = flags.DEFINE_string("sweep", None, "Sweep file defining get_sweep().")
     workdir = flags.DEFINE_string("workdir", None, "Sweep directory: one subdirectory a trial.")
     config = flags.DEFINE_string("config", None, "Base config file (path[:arg]); replaces the "
-                                 "one the sweep file names.")
+                                 "one the sweep file names. --config.KEY=VALUE overrides apply "
+                                 "to every trial.")
     task = flags.DEFINE_integer("task", None, "Run trial I alone, in this process (e.g. "
                                 "--task=$SLURM_ARRAY_TASK_ID).", lower_bound=0)
     parallel = flags.DEFINE_integer("parallel", 1, "Run every unfinished trial, N worker "
                                     "processes at a time.", lower_bound=1)
     list_only = flags.DEFINE_bool("list", False, "Print the trials and their states; run none.")
-    flags.mark_flags_as_required(["sweep", "workdir"])
+    _require("sweep", "workdir")
+    # --config.KEY=VALUE items apply to every trial; absl never sees them, and parallel
+    # workers get them as given.
+    common_args = [a for a in sys.argv[1:] if a.startswith("--config.")]
+    try:
+        sys.argv, common = parse_overrides(sys.argv)
+    except ConfigError as e:
+        _fail(str(e))
 
     def main() -> None:
+        _missing("sweep", command.name, command.usage.synopsis)
+        _missing("workdir", command.name, command.usage.synopsis)
         from gan_jax import sweep as sweep_lib
 
-        sweep = sweep_lib.Sweep(sweep_file.value, config.value)
+        sweep = sweep_lib.Sweep(sweep_file.value, config.value, common)
         if list_only.value:
             for index, name in enumerate(sweep.names):
                 record = sweep_lib.read_trial(sweep.trial_dir(workdir.value, index)) or {}
@@ -269,24 +527,32 @@ def sweep_main() -> None:
                               "status": status}))
             if status == "failed":
                 record = sweep_lib.read_trial(sweep.trial_dir(workdir.value, task.value))
-                _fail(f"trial {task.value} failed: {record['error']}", status=1)
+                _fail(f"trial {task.value} failed: {record['error']}", EXIT_FAILED)
             if status == "interrupted":
-                _fail(f"trial {task.value} interrupted; run it again to resume", status=1)
+                _fail(f"trial {task.value} interrupted; run it again to resume",
+                      EXIT_INTERRUPTED)
             return
         statuses = sweep_lib.run_parallel(sweep, workdir.value, parallel.value, config.value,
-                                          log=lambda line: print(line, file=sys.stderr))
-        print(json.dumps(statuses, indent=2))
+                                          log=lambda line: print(line, file=sys.stderr),
+                                          extra_args=common_args)
+        _print_json(statuses)
         bad = [name for name, status in statuses.items() if status not in ("done", "skipped")]
         if bad:
             _fail(f"{len(bad)} of {len(statuses)} trials did not finish: {', '.join(bad)}",
-                  status=1)
+                  EXIT_FAILED)
 
-    _run(main)
+    command.run(main)
 
 
 def report_main() -> None:
-    """gan-report DIR [--metrics modes,high_quality] [--percent high_quality] [--ignore KEYS]
-    [--csv F] [--markdown F]"""
+    command = _Command("gan-report", Usage(
+        synopsis="DIR [--metrics modes,high_quality] [--percent high_quality] [--csv FILE]",
+        summary="Tabulates every finished run under DIR: one row per setting (the config keys\n"
+                "that differ), each cell the mean ± standard error over that row's seeds.",
+        examples=("gan-report sweeps/ring --metrics modes,high_quality,reverse_kl "
+                  "--percent high_quality",
+                  "gan-report sweeps/ring --csv ring.csv --markdown ring.md"),
+        docs=f"{DOCS}sweeps.md#reports", positional="DIR"))
     metrics = flags.DEFINE_list("metrics", None, "Metrics to show (e.g. modes or ema/modes); "
                                 "all by default.")
     percent = flags.DEFINE_list("percent", [], "Metrics to show as percentages.")
@@ -306,40 +572,34 @@ def report_main() -> None:
                     f.write(text)
         print(markdown, end="")
 
-    def wrapped(argv: list[str]) -> None:
-        if len(argv) != 2:
-            _fail("usage: gan-report DIR [--metrics ...] [--csv FILE] [--markdown FILE]")
-        try:
-            main(argv[1])
-        except FileNotFoundError as e:
-            _fail(str(e))
-
-    app.run(wrapped, flags_parser=_parse_flags)
+    command.run(main)
 
 
 def reproduce_main() -> None:
-    """gan-reproduce RUN_DIR --workdir NEW [--rtol R --atol A]"""
-    workdir = flags.DEFINE_string("workdir", None, "Where to re-run (a new directory).")
+    command = _Command("gan-reproduce", Usage(
+        synopsis="RUN_DIR --workdir NEW [--overwrite] [--rtol R --atol A]",
+        summary="Re-trains a finished run from its saved config and seed in NEW and compares:\n"
+                "bit for bit on the same platform, eval.json within a tolerance elsewhere.",
+        examples=("gan-reproduce workdirs/ring --workdir workdirs/ring_again",),
+        docs=f"{DOCS}sweeps.md#reproduction", positional="RUN_DIR"))
+    workdir = flags.DEFINE_string("workdir", None, "Where to re-run: a new or empty directory.")
+    overwrite = flags.DEFINE_bool("overwrite", False, "Replace the run NEW already holds.")
     rtol = flags.DEFINE_float("rtol", None, "Relative tolerance on eval.json numbers across "
                               "platforms (default 0.05).", lower_bound=0.0)
     atol = flags.DEFINE_float("atol", None, "Absolute tolerance on eval.json numbers across "
                               "platforms (default 0.02).", lower_bound=0.0)
-    flags.mark_flags_as_required(["workdir"])
+    _require("workdir")
 
-    def wrapped(argv: list[str]) -> None:
+    def main(run_dir: str) -> None:
+        _missing("workdir", command.name, command.usage.synopsis)
         from gan_jax import reproduce as reproduce_lib
 
-        if len(argv) != 2:
-            _fail("usage: gan-reproduce RUN_DIR --workdir NEW")
         tolerances = {k: v.value for k, v in (("rtol", rtol), ("atol", atol))
                       if v.value is not None}
-        try:
-            verdict = reproduce_lib.reproduce(argv[1], workdir.value, **tolerances)
-        except (ConfigError, FileNotFoundError) as e:
-            _fail(str(e))
-        print(json.dumps(verdict, indent=2))
+        verdict = reproduce_lib.reproduce(run_dir, workdir.value, overwrite=overwrite.value,
+                                          **tolerances)
+        print(reproduce_lib.summary(verdict))
         if not verdict["match"]:
-            _fail(f"the reproduction does not match ({verdict['criterion']}); see "
-                  f"{os.path.join(workdir.value, 'reproduce.json')}", status=1)
+            sys.exit(EXIT_FAILED)
 
-    app.run(wrapped, flags_parser=_parse_flags)
+    command.run(main)

@@ -3,7 +3,7 @@
 A sweep file (`experiments/<study>/sweep.py`) defines `get_sweep()`, the list of trials, each a
 dict of config overrides (dotted keys), usually built with `sweep`, `product` and `zipped`:
 
-    CONFIG = "configs/mog_ring.py"   # Or define get_config() here; --config overrides both.
+    CONFIG = "configs/mog.py"   # Or define get_config() here; --config overrides both.
 
     def get_sweep():
         return product(sweep("optim.d.lr", [1e-4, 3e-4]), sweep("seed", range(10)))
@@ -34,7 +34,7 @@ from typing import Any
 from ml_collections import ConfigDict
 
 from gan_jax import config as config_lib
-from gan_jax.registry import ConfigError, did_you_mean
+from gan_jax.registry import ConfigError
 
 Trial = dict[str, Any]
 TRIAL_FILE = "trial.json"
@@ -96,34 +96,12 @@ def trial_name(overrides: Trial) -> str:
     return name
 
 
-def apply_overrides(config: ConfigDict, overrides: Trial) -> ConfigDict:
-    """A copy of `config` with `overrides` set. A key the config lacks is an error, except new
-    fields of the free-form sections (model.generator, ...), which `validate` checks."""
-    config = ConfigDict(config.to_dict())
-    for key, value in overrides.items():
-        *parents, leaf = key.split(".")
-        node = config
-        for depth, part in enumerate(parents):
-            if not isinstance(node, ConfigDict) or part not in node:
-                known = list(node.keys()) if isinstance(node, ConfigDict) else []
-                where = ".".join(parents[:depth + 1])
-                raise ConfigError(f"sweep override {key!r}: unknown config key "
-                                  f"{where!r}{did_you_mean(part, known)}")
-            node = node[part]
-        section = ".".join(parents)
-        if not isinstance(node, ConfigDict) or (
-            leaf not in node and section not in config_lib.FREE_FORM_SECTIONS
-        ):
-            known = list(node.keys()) if isinstance(node, ConfigDict) else []
-            raise ConfigError(f"sweep override {key!r}: unknown config key"
-                              f"{did_you_mean(leaf, known)}")
-        if isinstance(node.get(leaf), ConfigDict):
-            raise ConfigError(f"sweep override {key!r}: names a section, not a value")
-        try:
-            node[leaf] = value
-        except TypeError as e:
-            raise ConfigError(f"sweep override {key!r}: {e}") from None
-    return config
+def check_names(config: ConfigDict) -> None:
+    """Resolves the config's dataset, model, loss and optimizer names (builds, compiles
+    nothing), so a misspelt trial fails before any trial runs."""
+    from gan_jax.experiment import build_experiment
+
+    build_experiment(config_lib.with_seed(config, 0))
 
 
 def load_config(spec: str, relative_to: str | None = None) -> ConfigDict:
@@ -143,7 +121,9 @@ def load_config(spec: str, relative_to: str | None = None) -> ConfigDict:
 class Sweep:
     """The trials of a sweep file over a base config, checked and named."""
 
-    def __init__(self, sweep_file: str, config: str | None = None):
+    def __init__(self, sweep_file: str, config: str | None = None,
+                 common: Trial | None = None):
+        """`common`: overrides applied to the base config, under every trial's own."""
         if not os.path.isfile(sweep_file):
             raise ConfigError(f"--sweep: no such sweep file: {sweep_file}")
         self.path = sweep_file
@@ -163,6 +143,8 @@ class Sweep:
         else:
             raise ConfigError(f"{sweep_file}: names no base config (CONFIG = 'path' or "
                               "get_config()); pass --config")
+        if common:
+            self.base = config_lib.apply_overrides(self.base, common, what="--config")
         self.trials: list[Trial] = list(namespace["get_sweep"]())
         if not self.trials:
             raise ConfigError(f"{sweep_file}: get_sweep() returned no trials")
@@ -172,9 +154,11 @@ class Sweep:
             if not isinstance(overrides, dict):
                 raise ConfigError(f"trial {index}: expected a dict of overrides, got "
                                   f"{overrides!r}")
-            config = apply_overrides(self.base, overrides)
+            config = config_lib.apply_overrides(self.base, overrides, "sweep override")
             try:
                 config_lib.validate(config)
+                config = config_lib.absolute_paths(config)
+                check_names(config)
             except ConfigError as e:
                 raise ConfigError(f"trial {index} ({name}): {e}") from None
             self.configs.append(config)
@@ -246,16 +230,17 @@ def run_trial(sweep_: Sweep, workdir: str, index: int) -> str:
     return "done"
 
 
-def _worker_command(sweep_: Sweep, workdir: str, index: int, config: str | None) -> list[str]:
+def _worker_command(sweep_: Sweep, workdir: str, index: int, config: str | None,
+                    extra_args: Sequence[str] = ()) -> list[str]:
     command = [sys.executable, "-c", "from gan_jax.cli import sweep_main; sweep_main()",
                f"--sweep={sweep_.path}", f"--workdir={workdir}", f"--task={index}"]
     if config is not None:
         command.append(f"--config={config}")
-    return command
+    return command + list(extra_args)
 
 
 def run_parallel(sweep_: Sweep, workdir: str, num_workers: int, config: str | None = None,
-                 log=print) -> dict[str, str]:
+                 log=print, extra_args: Sequence[str] = ()) -> dict[str, str]:
     """Runs every unfinished trial, `num_workers` at a time, each in its own process (so one
     trial's crash cannot take down another). Returns {trial name: final status}.
 
@@ -290,7 +275,8 @@ def run_parallel(sweep_: Sweep, workdir: str, num_workers: int, config: str | No
                 os.makedirs(trial_dir, exist_ok=True)
                 with open(os.path.join(trial_dir, "log.txt"), "a") as log_file:
                     running[index] = subprocess.Popen(
-                        _worker_command(sweep_, workdir, index, config), stdout=log_file,
+                        _worker_command(sweep_, workdir, index, config, extra_args),
+                        stdout=log_file,
                         stderr=subprocess.STDOUT, env=env)
             for index, process in list(running.items()):
                 if process.poll() is None:

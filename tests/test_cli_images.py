@@ -94,4 +94,4 @@ def test_sample_rejects_bad_arguments(mnist_run, tmp_path):
     assert done.returncode == 2 and "must end in .png or .npz" in done.stderr
     done = _run(os.path.join("scripts", "sample.py"), "--workdir", mnist_run,
                 "--out", str(tmp_path / "x.png"), "--mode", "traverse", "--dims", "100")
-    assert done.returncode == 2 and "out of range for latent_dim 100" in done.stderr
+    assert done.returncode == 2 and "--dims: 100 out of range" in done.stderr

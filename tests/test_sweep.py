@@ -19,10 +19,10 @@ from tests.conftest import REPO
 
 # A tiny ring config, written into each sweep file so worker processes need no test code.
 TINY_CONFIG = """
-from configs import mog_ring
+from configs import mog
 
 def get_config():
-    config = mog_ring.get_config()
+    config = mog.get_config()
     config.seed = 0
     for player in (config.model.generator, config.model.discriminator):
         player.hidden_dim = 16
@@ -109,8 +109,8 @@ def test_sweep_file_names_its_trials_and_configs(tmp_path):
 
 
 @pytest.mark.parametrize("trials, message", [
-    ('[{"optim.d.lrr": 1e-3}]', "'optim.d.lrr': unknown config key; did you mean 'lr'"),
-    ('[{"optim.dd.lr": 1e-3}]', "unknown config key 'optim.dd'; did you mean 'd'"),
+    ('[{"optim.d.lrr": 1e-3}]', "unknown config key 'optim.d.lrr'; did you mean 'optim.d.lr'"),
+    ('[{"optim.dd.lr": 1e-3}]', "unknown config section 'optim.dd'; did you mean 'optim.d'"),
     ('[{"seed": 0}, {"model.latent_dim": "two"}]', "'model.latent_dim'"),
     ('[{"seed": 0}, {"train.n_disc": 0}]', r"trial 1 \(train.n_disc=0\): train.n_disc"),
     ('[{"model.generator.widht": 3}]', "widht"),
@@ -133,8 +133,21 @@ def test_base_config_from_the_sweep_file_or_the_command_line(tmp_path):
     (study / "bare.py").write_text('def get_sweep():\n    return [{"seed": 3}]\n')
     with pytest.raises(ConfigError, match="names no base config"):
         sweep_lib.Sweep(str(study / "bare.py"))
-    s = sweep_lib.Sweep(str(study / "bare.py"), config="configs/mog_grid.py")
+    s = sweep_lib.Sweep(str(study / "bare.py"), config="configs/mog.py:grid")
     assert s.configs[0].data.name == "grid"
+
+
+def test_command_line_overrides_apply_to_every_trial_under_their_own(tmp_path):
+    path = write_sweep(tmp_path, """
+        def get_sweep():
+            return [{"seed": 1}, {"seed": 2, "train.num_steps": 9}]
+    """)
+    common = {"train.num_steps": 5, "optim.d.lr": 3e-4}
+    configs = sweep_lib.Sweep(path, common=common).configs
+    assert [c.train.num_steps for c in configs] == [5, 9]  # A trial's own override wins.
+    assert all(c.optim.d.lr == 3e-4 for c in configs)
+    with pytest.raises(ConfigError, match="did you mean 'train.num_steps'"):
+        sweep_lib.Sweep(path, common={"train.num_step": 5})
 
 
 def test_cli_rejects_an_unknown_key_before_running_anything(tmp_path):
@@ -155,7 +168,8 @@ def test_a_failing_trial_is_recorded_and_the_others_finish(tmp_path):
             return [{"seed": 0}, {"optim.g.lr": 1e30, "optim.d.lr": 1e30}]
     """)
     workdir = tmp_path / "w"
-    result = run_cli(f"--sweep={path}", f"--workdir={workdir}", "--parallel=2")
+    result = run_cli(f"--sweep={path}", f"--workdir={workdir}", "--parallel=2",
+                     "--config.train.num_steps=60")  # Applies to every trial.
     assert result.returncode == 1, result.stderr
     assert "1 of 2 trials did not finish" in result.stderr
     statuses = json.loads(result.stdout)
@@ -164,7 +178,9 @@ def test_a_failing_trial_is_recorded_and_the_others_finish(tmp_path):
     assert failed["error"].startswith("NonFiniteLossError")
     assert sweep_lib.is_done(str(workdir / "seed=0"))
     with open(workdir / "seed=0" / "config.json") as f:
-        assert json.load(f)["seed"] == 0  # The resolved config is kept.
+        saved = json.load(f)
+    assert saved["seed"] == 0  # The resolved config is kept,
+    assert saved["train"]["num_steps"] == 60  # with the command line's override.
 
 
 def test_a_killed_sweep_skips_finished_trials_and_resumes_the_rest(tmp_path, capfd):
