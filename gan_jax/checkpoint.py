@@ -53,28 +53,36 @@ class Checkpointer:
         """Restores the given step, or else the newest readable one, into the structure,
         dtypes and shardings of `template` (concrete arrays or `jax.ShapeDtypeStruct`s).
 
-        A latest checkpoint that cannot be read (truncated, half-copied) is reported in one
-        line and moved to `../unreadable_checkpoints/`, and the one before it is tried."""
+        A latest checkpoint that cannot be read (truncated, half-copied) while an older one
+        can is reported in one line and moved to `../unreadable_checkpoints/`. When none can
+        be read, nothing is moved and the newest one's error is raised."""
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, global_replicated(template))
         if step is not None:
             restored = self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
             return host_local(restored)
+        failed: list[tuple[int, Exception]] = []
         for candidate in sorted(self._manager.all_steps(), reverse=True):
             try:
                 restored = self._manager.restore(candidate,
                                                  args=ocp.args.StandardRestore(abstract))
             except Exception as e:  # noqa: BLE001 - any unreadable file: try the one before.
-                self._set_aside(candidate, e)
+                failed.append((candidate, e))
                 continue
+            # Only now, with an older step readable into the same template, are the newer
+            # ones known to be damaged rather than, say, restored into the wrong structure.
+            for bad_step, error in failed:
+                self._set_aside(bad_step, error)
             return host_local(restored)
-        raise FileNotFoundError(f"no readable checkpoint in {self.directory}")
+        if failed:
+            raise failed[0][1]
+        raise FileNotFoundError(f"no checkpoint in {self.directory}")
 
     def _set_aside(self, step: int, error: Exception) -> None:
         aside = os.path.join(os.path.dirname(self.directory), UNREADABLE_DIR, str(step))
         reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
         say(f"gan_jax: the checkpoint of step {step} cannot be read ({type(error).__name__}"
-            f"{': ' + reason if reason else ''}); moved it to {aside} and trying the one "
-            "before")
+            f"{': ' + reason if reason else ''}); moved it to {aside}, resuming from the "
+            "newest readable one")
         if is_main_process():
             os.makedirs(os.path.dirname(aside), exist_ok=True)
             shutil.rmtree(aside, ignore_errors=True)

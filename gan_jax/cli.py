@@ -27,6 +27,10 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 DEBUG_ENV = "GAN_JAX_DEBUG"
 DOCS = "docs/"
+# Errors that mean the user asked for something impossible (exit 2, not 1).
+BAD_INPUT_ERRORS = (ConfigError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
+                    PermissionError)
+COMPILATION_CACHE = "~/.cache/gan_jax/xla"
 # Python loggers that warn about things a CPU user cannot change (no GPU found, ...).
 QUIET_LOGGERS = ("jax._src.xla_bridge", "absl", "tensorflow", "orbax")
 
@@ -103,8 +107,10 @@ class _Command:
     def run(self, main: Callable[..., None], interrupted: Callable[[], str] | None = None
             ) -> None:
         self.own_flags()  # Before absl adds its own help flags.
+
         def wrapped(argv: list[str]) -> None:
             _quiet_libraries()
+            _cache_compilations()
             positional = argv[1:]
             wanted = 1 if self.usage.positional else 0
             if len(positional) != wanted:
@@ -120,13 +126,12 @@ class _Command:
             except Exception as e:  # noqa: BLE001 - one line for users; --debug re-raises.
                 if self.debug.value:
                     raise
-                bad_input = isinstance(e, (ConfigError, FileNotFoundError, NotADirectoryError,
-                                           IsADirectoryError, PermissionError))
-                message = _one_line(e) if bad_input else f"{type(e).__name__}: {_one_line(e)}"
-                if type(e).__name__ == "NonFiniteLossError":
+                bad_input = isinstance(e, BAD_INPUT_ERRORS)
+                if bad_input or type(e).__name__ == "NonFiniteLossError":  # Self-explaining.
                     message = _one_line(e)
-                elif not bad_input:
-                    message += " (add --debug for the traceback)"
+                else:
+                    message = (f"{type(e).__name__}: {_one_line(e)} (add --debug for the "
+                               "traceback)")
                 _fail(message, EXIT_BAD_INPUT if bad_input else EXIT_FAILED)
 
         app.run(wrapped, flags_parser=self.parse)
@@ -154,6 +159,15 @@ def _fail(message: str, status: int = EXIT_BAD_INPUT) -> None:
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return text or type(error).__name__
+
+
+def _cache_compilations() -> None:
+    """Keeps compiled programs in a persistent cache (before JAX is imported), so a resumed,
+    extended or repeated run does not compile again: a DCGAN's start-up on a CPU falls from
+    about 18 s to 2 s. JAX_COMPILATION_CACHE_DIR moves it; set it to "" to switch it off."""
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.expanduser(COMPILATION_CACHE))
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(2 << 30))
 
 
 def _quiet_libraries() -> None:
@@ -193,7 +207,11 @@ def load_config_file(spec: str, flag: str = "--config"):
     path, _, arg = spec.partition(":")
     if not os.path.isfile(path):
         raise ConfigError(f"{flag}: no such config file: {path}")
-    get_config = runpy.run_path(path).get("get_config")
+    try:
+        get_config = runpy.run_path(path).get("get_config")
+    except Exception as e:  # noqa: BLE001 - the user's file: say which and why, in one line.
+        raise ConfigError(f"{flag}: {path} cannot be loaded: {type(e).__name__}: "
+                          f"{_one_line(e)}") from e
     if get_config is None:
         raise ConfigError(f"{flag}: {path} defines no get_config()")
     try:

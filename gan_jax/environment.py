@@ -30,7 +30,7 @@ def current() -> dict[str, Any]:
 
 
 def record(workdir: str) -> None:
-    """Appends this session's environment to `workdir/environment.json` if it is new there."""
+    """Appends this launch's environment to `workdir/environment.json` if it is new there."""
     path = os.path.join(workdir, ENVIRONMENT_FILE)
     sessions = read(workdir) or []
     now = current()

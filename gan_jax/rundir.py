@@ -134,7 +134,7 @@ def restore(replicas: list[Experiment], workdir: str, step: int | None = None) -
         raise FileNotFoundError(f"no checkpoint in {directory}")
     checkpointer = Checkpointer(directory, max_to_keep=1_000_000)
     try:
-        return checkpointer.restore(seeds.init_states(replicas), step)
+        return checkpointer.restore(seeds.state_shapes(replicas), step)
     finally:
         checkpointer.close()
 

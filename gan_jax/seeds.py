@@ -53,6 +53,19 @@ def init_states(experiments: list[Experiment]) -> PyTree:
     return stack([e.init_state() for e in experiments])
 
 
+def state_shapes(experiments: list[Experiment]) -> PyTree:
+    """The shapes and dtypes of `init_states(experiments)`, computed without running it: the
+    template a checkpoint restores into (initialising convolutional models eagerly takes
+    seconds)."""
+    if jax.process_count() > 1:  # Orbax needs concrete arrays to lay out across processes.
+        return init_states(experiments)
+    # On the default device, as initialised arrays are: Orbax then restores a checkpoint saved
+    # on any number of devices onto this one.
+    device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device),
+                        jax.eval_shape(lambda: init_states(experiments)))
+
+
 def device_data(experiments: list[Experiment]) -> tuple[PyTree, PyTree]:
     """(data, vmap axes): the dataset's arrays once, with each replica's shuffle key (one
     experiment: its own data, and no axes)."""

@@ -139,10 +139,11 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
             f"{experiment.skipped_metrics}")
 
     checkpointer = Checkpointer(rundir.checkpoint_dir(workdir), train_cfg.keep_checkpoints)
-    state = seeds.init_states(replicas)
     if checkpointer.latest_step() is not None:
-        state = checkpointer.restore(state)
+        state = checkpointer.restore(seeds.state_shapes(replicas))
         say(f"gan_jax: resumed from step {int(state.step.reshape(-1)[0])}")
+    else:
+        state = seeds.init_states(replicas)
     step = int(state.step.reshape(-1)[0])  # Every seed is at the same step.
     if experiment.plan.mode == "pmap":
         say(f"gan_jax: pmap over {experiment.plan.num_replicas} devices, "

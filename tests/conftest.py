@@ -12,6 +12,10 @@ sys.path.insert(0, REPO)  # So tests can import configs/ the way the CLI loads t
 # Tests never download: a dataset comes from its manual dir (the shared official files) or the
 # test skips. Subprocesses inherit this.
 os.environ["GAN_JAX_OFFLINE"] = "1"
+# Compiled programs are cached across the test processes, as the commands cache them for users
+# (gan_jax.cli): identical programs, compiled once.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(REPO, ".jax_cache"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 
 
 @pytest.fixture

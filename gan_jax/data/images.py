@@ -263,6 +263,7 @@ def tfds_images(
         import tensorflow as tf
 
         if not builder.is_prepared():
+            tfds.disable_progress_bar()  # Its bars would interleave with the run's output.
             config = tfds.download.DownloadConfig(manual_dir=manual_dir or None)
             # TFDS caches files extracted from a manual dir by file name alone, so MNIST's
             # and Fashion-MNIST's identically named files would be mixed up in a shared
