@@ -13,14 +13,13 @@ import dataclasses
 import json
 import os
 import re
-import runpy
 import sys
 from collections.abc import Callable
 
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from gan_jax.config import ConfigError, flatten, unknown_key_message
+from gan_jax.config import ConfigError, flatten, load_config_file, unknown_key_message
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -199,29 +198,6 @@ def _config_spec(argv: list[str]) -> str | None:
         if arg == "--config" and i + 1 < len(argv):
             return argv[i + 1]
     return None
-
-
-def load_config_file(spec: str, flag: str = "--config"):
-    """The config of `path[:arg]`, with one-line errors for a missing file, a file without
-    get_config, or an argument the file does not take."""
-    path, _, arg = spec.partition(":")
-    if not os.path.isfile(path):
-        raise ConfigError(f"{flag}: no such config file: {path}")
-    try:
-        get_config = runpy.run_path(path).get("get_config")
-    except Exception as e:  # noqa: BLE001 - the user's file: say which and why, in one line.
-        raise ConfigError(f"{flag}: {path} cannot be loaded: {type(e).__name__}: "
-                          f"{_one_line(e)}") from e
-    if get_config is None:
-        raise ConfigError(f"{flag}: {path} defines no get_config()")
-    try:
-        return get_config(arg) if arg else get_config()
-    except TypeError as e:
-        if arg and "positional argument" in str(e):
-            raise ConfigError(f"{flag}: {path} takes no argument, got {arg!r}") from None
-        raise
-    except (ValueError, KeyError) as e:
-        raise ConfigError(f"{flag}: {spec}: {_one_line(e)}") from None
 
 
 def _check_config_args(argv: list[str]) -> None:

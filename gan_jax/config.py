@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import runpy
 import secrets
 import typing
 from typing import Any
@@ -398,3 +399,31 @@ def apply_overrides(config: ConfigDict, overrides: dict[str, Any],
         except TypeError as e:
             raise ConfigError(f"{what} {key!r}: {e}") from None
     return config
+
+
+def load_config_file(spec: str, flag: str = "--config",
+                     relative_to: str | None = None) -> ConfigDict:
+    """The config of `path[:arg]` (a file defining get_config), looked for relative to
+    `relative_to` first, then to the working directory; one-line errors for a missing file, a
+    file that does not load or has no get_config, or an argument the file does not take."""
+    path, _, arg = spec.partition(":")
+    candidates = [os.path.join(relative_to, path)] if relative_to else []
+    found = next((p for p in [*candidates, path] if os.path.isfile(p)), None)
+    if found is None:
+        raise ConfigError(f"{flag}: no such config file: {path}")
+    path = found
+    try:
+        get_config = runpy.run_path(path).get("get_config")
+    except Exception as e:  # noqa: BLE001 - the user's file: say which and why, in one line.
+        raise ConfigError(f"{flag}: {path} cannot be loaded: {type(e).__name__}: "
+                          f"{' '.join(str(e).split())}") from e
+    if get_config is None:
+        raise ConfigError(f"{flag}: {path} defines no get_config()")
+    try:
+        return get_config(arg) if arg else get_config()
+    except TypeError as e:
+        if arg and "positional argument" in str(e):
+            raise ConfigError(f"{flag}: {path} takes no argument, got {arg!r}") from None
+        raise
+    except (ValueError, KeyError) as e:
+        raise ConfigError(f"{flag}: {spec}: {' '.join(str(e).split())}") from None

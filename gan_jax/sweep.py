@@ -104,20 +104,6 @@ def check_names(config: ConfigDict) -> None:
     build_experiment(config_lib.with_seed(config, 0))
 
 
-def load_config(spec: str, relative_to: str | None = None) -> ConfigDict:
-    """The config of `path[:arg]` (a file defining get_config), relative to `relative_to` first,
-    then to the working directory."""
-    path, _, arg = spec.partition(":")
-    candidates = [os.path.join(relative_to, path)] if relative_to else []
-    found = next((p for p in [*candidates, path] if os.path.isfile(p)), None)
-    if found is None:
-        raise ConfigError(f"config file not found: {spec}")
-    get_config = runpy.run_path(found).get("get_config")
-    if get_config is None:
-        raise ConfigError(f"{found}: defines no get_config()")
-    return get_config(arg) if arg else get_config()
-
-
 class Sweep:
     """The trials of a sweep file over a base config, checked and named."""
 
@@ -133,10 +119,11 @@ class Sweep:
         here = os.path.dirname(os.path.abspath(sweep_file))
         if config is not None:
             self.config_spec = config
-            self.base = load_config(config)
+            self.base = config_lib.load_config_file(config)
         elif "CONFIG" in namespace:
             self.config_spec = namespace["CONFIG"]
-            self.base = load_config(namespace["CONFIG"], relative_to=here)
+            self.base = config_lib.load_config_file(namespace["CONFIG"], "CONFIG",
+                                                      relative_to=here)
         elif "get_config" in namespace:
             self.config_spec = sweep_file
             self.base = namespace["get_config"]()
