@@ -43,3 +43,28 @@ def tiny_classifier(tmp_path_factory):
     with pytest.MonkeyPatch.context() as monkeypatch:
         metadata = train_tiny_classifier(workdir, monkeypatch)
     return workdir, metadata
+
+
+SHARED_MNIST = os.path.join(REPO, "..", "shared", "datasets", "mnist")
+
+
+@pytest.fixture(scope="session")
+def mnist_data_dir():
+    """A TFDS data dir holding MNIST, prepared once from the shared official files (a lock
+    keeps parallel test workers from preparing it twice); skips when the files are absent."""
+    if not os.path.isdir(SHARED_MNIST):
+        pytest.skip(f"the official MNIST files are not at {SHARED_MNIST}, and tests do not "
+                    "download")
+    import filelock
+    import tensorflow_datasets as tfds
+
+    data_dir = os.path.join(REPO, ".tfds_test_data")
+    os.makedirs(data_dir, exist_ok=True)
+    with filelock.FileLock(os.path.join(data_dir, "prepare.lock")):
+        builder = tfds.builder("mnist", data_dir=data_dir)
+        if not builder.is_prepared():
+            tfds.disable_progress_bar()
+            builder.download_and_prepare(
+                download_dir=os.path.join(data_dir, "downloads", "mnist"),
+                download_config=tfds.download.DownloadConfig(manual_dir=SHARED_MNIST))
+    return data_dir

@@ -121,3 +121,68 @@ def train_tiny_classifier(workdir: str, monkeypatch, num_epochs: int = 2) -> dic
     config.train.max_shift = 1
     config.train.progress_bar = False
     return train_classifier.train_classifier(config, workdir)
+
+
+def state_fingerprint(state) -> dict:
+    """A train state's exact SHA-256 over its parameters, model state and EMA (in tree
+    order, float32 bytes), and per-part float64 sums and norms for a comparison with
+    tolerance on hardware whose rounding differs."""
+    import hashlib
+
+    parts = {"g_params": state.g_params, "d_params": state.d_params,
+             "ema_g_params": state.ema_g_params, "g_state": state.g_state,
+             "d_state": state.d_state}
+    digest = hashlib.sha256()
+    summary = {}
+    for name, tree in parts.items():
+        leaves = [np.asarray(x) for x in jax.tree.leaves(tree)]
+        for leaf in leaves:
+            digest.update(np.ascontiguousarray(leaf).tobytes())
+        flat = np.concatenate([x.ravel().astype(np.float64) for x in leaves] or [np.zeros(0)])
+        summary[name] = {"sum": float(flat.sum()), "norm": float(np.linalg.norm(flat))}
+    return {"sha256": digest.hexdigest(), "summary": summary}
+
+
+def numerics_platform() -> str:
+    """What exact float results depend on: JAX version, backend and the CPU's vector width."""
+    flags = ""
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith("flags")), "")
+    isa = "avx512" if " avx512f" in flags else "avx2" if " avx2" in flags else "other"
+    return f"jax-{jax.__version__}-{jax.default_backend()}-{isa}"
+
+
+def train_steps(config, num_steps: int):
+    """The final state of `num_steps` train steps of a config (one compiled call per step;
+    no files written)."""
+    from gan_jax import config as config_lib
+    from gan_jax.experiment import build_experiment
+    from gan_jax.step import make_multi_step
+
+    config_lib.validate(config)
+    experiment = build_experiment(config)
+    state, data = experiment.init_state(), experiment.device_data()
+    multi_step = jax.jit(make_multi_step(experiment.train_step()), static_argnums=2)
+    for _ in range(num_steps):
+        state, _ = multi_step(state, data, 1)
+    return state
+
+
+def unconditional_reference_configs(mnist_data_dir: str) -> dict:
+    """The unconditional runs whose final parameters must never change: a ring MLP with two
+    D steps per G step and an EMA, and a small DCGAN on MNIST; (config, steps) by name."""
+    from configs import dcgan_mnist
+
+    ring = tiny_config("ring", seed=3)
+    ring.train.n_disc = 2
+    ring.train.ema_decay = 0.9
+    mnist = dcgan_mnist.get_config()
+    mnist.seed = 5
+    mnist.data.data_dir = mnist_data_dir
+    mnist.data.split = "test"  # 10,000 images: read in seconds.
+    mnist.model.generator.width = 8
+    mnist.model.discriminator.width = 8
+    mnist.train.batch_size = 16
+    mnist.train.ema_decay = 0.9
+    return {"ring": (ring, 60), "dcgan_mnist": (mnist, 3)}

@@ -12,7 +12,6 @@ from PIL import Image
 from gan_jax.sample import load_run, make_latents, write_samples
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED_MNIST = os.path.join(REPO, "..", "shared", "datasets", "mnist")
 TINY = ["--config.seed=0", "--config.model.generator.width=8",
         "--config.model.discriminator.width=8", "--config.train.batch_size=16",
         "--config.train.log_every=2", "--config.train.sample_every=0",
@@ -26,15 +25,12 @@ def _run(*args, timeout=600):
 
 
 @pytest.fixture(scope="module")
-def mnist_run(tmp_path_factory):
-    if not os.path.isdir(SHARED_MNIST):
-        pytest.skip(f"the official MNIST files are not at {SHARED_MNIST}, and tests do not "
-                    "download")
+def mnist_run(tmp_path_factory, mnist_data_dir):
     root = tmp_path_factory.mktemp("mnist_cli")
     workdir = str(root / "run")
     done = _run(os.path.join("scripts", "train.py"), "--config", "configs/dcgan_mnist.py",
                 "--workdir", workdir, "--config.train.num_steps=4",
-                f"--config.data.data_dir={root / 'tfds'}", *TINY)
+                f"--config.data.data_dir={mnist_data_dir}", *TINY)
     assert done.returncode == 0, done.stderr[-3000:]
     return workdir
 
