@@ -37,13 +37,18 @@ def machine_info() -> dict[str, Any]:
 
 
 def synthetic_data(experiment: Any, num_examples: int = 10_000) -> Any:
-    """Random device data of the dataset's shapes, so timing needs no dataset on disk."""
+    """Random device data of the dataset's shapes (and labels), so timing needs no dataset
+    on disk."""
     dataset = experiment.dataset
     key = jax.random.PRNGKey(0)
     if dataset.kind == "images":
         images = np.asarray(jax.random.randint(key, (num_examples, *dataset.stored_shape), 0,
                                                256, jnp.int32), np.uint8)
-        dataset = dataclasses.replace(dataset, read=lambda: (images, None))
+        labels = None
+        if dataset.num_classes:  # Labelled data: random labels, so conditional steps run.
+            labels = np.asarray(jax.random.randint(jax.random.fold_in(key, 1), (num_examples,),
+                                                   0, dataset.stored_classes))
+        dataset = dataclasses.replace(dataset, read=lambda: (images, labels))
     return dataset.device_data(key, experiment.config.train.batch_size)
 
 

@@ -409,7 +409,9 @@ def sample_main() -> None:
         examples=("gan-sample --workdir workdirs/mnist --out grid.png --num 64",
                   "gan-sample --workdir workdirs/mnist --out walk.png --mode interpolate "
                   "--num 8",
-                  "gan-sample --workdir workdirs/ring --out ring.png --num 2500"),
+                  "gan-sample --workdir workdirs/ring --out ring.png --num 2500",
+                  "gan-sample --workdir workdirs/cgan_mnist --out digits.png --per-class 8",
+                  "gan-sample --workdir workdirs/cgan_mnist --out sevens.png --label 7"),
         docs=f"{DOCS}training.md#sampling"))
     workdir = flags.DEFINE_string("workdir", None, "Run directory (its latest checkpoint).")
     out = flags.DEFINE_string("out", None, "Output: a .png picture or an .npz of samples and "
@@ -426,6 +428,10 @@ def sample_main() -> None:
                                "Interpolation path.")
     dims = flags.DEFINE_list("dims", ["0", "1", "2", "3"], "Latent dimensions to traverse.")
     span = flags.DEFINE_float("span", 3.0, "Traversal range: [-span, span].")
+    label = flags.DEFINE_integer("label", None, "Class-conditional runs: draw every sample "
+                                 "(every row) for this class.")
+    per_class = flags.DEFINE_integer("per-class", None, "Class-conditional runs: a grid with "
+                                     "one row per class and this many columns.", lower_bound=1)
     _require("workdir", "out")
 
     def main() -> None:
@@ -440,10 +446,13 @@ def sample_main() -> None:
         from gan_jax.sample import check_request, load_run, make_latents, write_samples
 
         experiment, state = load_run(workdir.value)
-        check_request(experiment, mode.value, out.value, traverse_dims)
-        z, columns = make_latents(experiment, mode.value, num.value, seed.value,
-                                  steps.value, method.value, traverse_dims, span.value)
-        _print_json(write_samples(experiment, state, out.value, z, columns, generator.value))
+        check_request(experiment, mode.value, out.value, traverse_dims, label.value,
+                      per_class.value)
+        z, labels, columns = make_latents(experiment, mode.value, num.value, seed.value,
+                                          steps.value, method.value, traverse_dims, span.value,
+                                          label.value, per_class.value)
+        _print_json(write_samples(experiment, state, out.value, z, columns, generator.value,
+                                  labels))
 
     command.run(main)
 

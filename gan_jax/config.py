@@ -26,6 +26,10 @@ ConfigDict = config_dict.ConfigDict
 PARALLEL_MODES = ("auto", "jit", "pmap")
 BATCH_NORM_MODES = ("cross_replica", "per_device")
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
+# What both players are conditioned on: nothing, or the example's class label.
+CONDITIONS = ("none", "class")
+# The labels fake samples are made for: drawn uniformly from the seed, or the real batch's.
+FAKE_LABELS = ("uniform", "real")
 
 # Leaf names whose string values are file system paths: stored absolute in a run's config, so
 # the run resumes and evaluates from any current directory.
@@ -162,11 +166,19 @@ def base_config() -> ConfigDict:
     config.model.latent_dist = "normal"  # normal | uniform on [-1, 1]
     config.model.generator = ConfigDict(dict(name="mlp"))
     config.model.discriminator = ConfigDict(dict(name="mlp"))
+    # "class": G(z, y) and D(x, y) for class labels y; each family's `conditioning` field says
+    # how (e.g. conditional BatchNorm in G, a projection in D). See docs/conditional.md.
+    config.model.condition = "none"  # none | class
+    config.model.num_classes = 0  # 0: the dataset's number of classes; else checked against it.
+    config.model.fake_labels = "uniform"  # uniform (drawn from the seed) | real (the batch's)
 
     config.loss = ConfigDict()
     config.loss.name = "non_saturating"  # minimax | non_saturating | least_squares | hinge | ...
     config.loss.gp_weight = 0.0  # WGAN-GP lambda: adds lambda * E(||grad D(x_hat)|| - 1)^2.
     config.loss.r1_weight = 0.0  # R1 gamma: adds gamma / 2 * E||grad D(x_real)||^2.
+    # Weight of the auxiliary classification loss of a discriminator with a class head
+    # (AC-GAN), added to D's loss (real and fake examples) and to G's (fake examples).
+    config.loss.class_weight = 1.0
 
     config.optim = ConfigDict()
     config.optim.g = optimizer_config()
@@ -275,7 +287,7 @@ def _check_ranges(config: ConfigDict) -> None:
              config.model.latent_dim)
     for key in ("num_samples", "batch_size"):
         _require(config.eval[key] >= 1, f"eval.{key}", "must be >= 1", config.eval[key])
-    for key in ("gp_weight", "r1_weight"):
+    for key in ("gp_weight", "r1_weight", "class_weight"):
         _require(config.loss[key] >= 0, f"loss.{key}", "must be >= 0", config.loss[key])
     if config.seed is not None:
         _require(0 <= config.seed < 2**63, "seed", "must be a non-negative integer", config.seed)
@@ -289,6 +301,12 @@ def _check_ranges(config: ConfigDict) -> None:
              f"must be one of {', '.join(PARALLEL_MODES)}", t.parallel)
     _require(t.batch_norm in BATCH_NORM_MODES, "train.batch_norm",
              f"must be one of {', '.join(BATCH_NORM_MODES)}", t.batch_norm)
+    _require(config.model.condition in CONDITIONS, "model.condition",
+             f"must be one of {', '.join(CONDITIONS)}", config.model.condition)
+    _require(config.model.fake_labels in FAKE_LABELS, "model.fake_labels",
+             f"must be one of {', '.join(FAKE_LABELS)}", config.model.fake_labels)
+    _require(config.model.num_classes >= 0, "model.num_classes",
+             "must be >= 0 (0 takes the dataset's)", config.model.num_classes)
     _require(config.model.latent_dist in LATENT_DISTRIBUTIONS, "model.latent_dist",
              f"must be one of {', '.join(LATENT_DISTRIBUTIONS)}", config.model.latent_dist)
 

@@ -15,17 +15,19 @@ import os
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import linen as nn
 from ml_collections import ConfigDict
 
 from gan_jax import config as config_lib
+from gan_jax.config import ConfigError
 from gan_jax import data as data_lib
 from gan_jax import grids, losses, models, optim
 from gan_jax.eval.extractors import build_extractor, check_extractor, missing_extractor
 from gan_jax.eval.images import ImageEvaluator, parse_metrics
-from gan_jax.eval.mixtures import mixture_metrics
+from gan_jax.eval.mixtures import mixture_metrics, mode_accuracy
 from gan_jax.models.latent import sample_latent
 from gan_jax.parallel import ParallelPlan, plan_from_config
 from gan_jax.state import GANState, create_state
@@ -50,6 +52,7 @@ class Experiment:
     plan: ParallelPlan
     # Why the configured image metrics cannot be computed (no trained extractor), or "".
     skipped_metrics: str = ""
+    num_classes: int = 0  # > 0: both players are conditioned on class labels.
     _cache: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def for_seed(self, seed: int) -> Experiment:
@@ -62,7 +65,7 @@ class Experiment:
     def init_state(self) -> GANState:
         return create_state(
             self.config.seed, self.generator, self.discriminator, self.g_tx, self.d_tx,
-            self.config.model.latent_dim, self.dataset.example_shape,
+            self.config.model.latent_dim, self.dataset.example_shape, self.num_classes > 0,
         )
 
     def train_step(self):
@@ -83,21 +86,60 @@ class Experiment:
         return sample_latent(key, num, self.config.model.latent_dim,
                              self.config.model.latent_dist)
 
-    def generate(self, params: Any, g_state: Any, z: jax.Array) -> np.ndarray:
-        """Generator samples in eval mode, on the host."""
-        return np.asarray(_generate(self.generator, params, g_state, z))
+    def check_labels(self, labels: Any, what: str = "label") -> np.ndarray | None:
+        """`labels` as int32, or None for an unconditional run; ConfigError for labels out of
+        range, or labels given to (or missing for) a run that does not take them."""
+        if labels is None:
+            if self.num_classes:
+                raise ConfigError(f"{what}: this run is class-conditional "
+                                  f"({self.num_classes} classes); give the classes to draw")
+            return None
+        if not self.num_classes:
+            raise ConfigError(f"{what}: this run is unconditional (model.condition='none'); "
+                              "it takes no class labels")
+        labels = np.asarray(labels)
+        if labels.size and not 0 <= labels.min() <= labels.max() < self.num_classes:
+            bad = labels[(labels < 0) | (labels >= self.num_classes)][0]
+            raise ConfigError(f"{what}: class {bad} is out of range; this run has "
+                              f"{self.num_classes} classes (0..{self.num_classes - 1})")
+        return labels.astype(np.int32)
+
+    def balanced_labels(self, num: int) -> np.ndarray | None:
+        """0, 1, ..., K-1, 0, 1, ...: `num` class-balanced labels, or None if unconditional."""
+        return np.arange(num, dtype=np.int32) % self.num_classes if self.num_classes else None
+
+    def class_grid(self, key: jax.Array, per_class: int,
+                   classes: Any = None) -> tuple[jax.Array, np.ndarray]:
+        """Latents and labels of a grid with one row per class of `classes` (default: all) and
+        `per_class` columns; column j uses the same latent in every row."""
+        classes = np.arange(self.num_classes) if classes is None else np.asarray(classes)
+        z = self.latents(key, per_class)
+        return (jnp.tile(z, (len(classes), 1)),
+                np.repeat(classes, per_class).astype(np.int32))
+
+    def generate(self, params: Any, g_state: Any, z: jax.Array,
+                 labels: Any = None) -> np.ndarray:
+        """Generator samples in eval mode, on the host (for `labels`, when conditional)."""
+        labels = self.check_labels(labels)
+        return np.asarray(_generate(self.generator, params, g_state, z,
+                                    None if labels is None else jnp.asarray(labels)))
 
     def evaluate(self, state: GANState) -> dict[str, Any]:
-        """Metrics of the raw and EMA generators on `eval.num_samples` fixed latents: mode
-        coverage and quality for 2D mixtures; `eval.metrics` for images."""
+        """Metrics of the raw and EMA generators on `eval.num_samples` fixed latents (and
+        class-balanced labels, when conditional): mode coverage and quality for 2D mixtures;
+        `eval.metrics` for images."""
         results: dict[str, Any] = {"step": int(state.step), "raw": {}, "ema": {}}
         num = self.config.eval.num_samples
         key = self.stream_key(EVAL_STREAM)
+        labels = self.balanced_labels(num)
         if self.dataset.kind == "points":
             z = self.latents(key, num)
             for name, params in (("raw", state.g_params), ("ema", state.ema_g_params)):
-                points = self.generate(params, state.g_state, z)
+                points = self.generate(params, state.g_state, z, labels)
                 results[name] = mixture_metrics(points, self.dataset.centres, self.dataset.std)
+                if labels is not None:
+                    results[name]["class_accuracy"] = mode_accuracy(
+                        points, labels, self.dataset.centres, self.dataset.std)
             return results
         evaluator = self.image_evaluator()
         if evaluator is None:
@@ -108,10 +150,12 @@ class Experiment:
         z = self.latents(jax.random.fold_in(key, 0), num)
         for name, params in (("raw", state.g_params), ("ema", state.ema_g_params)):
             def produce(start: int, size: int, params=params) -> np.ndarray:
-                images = self.generate(params, state.g_state, z[start : start + size])
+                images = self.generate(params, state.g_state, z[start : start + size],
+                                       None if labels is None else labels[start : start + size])
                 return grids.to_uint8(images)  # Quantised like the real data.
 
-            results[name] = evaluator.evaluate(produce, num, jax.random.fold_in(key, 1))
+            results[name] = evaluator.evaluate(produce, num, jax.random.fold_in(key, 1),
+                                               labels)
         return results
 
     def evaluate_real(self, split: str) -> dict[str, Any]:
@@ -160,8 +204,25 @@ def _build_image_evaluator(config: Any) -> ImageEvaluator | None:
 
 
 @functools.partial(jax.jit, static_argnums=0)
-def _generate(generator: nn.Module, params: Any, g_state: Any, z: jax.Array) -> jax.Array:
-    return apply_model(generator, params, g_state, z, train=False)[0]
+def _generate(generator: nn.Module, params: Any, g_state: Any, z: jax.Array,
+              labels: jax.Array | None) -> jax.Array:
+    return apply_model(generator, params, g_state, z, False, labels)[0]
+
+
+def resolve_classes(config: Any, dataset: Any) -> int:
+    """The number of classes both players are conditioned on (0: unconditional), from the
+    dataset and checked against `model.num_classes`."""
+    if config.model.condition == "none":
+        return 0
+    found = getattr(dataset, "num_classes", None)
+    if not found:
+        raise ConfigError(f"model.condition: 'class' needs labelled data, but dataset "
+                          f"{config.data.name!r} has no class labels")
+    wanted = config.model.num_classes
+    if wanted and wanted != found:
+        raise ConfigError(f"model.num_classes: {wanted}, but dataset {config.data.name!r} has "
+                          f"{found} classes (0 takes the dataset's)")
+    return int(found)
 
 
 def _check_eval(config: Any, dataset: Any) -> str:
@@ -185,19 +246,21 @@ def build_experiment(config: Any) -> Experiment:
     if config.seed is None:
         raise config_lib.ConfigError("seed: must be resolved first (config.with_seed)")
     dataset = data_lib.build_dataset(config.data)
+    num_classes = resolve_classes(config, dataset)
     num_steps, n_disc = config.train.num_steps, config.train.n_disc
     plan = plan_from_config(config.train)
     return Experiment(
         config=config,
         dataset=dataset,
         generator=models.build_generator(config.model.generator, dataset.example_shape,
-                                         plan.bn_axis_name),
+                                         plan.bn_axis_name, num_classes),
         discriminator=models.build_discriminator(config.model.discriminator,
-                                                 plan.bn_axis_name),
+                                                 plan.bn_axis_name, num_classes),
         loss=losses.get_loss(config.loss.name),
         g_tx=optim.build_optimizer(config.optim.g, num_steps, "optim.g"),
         d_tx=optim.build_optimizer(config.optim.d, num_steps * n_disc, "optim.d"),
-        settings=StepSettings.from_config(config, plan),
+        settings=StepSettings.from_config(config, plan, num_classes),
         plan=plan,
         skipped_metrics=_check_eval(config, dataset),
+        num_classes=num_classes,
     )

@@ -81,6 +81,13 @@ LOSSES.register("hinge")(GANLoss(hinge_d_loss, critic_g_loss))
 LOSSES.register("wasserstein")(GANLoss(wasserstein_d_loss, critic_g_loss))
 
 
+def classification_loss(class_logits: Array, labels: Array) -> Array:
+    """Softmax cross-entropy of integer labels, averaged: the auxiliary loss of a
+    discriminator with a class head (AC-GAN)."""
+    log_probs = jax.nn.log_softmax(class_logits.astype(jnp.float32), axis=-1)
+    return -jnp.mean(jnp.take_along_axis(log_probs, labels[:, None], axis=-1))
+
+
 def get_loss(name: str) -> GANLoss:
     return LOSSES.get(name, key="loss.name")
 

@@ -48,14 +48,17 @@ def create_state(
     d_tx: optax.GradientTransformation,
     latent_dim: int,
     example_shape: tuple[int, ...],
+    conditional: bool = False,
 ) -> GANState:
-    """Initialises both players from `seed`. Deterministic: same seed, same state."""
+    """Initialises both players from `seed` (class-conditional ones with a label input).
+    Deterministic: same seed, same state."""
     root = jax.random.PRNGKey(seed)
     g_key, d_key, train_key = jax.random.split(root, 3)
     z = jnp.zeros((1, latent_dim), jnp.float32)
     x = jnp.zeros((1, *example_shape), jnp.float32)
-    g_params, g_state = split_variables(generator.init(g_key, z, train=False))
-    d_params, d_state = split_variables(discriminator.init(d_key, x, train=False))
+    labels = (jnp.zeros((1,), jnp.int32),) if conditional else ()
+    g_params, g_state = split_variables(generator.init(g_key, z, *labels, train=False))
+    d_params, d_state = split_variables(discriminator.init(d_key, x, *labels, train=False))
     return GANState(
         step=jnp.zeros((), jnp.int32),
         rng=train_key,

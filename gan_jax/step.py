@@ -12,6 +12,14 @@ update (each split again for real data, latents and the gradient penalty) and on
 generator update. Discriminator update i of step t reads real batch number t * n_disc + i.
 Nothing depends on how steps are grouped into calls, so a resumed run draws exactly the
 numbers, and sees exactly the batches, of the uninterrupted one.
+
+Conditioning: a real batch is a mapping of named arrays, `x` (what D judges) and, for labelled
+data, `label`. A class-conditional step (`num_classes > 0`) gives D the real batch's labels
+with the real examples, and makes each fake for a label that is either drawn uniformly (from
+fold_in(latent key, 1)) or the real batch's (`fake_labels`); G's update uses fresh uniform
+labels, or the last real batch's. Unconditional steps draw exactly what they drew before.
+A discriminator with a class head returns {"logit", "class_logits"}; its cross-entropy is
+added, weighted by `class_weight`, to D's loss (real and fake) and G's (fake).
 """
 
 from __future__ import annotations
@@ -33,8 +41,10 @@ from gan_jax.state import GANState
 Array = jax.Array
 Metrics = dict[str, Array]
 PyTree = Any
-# sample_real(data, key, batch_index, num) -> a batch of `num` real examples.
-SampleFn = Callable[[PyTree, Array, Array, int], Array]
+# sample_real(data, key, batch_index, num) -> {"x": [num, ...], "label": [num] if labelled}.
+SampleFn = Callable[[PyTree, Array, Array, int], dict[str, Array]]
+# Where uniformly drawn fake labels come from: this stream of the latent key.
+LABEL_STREAM = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,9 +63,13 @@ class StepSettings:
     num_replicas: int = 1
     # Average BatchNorm running statistics over devices after each update (per-device BN).
     sync_model_state: bool = False
+    # Class conditioning: 0 for an unconditional GAN.
+    num_classes: int = 0
+    fake_labels: str = "uniform"
+    class_weight: float = 1.0
 
     @classmethod
-    def from_config(cls, config: Any, plan: Any = None) -> StepSettings:
+    def from_config(cls, config: Any, plan: Any = None, num_classes: int = 0) -> StepSettings:
         parallel = {}
         if plan is not None and plan.axis_name is not None:
             parallel = dict(axis_name=plan.axis_name, num_replicas=plan.num_replicas,
@@ -68,19 +82,32 @@ class StepSettings:
             gp_weight=float(config.loss.gp_weight),
             r1_weight=float(config.loss.r1_weight),
             ema_decay=float(config.train.ema_decay),
+            num_classes=num_classes,
+            fake_labels=config.model.fake_labels,
+            class_weight=float(config.loss.class_weight),
             **parallel,
         )
 
 
 def apply_model(
-    module: nn.Module, params: Any, state: Any, inputs: Array, train: bool
-) -> tuple[Array, Any]:
-    """Runs a Linen module; in train mode returns its updated non-parameter collections."""
+    module: nn.Module, params: Any, state: Any, inputs: Array, train: bool,
+    labels: Array | None = None,
+) -> tuple[Any, Any]:
+    """Runs a Linen module on `inputs` (and class `labels` when given); in train mode returns
+    its updated non-parameter collections."""
     variables = {"params": params, **state}
+    args = (inputs,) if labels is None else (inputs, labels)
     if train and state:
-        outputs, new_state = module.apply(variables, inputs, train=True, mutable=list(state))
+        outputs, new_state = module.apply(variables, *args, train=True, mutable=list(state))
         return outputs, dict(new_state)
-    return module.apply(variables, inputs, train=train), state
+    return module.apply(variables, *args, train=train), state
+
+
+def split_outputs(outputs: Any) -> tuple[Array, Array | None]:
+    """A discriminator's (logits, class logits or None)."""
+    if isinstance(outputs, dict):
+        return outputs["logit"], outputs.get("class_logits")
+    return outputs, None
 
 
 def device_rows(x: Array, settings: StepSettings) -> Array:
@@ -119,27 +146,51 @@ def make_train_step(
     def sync_state(model_state):
         return mean_over_devices(model_state) if s.sync_model_state else model_state
 
-    def generate(g_params, g_state, key):
+    conditional = s.num_classes > 0
+
+    def generate(g_params, g_state, key, labels):
         z = local_rows(sample_latent(key, s.batch_size, s.latent_dim, s.latent_dist))
-        return apply_model(generator, g_params, g_state, z, train=True)
+        return apply_model(generator, g_params, g_state, z, True, labels)
+
+    def uniform_labels(key):
+        """This device's rows of labels drawn uniformly for the global batch."""
+        return local_rows(jax.random.randint(jax.random.fold_in(key, LABEL_STREAM),
+                                             (s.batch_size,), 0, s.num_classes))
+
+    def class_terms(class_logits, labels):
+        if class_logits is None:
+            return jnp.zeros((), jnp.float32), None
+        accuracy = jnp.mean(jnp.argmax(class_logits, axis=-1) == labels)
+        return losses_lib.classification_loss(class_logits, labels), accuracy
 
     def d_update(carry, data, key, batch_index):
         d_params, d_state, d_opt_state, g_state, g_params = carry
         real_key, z_key, penalty_key = jax.random.split(key, 3)
         if parallel:  # Penalty interpolation noise is drawn per device.
             penalty_key = jax.random.fold_in(penalty_key, jax.lax.axis_index(s.axis_name))
-        real = local_rows(sample_real(data, real_key, batch_index, s.batch_size))
-        fake, g_state = generate(g_params, g_state, z_key)
+        batch = sample_real(data, real_key, batch_index, s.batch_size)
+        real = local_rows(batch["x"])
+        real_labels = fake_labels = None
+        if conditional:
+            real_labels = local_rows(batch["label"])
+            fake_labels = real_labels if s.fake_labels == "real" else uniform_labels(z_key)
+        fake, g_state = generate(g_params, g_state, z_key, fake_labels)
         fake = jax.lax.stop_gradient(fake)
 
         def d_loss_fn(params):
-            real_logits, new_state = apply_model(discriminator, params, d_state, real, True)
-            fake_logits, new_state = apply_model(discriminator, params, new_state, fake, True)
+            real_out, new_state = apply_model(discriminator, params, d_state, real, True,
+                                              real_labels)
+            fake_out, new_state = apply_model(discriminator, params, new_state, fake, True,
+                                              fake_labels)
+            (real_logits, real_class), (fake_logits, fake_class) = (
+                split_outputs(real_out), split_outputs(fake_out))
             adversarial = loss.d_loss(real_logits, fake_logits)
             penalty = jnp.zeros((), jnp.float32)
+            class_loss, class_accuracy = class_terms(real_class, real_labels)
 
             def critic(x):
-                return apply_model(discriminator, params, d_state, x, True)[0]
+                out = apply_model(discriminator, params, d_state, x, True, real_labels)[0]
+                return split_outputs(out)[0]
 
             if s.gp_weight:
                 penalty += s.gp_weight * losses_lib.gradient_penalty(
@@ -147,12 +198,15 @@ def make_train_step(
                 )
             if s.r1_weight:
                 penalty += 0.5 * s.r1_weight * losses_lib.r1_penalty(critic, real)
-            return adversarial + penalty, (new_state, adversarial, penalty, real_logits,
-                                           fake_logits)
+            total = adversarial + penalty
+            if real_class is not None:  # AC-GAN: D classifies real and fake examples.
+                class_loss += class_terms(fake_class, fake_labels)[0]
+                total += s.class_weight * class_loss
+            return total, (new_state, adversarial, penalty, real_logits, fake_logits,
+                           class_loss, class_accuracy)
 
-        grads, (d_state, adversarial, penalty, real_logits, fake_logits) = jax.grad(
-            d_loss_fn, has_aux=True
-        )(d_params)
+        grads, (d_state, adversarial, penalty, real_logits, fake_logits, class_loss,
+                class_accuracy) = jax.grad(d_loss_fn, has_aux=True)(d_params)
         grads = mean_over_devices(grads)
         d_state, g_state = sync_state(d_state), sync_state(g_state)
         updates, d_opt_state = d_tx.update(grads, d_opt_state, d_params)
@@ -166,7 +220,9 @@ def make_train_step(
             "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits)),
             "d_grad_norm": optax.tree_utils.tree_norm(grads),
         }
-        return (d_params, d_state, d_opt_state, g_state, g_params), metrics
+        if class_accuracy is not None:  # A class head: how well D classifies real examples.
+            metrics |= {"d_class_loss": class_loss, "d_real_class_acc": class_accuracy}
+        return (d_params, d_state, d_opt_state, g_state, g_params), (metrics, real_labels)
 
     def step(state: GANState, data: PyTree) -> tuple[GANState, Metrics]:
         key = jax.random.fold_in(state.rng, state.step)
@@ -179,18 +235,26 @@ def make_train_step(
                  state.g_params)
         d_metrics = []
         for i in range(s.n_disc):
-            carry, metrics = d_update(carry, data, d_keys[i], state.step * s.n_disc + i)
+            carry, (metrics, real_labels) = d_update(carry, data, d_keys[i],
+                                                     state.step * s.n_disc + i)
             d_metrics.append(metrics)
         d_params, d_state, d_opt_state, g_state, _ = carry
         d_metrics = jax.tree.map(lambda *v: jnp.mean(jnp.stack(v)), *d_metrics)
+        g_labels = None
+        if conditional:
+            g_labels = real_labels if s.fake_labels == "real" else uniform_labels(g_key)
 
         def g_loss_fn(params):
-            fake, new_g_state = generate(params, g_state, g_key)
+            fake, new_g_state = generate(params, g_state, g_key, g_labels)
             # D's running statistics are updated by D's own steps only.
-            fake_logits, _ = apply_model(discriminator, d_params, d_state, fake, True)
-            return loss.g_loss(fake_logits), (new_g_state, fake_logits)
+            fake_out, _ = apply_model(discriminator, d_params, d_state, fake, True, g_labels)
+            fake_logits, fake_class = split_outputs(fake_out)
+            g_loss = total = loss.g_loss(fake_logits)
+            if fake_class is not None:
+                total += s.class_weight * class_terms(fake_class, g_labels)[0]
+            return total, (new_g_state, fake_logits, g_loss)
 
-        (g_loss, (g_state, fake_logits)), g_grads = jax.value_and_grad(
+        (_, (g_state, fake_logits, g_loss)), g_grads = jax.value_and_grad(
             g_loss_fn, has_aux=True
         )(state.g_params)
         g_grads = mean_over_devices(g_grads)

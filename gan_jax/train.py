@@ -40,6 +40,7 @@ from gan_jax.writers import MetricWriter, NullWriter, write_json_atomic
 
 NUM_PLOT_SAMPLES = 2_500
 NUM_GRID_SAMPLES = 64
+MAX_GRID_CLASSES = 16
 
 
 class NonFiniteLossError(RuntimeError):
@@ -82,28 +83,38 @@ def stop_on_signal() -> Iterator[dict[str, bool]]:
 def save_samples(experiment: Experiment, state: Any, workdir: str,
                  writer: MetricWriter) -> list[str]:
     """Samples of the raw and EMA generators from latents fixed by the seed, so pictures are
-    comparable across steps: scatter plots over the real mixture for points, grids for images.
-    Generators run in eval mode (BatchNorm uses its running statistics)."""
+    comparable across steps: scatter plots over the real mixture for points (coloured by the
+    mode asked for, when conditional), grids for images (one row per class, for the first
+    MAX_GRID_CLASSES classes, when conditional). Generators run in eval mode (BatchNorm uses
+    its running statistics)."""
     key = experiment.stream_key(PLOT_STREAM)
     step = int(state.step)
     os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
     stem = os.path.join(workdir, "samples", f"step_{step:08d}")
     generators = {"raw": state.g_params, "ema": state.ema_g_params}
     if experiment.dataset.kind == "images":
-        z = experiment.latents(jax.random.fold_in(key, 0), NUM_GRID_SAMPLES)
+        z, labels, columns = experiment.latents(jax.random.fold_in(key, 0),
+                                                NUM_GRID_SAMPLES), None, None
+        if experiment.num_classes:
+            columns = 8
+            z, labels = experiment.class_grid(jax.random.fold_in(key, 0), columns,
+                                              np.arange(min(experiment.num_classes,
+                                                            MAX_GRID_CLASSES)))
         paths = []
         for name, params in generators.items():
-            grid = grids.make_grid(experiment.generate(params, state.g_state, z))
+            grid = grids.make_grid(experiment.generate(params, state.g_state, z, labels),
+                                   columns)
             writer.write_image(step, f"samples/{name}", grid)
             paths.append(f"{stem}_{name}.png")
             grids.save_png(grid, paths[-1])
         return paths
     z = experiment.latents(jax.random.fold_in(key, 0), NUM_PLOT_SAMPLES)
+    labels = experiment.balanced_labels(NUM_PLOT_SAMPLES)
     real = np.asarray(experiment.dataset.draw(jax.random.fold_in(key, 1), NUM_PLOT_SAMPLES))
-    fakes = {f"{name} generator": experiment.generate(params, state.g_state, z)
+    fakes = {f"{name} generator": experiment.generate(params, state.g_state, z, labels)
              for name, params in generators.items()}
     fig = plots.scatter_figure(real, fakes, experiment.dataset.centres,
-                               f"{experiment.config.data.name}, step {step}")
+                               f"{experiment.config.data.name}, step {step}", labels)
     writer.write_figure(step, "samples", fig)
     plots.save_figure(fig, f"{stem}.png")
     return [f"{stem}.png"]

@@ -9,7 +9,8 @@ import numpy as np
 
 from gan_jax.rundir import load_state
 
-__all__ = ["load_state", "tiny_config", "tiny_image_config", "assert_states_identical"]
+__all__ = ["load_state", "tiny_config", "tiny_conditional_config", "tiny_image_config",
+           "assert_states_identical"]
 
 
 def tiny_config(data: str = "ring", num_steps: int = 200, seed: int | None = 0):
@@ -30,6 +31,17 @@ def tiny_config(data: str = "ring", num_steps: int = 200, seed: int | None = 0):
     config.train.checkpoint_every = 100
     config.train.progress_bar = False
     config.eval.num_samples = 500
+    return config
+
+
+def tiny_conditional_config(num_steps: int = 100, seed: int | None = 0,
+                            generator: str = "concat", discriminator: str = "projection"):
+    """`tiny_config` on the ring, conditioned on each point's mode."""
+    config = tiny_config("ring", num_steps, seed)
+    config.model.condition = "class"
+    config.model.generator.conditioning = generator
+    config.model.discriminator.conditioning = discriminator
+    config.eval.num_samples = 400
     return config
 
 

@@ -62,7 +62,7 @@ def test_sample_command_writes_a_traversal_grid(mnist_run, tmp_path):
 ])
 def test_sample_grids(mnist_run, tmp_path, mode, num, steps, shape):
     experiment, state = load_run(mnist_run)
-    z, columns = make_latents(experiment, mode, num, steps=steps, method="linear")
+    z, _, columns = make_latents(experiment, mode, num, steps=steps, method="linear")
     out = str(tmp_path / f"{mode}.png")
     assert write_samples(experiment, state, out, z, columns)["step"] == 4
     assert np.asarray(Image.open(out)).shape == shape
@@ -70,7 +70,7 @@ def test_sample_grids(mnist_run, tmp_path, mode, num, steps, shape):
 
 def test_sample_writes_npz_from_either_generator(mnist_run, tmp_path):
     experiment, state = load_run(mnist_run)
-    z, columns = make_latents(experiment, "random", 5)
+    z, _, columns = make_latents(experiment, "random", 5)
     outputs = {}
     for generator in ("raw", "ema"):
         out = str(tmp_path / f"{generator}.npz")

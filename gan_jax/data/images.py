@@ -1,7 +1,8 @@
 """Image datasets: any TFDS image dataset, or a folder of images through `tfds.ImageFolder`.
 
 A split is read once, preprocessed on the host (channels, centre crop, resize) and kept as
-uint8; `device_data` then places it whole in accelerator memory (MNIST 47 MB, CIFAR-10
+uint8, with its class labels when the dataset has them (TFDS's `label` feature; a folder's
+class subfolders); `device_data` then places it whole in accelerator memory (MNIST 47 MB, CIFAR-10
 150 MB, CelebA at 64x64 2.5 GB). The train step gathers batches there, so no data moves
 between host and device per step.
 
@@ -78,6 +79,8 @@ class ImageDataset:
     example_shape: tuple[int, int, int]
     read: Callable[[], tuple[np.ndarray, np.ndarray | None]]  # -> (images, labels or None)
     random_flip: bool = False
+    num_classes: int | None = None  # None: the data has no class labels.
+    class_names: tuple[str, ...] = ()
 
     kind = "images"
 
@@ -93,9 +96,19 @@ class ImageDataset:
             raise ConfigError(f"{self.description}: read images of shape {images.shape[1:]}, "
                               f"expected {self.stored_shape}")
         arrays = {"images": images}
-        if labels is not None:
+        if labels is not None and self.num_classes:
+            stored = self.stored_classes
+            if labels.size and not 0 <= labels.min() <= labels.max() < stored:
+                raise ConfigError(f"{self.description}: labels range over "
+                                  f"[{labels.min()}, {labels.max()}], outside the dataset's "
+                                  f"{stored} classes")
             arrays["labels"] = labels.astype(np.int32)
         return arrays
+
+    @property
+    def stored_classes(self) -> int:
+        """How many classes the labels as read range over."""
+        return self.num_classes or 0
 
     def device_data(self, shuffle_key: jax.Array, batch_size: int) -> dict[str, jax.Array]:
         """The split on the default device, with the key that shuffles it every epoch."""
@@ -112,11 +125,15 @@ class ImageDataset:
         return {**jax.device_put(arrays), "shuffle_key": shuffle_key}
 
     def sample(self, data: dict[str, jax.Array], key: jax.Array, batch_index: jax.Array,
-               num: int) -> jax.Array:
-        """Real batch number `batch_index`, as float32 in [-1, 1]; traceable."""
+               num: int) -> dict[str, jax.Array]:
+        """Real batch number `batch_index`: {"x": float32 images in [-1, 1], "label": int32
+        labels, when the data has them}; traceable."""
         images = data["images"]
         indices = batch_indices(data["shuffle_key"], batch_index, num, images.shape[0])
-        return self._augment(key, to_float(images[indices]))
+        batch = {"x": self._augment(key, to_float(images[indices]))}
+        if "labels" in data:
+            batch["label"] = data["labels"][indices]
+        return batch
 
     def _augment(self, key: jax.Array, batch: jax.Array) -> jax.Array:
         if self.random_flip:
@@ -131,31 +148,50 @@ class ImageDataset:
         del key
         return arrays["images"][:num]
 
+    def reference_labels(self, arrays: dict[str, np.ndarray], key: jax.Array,
+                         num: int) -> np.ndarray | None:
+        """The labels of `reference_images(arrays, key, num)`, or None without labels."""
+        del key
+        return arrays["labels"][:num] if "labels" in arrays else None
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class StackedDigits(ImageDataset):
     """Stacked MNIST: each sample puts three independently drawn digits in its R, G and B
     channels, so there are 1,000 modes (digit triples). The split is kept once, as single
     digits; channel c of batch b is slice b of a permutation drawn from (shuffle key, c,
-    epoch), so every epoch pairs the digits anew."""
+    epoch), so every epoch pairs the digits anew. The label of a stacked image is its mode,
+    100 * red digit + 10 * green digit + blue digit."""
 
     @property
     def stored_shape(self) -> tuple[int, int, int]:
         return (*self.example_shape[:2], 1)
 
+    @property
+    def stored_classes(self) -> int:
+        return 10
+
     def sample(self, data: dict[str, jax.Array], key: jax.Array, batch_index: jax.Array,
-               num: int) -> jax.Array:
+               num: int) -> dict[str, jax.Array]:
         images = data["images"]
-        channels = [
-            images[batch_indices(jax.random.fold_in(data["shuffle_key"], c), batch_index, num,
-                                 images.shape[0])]
-            for c in range(self.example_shape[-1])
-        ]
-        return self._augment(key, to_float(jnp.concatenate(channels, axis=-1)))
+        indices = [batch_indices(jax.random.fold_in(data["shuffle_key"], c), batch_index, num,
+                                 images.shape[0])
+                   for c in range(self.example_shape[-1])]
+        channels = [images[i] for i in indices]
+        batch = {"x": self._augment(key, to_float(jnp.concatenate(channels, axis=-1)))}
+        if "labels" in data:
+            batch["label"] = sum(data["labels"][i] * 10 ** (len(indices) - 1 - c)
+                                 for c, i in enumerate(indices))
+        return batch
 
     def reference_images(self, arrays: dict[str, np.ndarray], key: jax.Array,
                          num: int) -> np.ndarray:
         return self.stack(arrays, key, num)[0]
+
+    def reference_labels(self, arrays: dict[str, np.ndarray], key: jax.Array,
+                         num: int) -> np.ndarray | None:
+        digits = self.stack(arrays, key, num)[1]
+        return None if digits is None else digits @ np.array([100, 10, 1], np.int32)
 
     def stack(self, arrays: dict[str, np.ndarray], key: jax.Array,
               num: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -255,6 +291,9 @@ def tfds_images(
         raise ConfigError(f"data.image_size: {name!r} images are {native}; set a square size")
     if not builder.is_prepared():  # Fail now, not after minutes of a hanging download.
         check_available(builder, manual_dir, download)
+    label = features["label"] if "label" in features else None
+    classes = (tuple(label.names) if isinstance(label, tfds.features.ClassLabel)
+               and label.num_classes else ())
     size = image_size or native[0]
     out_channels = channels or native[-1]
     description = f"TFDS {name}:{split}"
@@ -281,7 +320,23 @@ def tfds_images(
             num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return _read_all(dataset)
 
-    return ImageDataset(description, (size, size, out_channels), read, random_flip)
+    return ImageDataset(description, (size, size, out_channels), read, random_flip,
+                        len(classes) or None, classes)
+
+
+def folder_classes(path: str, split: str) -> tuple[str, ...]:
+    """The class names of an image folder as `tfds.ImageFolder` labels them: the sorted
+    subfolder names of all its splits. Raises ConfigError when `split` has none."""
+    def subfolders(directory: str) -> list[str]:
+        return [d for d in os.listdir(directory) if os.path.isdir(os.path.join(directory, d))]
+
+    split_dir = os.path.join(path, split)
+    if not subfolders(split_dir):
+        files = [f for f in os.listdir(split_dir) if os.path.isfile(os.path.join(split_dir, f))]
+        held = f" (it holds {len(files)} files directly)" if files else ""
+        raise ConfigError(f"data.path: {split_dir} has no class subfolders{held}; images go "
+                          f"in {split_dir}/<class>/<image> (one folder is fine)")
+    return tuple(sorted({c for s in subfolders(path) for c in subfolders(os.path.join(path, s))}))
 
 
 def image_folder(
@@ -308,6 +363,7 @@ def image_folder(
         found = sorted(d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d)))
         raise ConfigError(f"data.split: no folder {split!r} in {path!r} (found: "
                           f"{', '.join(found) or 'none'}); images go in {path}/<split>/<class>/")
+    classes = folder_classes(path, split)
     description = f"image folder {split_dir}"
 
     def read() -> tuple[np.ndarray, np.ndarray | None]:
@@ -335,7 +391,8 @@ def image_folder(
             raise ConfigError(f"{description}: cannot decode image "
                               f"{_first_unreadable(dataset)}") from None
 
-    return ImageDataset(description, (image_size, image_size, channels), read, random_flip)
+    return ImageDataset(description, (image_size, image_size, channels), read, random_flip,
+                        len(classes), classes)
 
 
 def _first_unreadable(dataset: Any) -> str:
@@ -358,4 +415,5 @@ def stacked_mnist(
 ) -> StackedDigits:
     """Stacked MNIST (28x28x3, 1,000 modes) built from the TFDS MNIST split `split`."""
     digits = tfds_images("mnist", split, 28, 1, "none", False, data_dir, manual_dir, download)
-    return StackedDigits(f"Stacked MNIST from {digits.description}", (28, 28, 3), digits.read)
+    return StackedDigits(f"Stacked MNIST from {digits.description}", (28, 28, 3), digits.read,
+                         num_classes=1000)

@@ -2,8 +2,9 @@
 
 `ring`: 8 Gaussians centred at (cos 2*pi*k/8, sin 2*pi*k/8), std 0.01.
 `grid`: 25 Gaussians centred on {-4, -2, 0, 2, 4}^2, std 0.05.
-Every component has equal weight. Sampling is a pure function of a JAX key, so it runs on
-device inside the compiled train step.
+Every component has equal weight, and each point is labelled with its component (its mode),
+so a class-conditional GAN can be asked for a mode. Sampling is a pure function of a JAX key,
+so it runs on device inside the compiled train step.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ class GaussianMixture:
         return int(self.centres.shape[0])
 
     @property
+    def num_classes(self) -> int:
+        """Points are labelled with their mode."""
+        return self.num_modes
+
+    @property
     def example_shape(self) -> tuple[int, ...]:
         return (int(self.centres.shape[1]),)
 
@@ -40,17 +46,29 @@ class GaussianMixture:
         return {}
 
     def sample(self, data: dict[str, jax.Array], key: jax.Array, batch_index: jax.Array,
-               num: int) -> jax.Array:
-        """The step's interface to `draw`; every batch is fresh, so the index is unused."""
+               num: int) -> dict[str, jax.Array]:
+        """A batch {"x": points, "label": their modes}; every batch is fresh, so the index
+        is unused."""
         del data, batch_index
-        return self.draw(key, num)
+        points, modes = self.draw_labelled(key, num)
+        return {"x": points, "label": modes}
 
     def draw(self, key: jax.Array, num: int) -> jax.Array:
         """Draws `num` float32 points; traceable, so it can run inside jit."""
+        return self.draw_labelled(key, num)[0]
+
+    def draw_labelled(self, key: jax.Array, num: int) -> tuple[jax.Array, jax.Array]:
+        """`num` float32 points and the int32 mode each was drawn from."""
         mode_key, noise_key = jax.random.split(key)
         centres = jnp.asarray(self.centres, jnp.float32)
         modes = jax.random.randint(mode_key, (num,), 0, self.num_modes)
         noise = jax.random.normal(noise_key, (num, centres.shape[1]), jnp.float32)
+        return centres[modes] + self.std * noise, modes
+
+    def draw_modes(self, key: jax.Array, modes: jax.Array) -> jax.Array:
+        """One float32 point from each of the given modes."""
+        centres = jnp.asarray(self.centres, jnp.float32)
+        noise = jax.random.normal(key, (modes.shape[0], centres.shape[1]), jnp.float32)
         return centres[modes] + self.std * noise
 
 

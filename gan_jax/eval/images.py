@@ -9,6 +9,12 @@ Metric names say the extractor, the sample count and the reference split, e.g.
 `fd_mnist_cnn_n10000_test`, `kid_mnist_cnn_n10000_test` (with `_std`), `is_mnist_cnn_n10000`,
 `modes_mnist_cnn_n26000`.
 
+Class-conditional generators are evaluated on class-balanced samples, and add
+`class_accuracy_<extractor>_n<n>` (the share of samples made for class k that the extractor,
+a classifier of the same classes, assigns to class k) and `intra_fd_<extractor>_n<n>_<split>`
+(the feature distance between the samples of class k and the real images of class k, averaged
+over classes).
+
 Reference (real) statistics are cached in `.npz` files named
 `<dataset>_<split>_<extractor>_n<count>.npz`, which also hold the extractor's weight digest:
 a cache written with other weights is recomputed.
@@ -54,6 +60,7 @@ class FeatureSet:
     stats: M.FeatureStats
     features: np.ndarray | None  # [n, d] float32, when kept
     probs: np.ndarray | None  # [n, k] or [n, C, k]
+    labels: np.ndarray | None = None  # [n] int, the class of each image, when known
 
     @property
     def count(self) -> int:
@@ -93,22 +100,29 @@ def save_reference(path: str, reference: FeatureSet, fingerprint: str) -> None:
         arrays["features"] = reference.features
     if reference.probs is not None:
         arrays["probs"] = reference.probs
+    if reference.labels is not None:
+        arrays["labels"] = reference.labels
     tmp = f"{path}.tmp.npz"
     np.savez(tmp, **arrays)
     os.replace(tmp, path)
 
 
-def load_reference(path: str, fingerprint: str, keep_features: bool) -> FeatureSet | None:
-    """The cached reference, or None if absent, from other weights, or lacking features."""
+def load_reference(path: str, fingerprint: str, keep_features: bool,
+                   need_labels: bool = False) -> FeatureSet | None:
+    """The cached reference, or None if absent, from other weights, or lacking features (or
+    labels, when `need_labels`)."""
     if not os.path.exists(path):
         return None
     with np.load(path, allow_pickle=False) as f:
         if str(f["fingerprint"]) != fingerprint or (keep_features and "features" not in f):
             return None
+        if need_labels and "labels" not in f:
+            return None
         dim = f["total"].shape[0]
         stats = M.FeatureStats(dim, int(f["count"]), f["total"], f["outer"])
         return FeatureSet(stats, f["features"] if "features" in f else None,
-                          f["probs"] if "probs" in f else None)
+                          f["probs"] if "probs" in f else None,
+                          f["labels"] if "labels" in f else None)
 
 
 def compare(metrics: tuple[str, ...], fake: FeatureSet, real: FeatureSet, extractor: str,
@@ -145,6 +159,27 @@ def compare(metrics: tuple[str, ...], fake: FeatureSet, real: FeatureSet, extrac
     return out
 
 
+def compare_classes(fake: FeatureSet, real: FeatureSet, num_classes: int, extractor: str,
+                    split: str) -> dict[str, float]:
+    """class_accuracy (when the extractor classifies `num_classes` classes) and intra_fd
+    (when the real images have labels) of class-conditional samples."""
+    n, out = fake.count, {}
+    if fake.probs is not None and fake.probs.ndim == 2 and fake.probs.shape[1] == num_classes:
+        predicted = np.argmax(fake.probs, axis=-1)
+        out[f"class_accuracy_{extractor}_n{n}"] = float(np.mean(predicted == fake.labels))
+    if real.labels is not None and real.features is not None:
+        distances = []
+        for k in range(num_classes):
+            a, b = fake.features[fake.labels == k], real.features[real.labels == k]
+            if min(len(a), len(b)) < 2:
+                continue  # A class too rare to estimate a covariance for.
+            distances.append(M.frechet_distance(a.mean(0), np.cov(a, rowvar=False),
+                                                b.mean(0), np.cov(b, rowvar=False)))
+        if distances:
+            out[f"intra_fd_{extractor}_n{n}_{split}"] = float(np.mean(distances))
+    return out
+
+
 def batched(produce: Callable[[int, int], np.ndarray], num: int,
             batch_size: int) -> Iterator[np.ndarray]:
     """`produce(start, size)` for consecutive slices covering `num` items."""
@@ -172,27 +207,38 @@ class ImageEvaluator:
     def stacked(self) -> bool:
         return hasattr(self.dataset, "stack")
 
-    def reference(self, num: int) -> FeatureSet:
-        """Features of up to `num` real images of the split (cached on disk)."""
-        images = self.dataset.reference_images(self.dataset.load(),
-                                               jax.random.PRNGKey(REFERENCE_KEY), num)
+    def reference(self, num: int, with_labels: bool = False) -> FeatureSet:
+        """Features of up to `num` real images of the split (cached on disk); with their
+        labels and features for per-class metrics when `with_labels`."""
+        arrays = self.dataset.load()
+        key = jax.random.PRNGKey(REFERENCE_KEY)
+        images = self.dataset.reference_images(arrays, key, num)
         count = images.shape[0]
+        keep = self.keep_features or with_labels
         path = reference_path(self.cache_dir, self.dataset_name, self.split,
                               self.extractor.name, count)
-        cached = load_reference(path, self.extractor.fingerprint, self.keep_features)
+        cached = load_reference(path, self.extractor.fingerprint, keep, with_labels)
         if cached is not None:
             return cached
         reference = extract(self.extractor,
                             batched(lambda s, n: images[s : s + n], count, self.batch_size),
-                            self.keep_features)
+                            keep)
+        reference.labels = self.dataset.reference_labels(arrays, key, num)
         save_reference(path, reference, self.extractor.fingerprint)
         return reference
 
     def evaluate(self, produce: Callable[[int, int], np.ndarray], num: int,
-                 key: jax.Array) -> dict[str, float | int]:
-        """Metrics of `num` images made by `produce(start, size)` (uint8) against the split."""
-        real = self.reference(num)
+                 key: jax.Array, labels: np.ndarray | None = None) -> dict[str, float | int]:
+        """Metrics of `num` images made by `produce(start, size)` (uint8) against the split;
+        with the class `labels` they were made for, also the per-class metrics."""
+        conditional = labels is not None
+        real = self.reference(num, conditional)
         fake = extract(self.extractor, batched(produce, num, self.batch_size),
-                       self.keep_features)
-        return compare(self.metrics, fake, real, self.extractor.name, self.split, key,
-                       self.stacked)
+                       self.keep_features or conditional)
+        out = compare(self.metrics, fake, real, self.extractor.name, self.split, key,
+                      self.stacked)
+        if conditional:
+            fake.labels = np.asarray(labels)
+            out |= compare_classes(fake, real, int(self.dataset.num_classes),
+                                   self.extractor.name, self.split)
+        return out

@@ -43,3 +43,13 @@ def mixture_metrics(
         "reverse_kl": reverse_kl,
         "num_samples": len(points),
     }
+
+
+def mode_accuracy(points: np.ndarray, labels: np.ndarray, centres: np.ndarray, std: float,
+                  num_std: float = 3.0) -> float:
+    """For a GAN conditioned on modes: the share of points made for mode k that land on mode k
+    (nearest centre k, within `num_std` standard deviations of it)."""
+    points = np.asarray(points, np.float64)
+    finite = np.all(np.isfinite(points), axis=-1)
+    nearest, distance = mode_assignments(np.where(finite[:, None], points, 0.0), centres)
+    return float(np.mean(finite & (distance <= num_std * std) & (nearest == labels)))

@@ -2,7 +2,11 @@
 
 A family is a Linen module registered under a name. Its dataclass fields are its config: the
 other keys of the config section are passed to the constructor, checked against the fields
-and their types. `output_shape` is derived from the data, never set in a config.
+and their types. `output_shape`, `num_classes` and `bn_axis_name` are derived from the data,
+the conditioning and the device plan, never set in a config.
+
+Modules are called as `module(x, labels=None, train=...)`: a family that can be conditioned on
+class labels has a `num_classes` field (see `gan_jax.models.conditioning`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ DISCRIMINATORS.register("mlp")(MLPDiscriminator)
 GENERATORS.register("dcgan")(DCGANGenerator)
 DISCRIMINATORS.register("dcgan")(DCGANDiscriminator)
 
-DERIVED_FIELDS = ("output_shape", "bn_axis_name")
+DERIVED_FIELDS = ("output_shape", "bn_axis_name", "num_classes")
 _FLAX_FIELDS = ("parent", "name")
 
 
@@ -44,9 +48,19 @@ def _build(registry: Registry, config: Any, section: str, **derived: Any) -> nn.
     if "name" not in kwargs:
         raise ConfigError(f"{section}.name: missing (known: {', '.join(registry.names())})")
     cls = registry.get(kwargs.pop("name"), key=f"{section}.name")
+    for key in DERIVED_FIELDS:
+        if key in kwargs:
+            raise ConfigError(f"{section}.{key}: derived, not set in a model section"
+                              + ("; set model.condition='class' and model.num_classes"
+                                 if key == "num_classes" else ""))
     check_kwargs(section, cls.__name__, kwargs, config_fields(cls))
     fields = {f.name for f in dataclasses.fields(cls)}
-    derived = {k: v for k, v in derived.items() if k in fields or k == "output_shape"}
+    if derived.get("num_classes") and "num_classes" not in fields:
+        raise ConfigError(f"{section}.name: {config['name']!r} cannot be conditioned on class "
+                          "labels (model.condition='class'); families that can: "
+                          f"{', '.join(n for n in registry.names() if _conditional(registry, n))}")
+    derived = {k: v for k, v in derived.items()
+               if (k in fields or k == "output_shape") and (k != "num_classes" or v)}
     module = cls(**kwargs, **derived)
     # Resolve names such as the activation now, so a typo fails before any compilation.
     if hasattr(module, "activation"):
@@ -56,12 +70,19 @@ def _build(registry: Registry, config: Any, section: str, **derived: Any) -> nn.
     return module
 
 
+def _conditional(registry: Registry, name: str) -> bool:
+    return "num_classes" in {f.name for f in dataclasses.fields(registry.get(name))}
+
+
 def build_generator(config: Any, example_shape: tuple[int, ...],
-                    bn_axis_name: str | None = None) -> nn.Module:
-    """`bn_axis_name`: the pmap axis for cross-device BatchNorm (modules that have one)."""
+                    bn_axis_name: str | None = None, num_classes: int = 0) -> nn.Module:
+    """`bn_axis_name`: the pmap axis for cross-device BatchNorm (modules that have one);
+    `num_classes` > 0 builds the class-conditional G(z, y)."""
     return _build(GENERATORS, config, "model.generator", output_shape=tuple(example_shape),
-                  bn_axis_name=bn_axis_name)
+                  bn_axis_name=bn_axis_name, num_classes=num_classes)
 
 
-def build_discriminator(config: Any, bn_axis_name: str | None = None) -> nn.Module:
-    return _build(DISCRIMINATORS, config, "model.discriminator", bn_axis_name=bn_axis_name)
+def build_discriminator(config: Any, bn_axis_name: str | None = None,
+                        num_classes: int = 0) -> nn.Module:
+    return _build(DISCRIMINATORS, config, "model.discriminator", bn_axis_name=bn_axis_name,
+                  num_classes=num_classes)

@@ -10,6 +10,12 @@ scales from N(1, 0.02), as in the paper's reference code.
 BatchNorm: with `train=True` a layer normalises with the batch's statistics and the caller
 receives updated running averages (momentum 0.9, i.e. PyTorch's 0.1); with `train=False` it
 uses the running averages. The train step and the sampling code decide which is used where.
+
+Class-conditional variants (`num_classes > 0`, see `gan_jax.models.conditioning`): G with
+conditional BatchNorm on every normalised layer ("cbn") or a label embedding concatenated to z
+("concat"); D with a projection of a label embedding onto the flattened features its logit
+reads ("projection"), an auxiliary class head on them ("ac"), or one-hot label channels
+concatenated to the image ("concat").
 """
 
 from __future__ import annotations
@@ -18,6 +24,15 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
+from gan_jax.models.conditioning import (
+    DISCRIMINATOR_CONDITIONING,
+    GENERATOR_CONDITIONING,
+    ConditionalBatchNorm,
+    Projection,
+    check_conditioning,
+    labels_for,
+    one_hot_channels,
+)
 from gan_jax.models.conv import Conv2D, SubPixelConvTranspose
 from gan_jax.registry import ConfigError
 
@@ -70,10 +85,15 @@ class DCGANGenerator(nn.Module):
     upsample: str = "transpose"
     transpose_impl: str = "sub_pixel"
     bn_momentum: float = 0.9
+    conditioning: str = "cbn"  # Used when class-conditional: cbn | concat.
+    class_embed_dim: int = 32  # The label embedding of "concat".
+    cbn_scale: float = 1.0  # "cbn": how much faster the per-class tables learn.
+    num_classes: int = 0  # Derived from model.condition and the dataset.
     bn_axis_name: str | None = None  # Derived from train.batch_norm and the device plan.
 
     def check_config(self) -> None:
         """Rejects settings the module cannot build, before anything is compiled."""
+        check_conditioning(self.conditioning, GENERATOR_CONDITIONING, "model.generator")
         size, _ = _check_square(self.output_shape, "model.generator")
         resolution_plan(size, "model.generator")
         if self.upsample not in UPSAMPLE_MODES:
@@ -94,20 +114,34 @@ class DCGANGenerator(nn.Module):
         return Conv2D(features, (3, 3), padding="SAME", use_bias=use_bias,
                       kernel_init=WEIGHT_INIT, name=name)(x)
 
+    def _normalise(self, x: jax.Array, labels: jax.Array | None, train: bool,
+                   name: str) -> jax.Array:
+        if labels is not None and self.conditioning == "cbn":
+            return ConditionalBatchNorm(self.num_classes, self.bn_momentum, self.bn_axis_name,
+                                        0.02, self.cbn_scale, name=name)(x, labels, train)
+        return _batch_norm(train, self.bn_momentum, name, self.bn_axis_name)(x)
+
     @nn.compact
-    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+    def __call__(self, z: jax.Array, labels: jax.Array | None = None,
+                 train: bool = True) -> jax.Array:
         size, channels = _check_square(self.output_shape, "model.generator")
         base, k = resolution_plan(size, "model.generator")
         features = self.width * 2 ** (k - 1)
+        labels = labels_for(labels, z.shape[0]) if self.num_classes else None
+        inputs = z
+        if labels is not None and self.conditioning == "concat":
+            embed = nn.Embed(self.num_classes, self.class_embed_dim,
+                             embedding_init=nn.initializers.normal(1.0), name="class_embed")
+            inputs = jnp.concatenate([z, embed(labels)], axis=-1)
         # Explicit names, so both transpose_impl values share one parameter tree.
         x = nn.Dense(base * base * features, use_bias=False, kernel_init=WEIGHT_INIT,
-                     name="project")(z)
+                     name="project")(inputs)
         x = jnp.reshape(x, (z.shape[0], base, base, features))
-        x = nn.relu(_batch_norm(train, self.bn_momentum, "bn0", self.bn_axis_name)(x))
+        x = nn.relu(self._normalise(x, labels, train, "bn0"))
         for i in range(1, k):
             features //= 2
             x = self._upsample(x, features, use_bias=False, name=f"up{i}")
-            x = nn.relu(_batch_norm(train, self.bn_momentum, f"bn{i}", self.bn_axis_name)(x))
+            x = nn.relu(self._normalise(x, labels, train, f"bn{i}"))
         return jnp.tanh(self._upsample(x, channels, use_bias=True, name=f"up{k}"))
 
 
@@ -117,12 +151,23 @@ class DCGANDiscriminator(nn.Module):
 
     width: int = 64
     bn_momentum: float = 0.9
+    conditioning: str = "projection"  # Used when class-conditional: projection | ac | concat.
+    num_classes: int = 0  # Derived from model.condition and the dataset.
     bn_axis_name: str | None = None  # Derived from train.batch_norm and the device plan.
 
+    def check_config(self) -> None:
+        check_conditioning(self.conditioning, DISCRIMINATOR_CONDITIONING,
+                           "model.discriminator")
+
     @nn.compact
-    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+    def __call__(self, x: jax.Array, labels: jax.Array | None = None,
+                 train: bool = True) -> jax.Array | dict[str, jax.Array]:
         size, _ = _check_square(x.shape[1:], "model.discriminator")
         _, k = resolution_plan(size, "model.discriminator")
+        if self.num_classes and self.conditioning != "ac":
+            labels = labels_for(labels, x.shape[0])
+            if self.conditioning == "concat":
+                x = one_hot_channels(x, labels, self.num_classes)
         for i in range(k):
             x = Conv2D(self.width * 2**i, (4, 4), (2, 2), padding=((1, 1), (1, 1)),
                        use_bias=i == 0, kernel_init=WEIGHT_INIT, name=f"conv{i}")(x)
@@ -130,4 +175,12 @@ class DCGANDiscriminator(nn.Module):
                 x = _batch_norm(train, self.bn_momentum, f"bn{i}", self.bn_axis_name)(x)
             x = nn.leaky_relu(x, 0.2)
         x = jnp.reshape(x, (x.shape[0], -1))
-        return nn.Dense(1, kernel_init=WEIGHT_INIT, name="logit")(x)[:, 0]
+        logit = nn.Dense(1, kernel_init=WEIGHT_INIT, name="logit")(x)[:, 0]
+        if not self.num_classes:
+            return logit
+        if self.conditioning == "projection":
+            return logit + Projection(self.num_classes, name="projection")(x, labels)
+        if self.conditioning == "ac":
+            return {"logit": logit, "class_logits": nn.Dense(
+                self.num_classes, kernel_init=WEIGHT_INIT, name="class_head")(x)}
+        return logit

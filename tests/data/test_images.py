@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from gan_jax.data import build_dataset
-from gan_jax.data.images import ImageDataset, image_folder, tfds_images
+from gan_jax.data.images import ImageDataset, batch_indices, image_folder, tfds_images
 from gan_jax.registry import ConfigError
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -39,6 +39,7 @@ def test_folder_dataset_reads_resizes_and_crops(tmp_path):
     images, labels = arrays["images"], arrays["labels"]
     assert images.shape == (count, 8, 8, 3) and images.dtype == np.uint8
     assert sorted(labels.tolist()) == [0, 0, 1, 1]
+    assert dataset.num_classes == 2 and dataset.class_names == ("a", "b")
     # A solid colour stays that colour after crop and resize (away from the bright centre).
     assert sorted(images[:, 0, 0, 0].tolist()) == [10 * i for i in range(count)]
 
@@ -98,7 +99,7 @@ def _indices(batch):
 def test_batches_are_epochs_of_a_seeded_permutation():
     dataset = indexed_dataset()
     data = dataset.device_data(jax.random.PRNGKey(7), batch_size=8)
-    sample = jax.jit(dataset.sample, static_argnums=3)
+    sample = jax.jit(lambda *args: dataset.sample(*args)["x"], static_argnums=3)
     key = jax.random.PRNGKey(0)
     batch = sample(data, key, 0, 8)
     assert batch.shape == (8, 4, 4, 1) and batch.dtype == np.float32
@@ -122,7 +123,7 @@ def test_random_flip_mirrors_whole_images():
     images[:, :, 0] = 255  # Bright left column.
     dataset = ImageDataset("edges", (4, 4, 1), lambda: (images, None), random_flip=True)
     data = dataset.device_data(jax.random.PRNGKey(0), batch_size=num)
-    batch = np.asarray(dataset.sample(data, jax.random.PRNGKey(1), 0, num))
+    batch = np.asarray(dataset.sample(data, jax.random.PRNGKey(1), 0, num)["x"])
     left, right = batch[:, :, 0, 0], batch[:, :, -1, 0]
     flipped = np.all(right == 1.0, axis=1)
     assert np.all(left[~flipped] == 1.0) and np.all(left[flipped] == -1.0)
@@ -158,6 +159,13 @@ def test_real_mnist_from_the_shared_files(mnist_data_dir):
     images, labels = arrays["images"], arrays["labels"]
     assert images.shape == (10_000, 28, 28, 1) and images.dtype == np.uint8
     assert np.bincount(labels).tolist()[:2] == [980, 1135]  # The official test-set counts.
+    assert dataset.num_classes == 10 and dataset.class_names[:3] == ("0", "1", "2")
+    # Labels pass through to the step's batches, paired with their images.
+    data = dataset.device_data(jax.random.PRNGKey(0), batch_size=64)
+    batch = dataset.sample(data, jax.random.PRNGKey(1), 3, 64)
+    order = np.asarray(batch_indices(data["shuffle_key"], 3, 64, 10_000))
+    np.testing.assert_array_equal(batch["label"], labels[order])
+    np.testing.assert_allclose(np.asarray(batch["x"]), images[order] / 127.5 - 1.0, atol=1e-6)
     assert 0.12 < images.mean() / 255 < 0.14  # MNIST's mean intensity is about 0.13.
     resized = tfds_images("mnist", split="test", data_dir=mnist_data_dir, image_size=32,
                           channels=3, download=False)

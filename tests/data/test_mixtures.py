@@ -64,3 +64,13 @@ def test_build_dataset_checks_names_keys_and_values():
         build_dataset(ConfigDict(dict(name="grid", std=-1.0)))
     with pytest.raises(ConfigError, match=r"data.num_modes: expected int, got str"):
         build_dataset(ConfigDict(dict(name="ring", num_modes="8")))
+
+
+def test_points_come_labelled_with_their_mode():
+    ring = mixtures.ring()
+    batch = ring.sample({}, jax.random.PRNGKey(3), 0, 500)
+    nearest = np.argmin(np.linalg.norm(np.asarray(batch["x"])[:, None] - ring.centres, axis=-1),
+                        axis=-1)
+    np.testing.assert_array_equal(nearest, np.asarray(batch["label"]))
+    np.testing.assert_array_equal(batch["x"], ring.draw(jax.random.PRNGKey(3), 500))
+    assert ring.num_classes == 8

@@ -11,21 +11,26 @@ def _dataset(num=96):
     images, labels = synthetic_digits(num)
     # Each digit's image holds its index in pixel (0, 0), so samples can be traced back.
     images[:, 0, 0, 0] = np.arange(num)
-    return StackedDigits("synthetic", (28, 28, 3), lambda: (images, labels)), images, labels
+    dataset = StackedDigits("synthetic", (28, 28, 3), lambda: (images, labels), num_classes=1000)
+    return dataset, images, labels
 
 
 def test_samples_stack_three_independent_permutations():
-    dataset, images, _ = _dataset()
+    dataset, images, labels = _dataset()
     data = dataset.device_data(jax.random.PRNGKey(0), 32)
     assert data["images"].shape == (96, 28, 28, 1)
-    batches = [np.asarray(dataset.sample(data, jax.random.PRNGKey(1), b, 32)) for b in range(3)]
+    samples = [dataset.sample(data, jax.random.PRNGKey(1), b, 32) for b in range(3)]
+    batches = [np.asarray(s["x"]) for s in samples]
     assert batches[0].shape == (32, 28, 28, 3)
     ids = np.concatenate([np.round((b[:, 0, 0, :] + 1) * 127.5).astype(int) for b in batches])
     for c in range(3):  # One epoch: every digit exactly once in each channel.
         assert sorted(ids[:, c]) == list(range(96))
     assert not (ids[:, 0] == ids[:, 1]).all() and not (ids[:, 1] == ids[:, 2]).all()
     np.testing.assert_array_equal(batches[1],
-                                  dataset.sample(data, jax.random.PRNGKey(9), 1, 32))
+                                  dataset.sample(data, jax.random.PRNGKey(9), 1, 32)["x"])
+    # Each stacked image's label is its mode: 100 * red digit + 10 * green + blue.
+    mode = labels[ids[:32, 0]] * 100 + labels[ids[:32, 1]] * 10 + labels[ids[:32, 2]]
+    np.testing.assert_array_equal(np.asarray(samples[0]["label"]), mode)
 
 
 def test_stack_returns_images_and_digit_triples():

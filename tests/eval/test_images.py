@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from PIL import Image
 
 from gan_jax.data.images import StackedDigits
 from gan_jax.eval import metrics as M
@@ -196,3 +197,50 @@ def test_eval_config_errors(digit_folder, tmp_path, make_config):
     ring.eval.metrics = "fd"
     with pytest.raises(ConfigError, match="eval.metrics: 'fd' are image metrics"):
         build(ring)
+
+
+def test_class_metrics_of_known_features():
+    from gan_jax.eval.images import FeatureSet, compare_classes
+
+    key = jax.random.PRNGKey(0)
+    labels = np.arange(400) % 4
+    centres = 5.0 * np.eye(4, 3)
+    real = np.asarray(jax.random.normal(key, (400, 3))) + centres[labels]
+    real_set = FeatureSet(M.FeatureStats(3).update(real), real, None, labels)
+    probs = np.eye(4)[np.where(np.arange(400) % 10 == 0, (labels + 1) % 4, labels)]
+    fake_set = FeatureSet(M.FeatureStats(3).update(real), real, probs, labels)
+    same = compare_classes(fake_set, real_set, 4, "oracle", "test")
+    assert same["class_accuracy_oracle_n400"] == pytest.approx(0.9)
+    assert same["intra_fd_oracle_n400_test"] == pytest.approx(0.0, abs=1e-6)
+    # Fakes with the classes swapped: each class sits 5 away from its real class (mean
+    # term 25 for three of them, the fourth centre is at the origin, also 5 away), while the
+    # pooled features, and so the unconditional FD, are unchanged.
+    swapped = FeatureSet(fake_set.stats, real, probs, (labels + 1) % 4)
+    value = compare_classes(swapped, real_set, 4, "oracle", "test")["intra_fd_oracle_n400_test"]
+    assert value == pytest.approx(np.mean([np.sum((centres[k] - centres[(k + 1) % 4]) ** 2)
+                                           for k in range(4)]), rel=0.15)
+
+
+def test_conditional_run_reports_class_metrics(digit_folder, tiny_classifier, tmp_path):
+    from gan_jax.sample import load_run, make_latents, write_samples
+    from gan_jax.train import train_and_evaluate
+
+    config = _eval_config(digit_folder, tiny_classifier[0], tmp_path / "cache")
+    config.model.condition = "class"
+    config.train.eval_every = 0
+    config.eval.metrics = "fd"
+    config.eval.num_samples = 60
+    workdir = str(tmp_path / "run")
+    results = train_and_evaluate(config, workdir)
+    for generator in ("raw", "ema"):
+        assert 0.0 <= results[generator]["class_accuracy_tiny_cnn_n60"] <= 1.0
+        assert results[generator]["intra_fd_tiny_cnn_n60_test"] > 0
+        assert results[generator]["fd_tiny_cnn_n60_test"] > 0
+    # Training-time grids: one row of 8 per class, 28 + 2 pixels each.
+    grid = np.asarray(Image.open(os.path.join(workdir, "samples", "step_00000010_ema.png")))
+    assert grid.shape == (10 * 30 + 2, 8 * 30 + 2)
+    experiment, state = load_run(workdir)
+    z, labels, columns = make_latents(experiment, "random", 0, per_class=4)
+    out = str(tmp_path / "classes.png")
+    write_samples(experiment, state, out, z, columns, labels=labels)
+    assert np.asarray(Image.open(out)).shape == (10 * 30 + 2, 4 * 30 + 2)

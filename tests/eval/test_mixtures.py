@@ -63,3 +63,19 @@ def test_non_finite_samples_count_as_low_quality():
     points = np.concatenate([mixture.centres, [[np.nan, 0.0], [np.inf, 1.0]]])
     m = mixture_metrics(points, mixture.centres, mixture.std)
     assert m["modes"] == 8 and m["high_quality"] == pytest.approx(8 / 10)
+
+
+def test_mode_accuracy_counts_points_on_the_mode_asked_for():
+    from gan_jax.eval.mixtures import mode_accuracy
+
+    mixture = mixtures.ring()
+    modes = np.arange(4000) % 8
+    points = np.asarray(mixture.draw_modes(jax.random.PRNGKey(1), modes))
+    # A perfect conditional sampler: every point within 3 std is on its own mode.
+    assert mode_accuracy(points, modes, mixture.centres, mixture.std) == pytest.approx(
+        P_WITHIN_3STD, abs=0.01)
+    # Every point sent to the next mode: high quality, but never the mode asked for.
+    assert mode_accuracy(points, (modes + 1) % 8, mixture.centres, mixture.std) == 0.0
+    labelled, labels = mixture.draw_labelled(jax.random.PRNGKey(2), 500)
+    assert mode_accuracy(np.asarray(labelled), np.asarray(labels), mixture.centres,
+                         mixture.std) > 0.95
