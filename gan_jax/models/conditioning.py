@@ -7,6 +7,8 @@ class labels y in [0, num_classes). How a family uses y is its `conditioning` fi
                                   per-class gain and bias (de Vries et al. 2017; Miyato &
                                   Koyama 2018) instead of shared ones.
                     "concat"      a learned class embedding concatenated to z.
+                    "cbn_concat"  both, as BigGAN's generator does: the embedding enters the
+                                  first layer, and every normalised layer is conditional.
     discriminator   "projection"  the inner product of a class embedding with D's features,
                                   added to its logit (Miyato & Koyama 2018).
                     "ac"          an auxiliary classifier head (AC-GAN, Odena et al. 2017);
@@ -24,7 +26,7 @@ from flax import linen as nn
 
 from gan_jax.registry import ConfigError
 
-GENERATOR_CONDITIONING = ("cbn", "concat")
+GENERATOR_CONDITIONING = ("cbn", "concat", "cbn_concat")
 DISCRIMINATOR_CONDITIONING = ("projection", "ac", "concat")
 
 

@@ -116,7 +116,7 @@ class DCGANGenerator(nn.Module):
 
     def _normalise(self, x: jax.Array, labels: jax.Array | None, train: bool,
                    name: str) -> jax.Array:
-        if labels is not None and self.conditioning == "cbn":
+        if labels is not None and self.conditioning in ("cbn", "cbn_concat"):
             return ConditionalBatchNorm(self.num_classes, self.bn_momentum, self.bn_axis_name,
                                         0.02, self.cbn_scale, name=name)(x, labels, train)
         return _batch_norm(train, self.bn_momentum, name, self.bn_axis_name)(x)
@@ -129,7 +129,7 @@ class DCGANGenerator(nn.Module):
         features = self.width * 2 ** (k - 1)
         labels = labels_for(labels, z.shape[0]) if self.num_classes else None
         inputs = z
-        if labels is not None and self.conditioning == "concat":
+        if labels is not None and self.conditioning in ("concat", "cbn_concat"):
             embed = nn.Embed(self.num_classes, self.class_embed_dim,
                              embedding_init=nn.initializers.normal(1.0), name="class_embed")
             inputs = jnp.concatenate([z, embed(labels)], axis=-1)

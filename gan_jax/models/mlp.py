@@ -50,10 +50,10 @@ class MLPGenerator(nn.Module):
                  train: bool = True) -> jax.Array:
         act = get_activation(self.activation)
         x = z
-        cbn = bool(self.num_classes) and self.conditioning == "cbn"
+        cbn = bool(self.num_classes) and self.conditioning in ("cbn", "cbn_concat")
         if self.num_classes:
             labels = labels_for(labels, z.shape[0])
-            if self.conditioning == "concat":
+            if self.conditioning in ("concat", "cbn_concat"):
                 x = jnp.concatenate([x, nn.Embed(self.num_classes, self.class_embed_dim,
                                                  name="class_embed")(labels)], axis=-1)
         for i in range(self.depth):

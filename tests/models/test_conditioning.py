@@ -34,8 +34,8 @@ def run(module, variables, inputs, labels):
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-@pytest.mark.parametrize("g_conditioning", ["cbn", "concat"])
-@pytest.mark.parametrize("d_conditioning", ["projection", "ac", "concat"])
+@pytest.mark.parametrize("g_conditioning, d_conditioning",  # Every variant of each player.
+                         [("cbn", "projection"), ("concat", "ac"), ("cbn_concat", "concat")])
 def test_shapes_and_that_labels_matter(family, g_conditioning, d_conditioning):
     generator, discriminator, shape = build(family, g_conditioning, d_conditioning)
     z = jax.random.normal(jax.random.PRNGKey(0), (6, 3))
