@@ -1,7 +1,7 @@
 """AC-GAN on MNIST: the generator of configs/cgan_mnist.py and a discriminator with an
-auxiliary class head (it does not see the label; it predicts it). The class cross-entropy, weighted by
-`loss.class_weight` (1, as in the paper), is added to D's loss on real and fake digits and to
-G's loss on fake ones. Otherwise configs/cgan_mnist.py.
+auxiliary class head (it does not see the label; it predicts it). The class cross-entropy,
+weighted by `loss.class_weight` (1, as in the paper), is added to D's loss on real and fake
+digits and to G's loss on fake ones. Otherwise configs/cgan_mnist.py.
 
     gan-train --config configs/acgan_mnist.py --workdir workdirs/acgan_mnist
 """

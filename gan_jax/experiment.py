@@ -22,9 +22,9 @@ from flax import linen as nn
 from ml_collections import ConfigDict
 
 from gan_jax import config as config_lib
-from gan_jax.config import ConfigError
 from gan_jax import data as data_lib
 from gan_jax import grids, losses, models, optim
+from gan_jax.config import ConfigError
 from gan_jax.eval.extractors import build_extractor, check_extractor, missing_extractor
 from gan_jax.eval.images import ImageEvaluator, parse_metrics
 from gan_jax.eval.mixtures import mixture_metrics, mode_accuracy

@@ -12,7 +12,7 @@ fd_fashion_mnist_cnn_n5000_test
 from gan_jax.sweep import product, sweep, zipped
 
 CONFIG = "configs/cgan_fashion_mnist.py"
-NUM_STEPS = 1_500
+NUM_STEPS = 1_000
 
 
 def get_sweep():

@@ -249,6 +249,26 @@ def _preprocess(image: Any, image_size: int, channels: int, crop: str) -> Any:
     return image
 
 
+def _prepare(builder: Any, manual_dir: str) -> None:
+    """Downloads (or reads from the manual dir) and prepares a TFDS dataset, under a file lock:
+    runs of a sweep that start together prepare it once, not into each other's files."""
+    import filelock
+    import tensorflow_datasets as tfds
+
+    root = str(builder.data_dir_root)
+    os.makedirs(root, exist_ok=True)
+    with filelock.FileLock(os.path.join(root, f".{builder.name}.prepare.lock")):
+        if builder.is_prepared():  # Another process prepared it while this one waited.
+            return
+        tfds.disable_progress_bar()  # Its bars would interleave with the run's output.
+        config = tfds.download.DownloadConfig(manual_dir=manual_dir or None)
+        # TFDS caches files extracted from a manual dir by file name alone, so MNIST's and
+        # Fashion-MNIST's identically named files would be mixed up in a shared download
+        # dir: give each dataset its own.
+        download_dir = os.path.join(root, "downloads", builder.name)
+        builder.download_and_prepare(download_dir=download_dir, download_config=config)
+
+
 def _read_all(dataset: Any) -> tuple[np.ndarray, np.ndarray | None]:
     import tensorflow_datasets as tfds
 
@@ -301,18 +321,16 @@ def tfds_images(
     def read() -> tuple[np.ndarray, np.ndarray | None]:
         import tensorflow as tf
 
+        prepared = builder
         if not builder.is_prepared():
-            tfds.disable_progress_bar()  # Its bars would interleave with the run's output.
-            config = tfds.download.DownloadConfig(manual_dir=manual_dir or None)
-            # TFDS caches files extracted from a manual dir by file name alone, so MNIST's
-            # and Fashion-MNIST's identically named files would be mixed up in a shared
-            # download dir: give each dataset its own.
-            download_dir = os.path.join(str(builder.data_dir_root), "downloads", builder.name)
-            builder.download_and_prepare(download_dir=download_dir, download_config=config)
-        if split not in builder.info.splits:
+            _prepare(builder, manual_dir)
+            # A fresh builder reads the prepared dataset's info (its splits), whichever
+            # process prepared it.
+            prepared = tfds.builder(name, data_dir=data_dir or None)
+        if split not in prepared.info.splits:
             raise ConfigError(f"data.split: {name!r} has no split {split!r} "
-                              f"(available: {', '.join(sorted(builder.info.splits))})")
-        dataset = builder.as_dataset(split=tfds.split_for_jax_process(split),
+                              f"(available: {', '.join(sorted(prepared.info.splits))})")
+        dataset = prepared.as_dataset(split=tfds.split_for_jax_process(split),
                                      shuffle_files=False)
         dataset = dataset.map(
             lambda ex: {**{k: v for k, v in ex.items() if k == "label"},

@@ -183,3 +183,29 @@ def test_fashion_mnist_prepared_after_mnist_in_the_same_data_dir(mnist_data_dir)
     labels = tfds_images("fashion_mnist", split="test", data_dir=mnist_data_dir,
                          manual_dir=shared_fashion).load()["labels"]
     assert np.bincount(labels).tolist() == [1000] * 10  # Fashion's test set is balanced.
+
+
+def test_concurrent_runs_prepare_a_dataset_once(tmp_path):
+    """Trials of a sweep that start together must not prepare into each other's files."""
+    import threading
+    import time
+
+    from gan_jax.data.images import _prepare
+
+    class Builder:
+        name, data_dir_root, calls = "fake", str(tmp_path), []
+
+        def is_prepared(self):
+            return bool(self.calls)
+
+        def download_and_prepare(self, download_dir, download_config):
+            time.sleep(0.3)  # Long enough for the other thread to arrive meanwhile.
+            self.calls.append(download_dir)
+
+    builder = Builder()
+    threads = [threading.Thread(target=_prepare, args=(builder, "")) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert builder.calls == [os.path.join(str(tmp_path), "downloads", "fake")]

@@ -104,5 +104,6 @@ def test_bad_conditioning_names_the_key():
         build("dcgan", g_conditioning="film")
     with pytest.raises(ConfigError, match="model.discriminator.conditioning: 'cbn' is not"):
         build("mlp", d_conditioning="cbn")
-    with pytest.raises(ConfigError, match="model.generator.num_classes: derived.*set model.condition='class'"):
+    with pytest.raises(ConfigError,
+                       match="model.generator.num_classes: derived.*set model.condition='class'"):
         models.build_generator(ConfigDict(dict(name="mlp", num_classes=3)), (2,))
