@@ -96,9 +96,9 @@ class ImageDataset:
             raise ConfigError(f"{self.description}: read images of shape {images.shape[1:]}, "
                               f"expected {self.stored_shape}")
         arrays = {"images": images}
-        if labels is not None and self.num_classes:
+        if labels is not None:
             stored = self.stored_classes
-            if labels.size and not 0 <= labels.min() <= labels.max() < stored:
+            if stored and labels.size and not 0 <= labels.min() <= labels.max() < stored:
                 raise ConfigError(f"{self.description}: labels range over "
                                   f"[{labels.min()}, {labels.max()}], outside the dataset's "
                                   f"{stored} classes")
