@@ -136,14 +136,6 @@ def test_too_few_images_for_a_batch_is_an_error():
         dataset.device_data(jax.random.PRNGKey(0), batch_size=8)
 
 
-@pytest.fixture(scope="session")
-def mnist_data_dir(tmp_path_factory):
-    if not os.path.isdir(SHARED_MNIST):
-        pytest.skip(f"the official MNIST files are not at {SHARED_MNIST}, and tests do not "
-                    "download")
-    return str(tmp_path_factory.mktemp("tfds"))
-
-
 def test_a_split_the_dataset_lacks_is_named(mnist_data_dir):
     # Prepared from the shared files once per session (splits are known once prepared).
     tfds_images("mnist", split="test", data_dir=mnist_data_dir, manual_dir=SHARED_MNIST).load()
