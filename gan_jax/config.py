@@ -26,8 +26,9 @@ ConfigDict = config_dict.ConfigDict
 PARALLEL_MODES = ("auto", "jit", "pmap")
 BATCH_NORM_MODES = ("cross_replica", "per_device")
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
-# What both players are conditioned on: nothing, or the example's class label.
-CONDITIONS = ("none", "class")
+# What both players are conditioned on: nothing, the example's class label, or an input image
+# (image-to-image translation: G maps the input to an output, D judges (output, input) pairs).
+CONDITIONS = ("none", "class", "image")
 # The labels fake samples are made for: drawn uniformly from the seed, or the real batch's.
 FAKE_LABELS = ("uniform", "real")
 
@@ -168,7 +169,9 @@ def base_config() -> ConfigDict:
     config.model.discriminator = ConfigDict(dict(name="mlp"))
     # "class": G(z, y) and D(x, y) for class labels y; each family's `conditioning` field says
     # how (e.g. conditional BatchNorm in G, a projection in D). See docs/conditional.md.
-    config.model.condition = "none"  # none | class
+    # "image": G(a) maps an input image a to an output and D(x, a) judges pairs, on paired
+    # data (see docs/translation.md).
+    config.model.condition = "none"  # none | class | image
     config.model.num_classes = 0  # 0: the dataset's number of classes; else checked against it.
     config.model.fake_labels = "uniform"  # uniform (drawn from the seed) | real (the batch's)
 
@@ -179,6 +182,10 @@ def base_config() -> ConfigDict:
     # Weight of the auxiliary classification loss of a discriminator with a class head
     # (AC-GAN), added to D's loss (real and fake examples) and to G's (fake examples).
     config.loss.class_weight = 1.0
+    # Image-to-image runs only: G's loss is gan_weight * (adversarial loss) + l1_weight *
+    # mean |G(a) - b| (pix2pix's lambda), and D's loss is halved, as in pix2pix.
+    config.loss.l1_weight = 100.0
+    config.loss.gan_weight = 1.0
 
     config.optim = ConfigDict()
     config.optim.g = optimizer_config()
@@ -287,7 +294,7 @@ def _check_ranges(config: ConfigDict) -> None:
              config.model.latent_dim)
     for key in ("num_samples", "batch_size"):
         _require(config.eval[key] >= 1, f"eval.{key}", "must be >= 1", config.eval[key])
-    for key in ("gp_weight", "r1_weight", "class_weight"):
+    for key in ("gp_weight", "r1_weight", "class_weight", "l1_weight", "gan_weight"):
         _require(config.loss[key] >= 0, f"loss.{key}", "must be >= 0", config.loss[key])
     if config.seed is not None:
         _require(0 <= config.seed < 2**63, "seed", "must be a non-negative integer", config.seed)

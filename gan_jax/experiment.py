@@ -28,10 +28,16 @@ from gan_jax.config import ConfigError
 from gan_jax.eval.extractors import build_extractor, check_extractor, missing_extractor
 from gan_jax.eval.images import ImageEvaluator, parse_metrics
 from gan_jax.eval.mixtures import mixture_metrics, mode_accuracy
+from gan_jax.eval.translation import translation_metrics
 from gan_jax.models.latent import sample_latent
 from gan_jax.parallel import ParallelPlan, plan_from_config
 from gan_jax.state import GANState, create_state
 from gan_jax.step import StepSettings, apply_model, make_train_step
+from gan_jax.translation_step import (
+    TranslationSettings,
+    apply_translator,
+    make_translation_step,
+)
 
 # Streams of the seed that are not training steps, so they never collide with step keys.
 EVAL_STREAM = 1_000_001
@@ -48,7 +54,7 @@ class Experiment:
     loss: losses.GANLoss
     g_tx: optax.GradientTransformation
     d_tx: optax.GradientTransformation
-    settings: StepSettings
+    settings: StepSettings | TranslationSettings
     plan: ParallelPlan
     # Why the configured image metrics cannot be computed (no trained extractor), or "".
     skipped_metrics: str = ""
@@ -62,17 +68,22 @@ class Experiment:
         config.train.num_seeds = 1
         return dataclasses.replace(self, config=config)
 
+    @property
+    def translation(self) -> bool:
+        """Whether this is image-to-image translation: G(a) for input images a."""
+        return self.config.model.condition == "image"
+
     def init_state(self) -> GANState:
         return create_state(
             self.config.seed, self.generator, self.discriminator, self.g_tx, self.d_tx,
             self.config.model.latent_dim, self.dataset.example_shape, self.num_classes > 0,
+            self.dataset.condition_shape if self.translation else None,
         )
 
     def train_step(self):
-        return make_train_step(
-            self.generator, self.discriminator, self.loss, self.g_tx, self.d_tx,
-            self.settings, self.dataset.sample,
-        )
+        make = make_translation_step if self.translation else make_train_step
+        return make(self.generator, self.discriminator, self.loss, self.g_tx, self.d_tx,
+                    self.settings, self.dataset.sample)
 
     def device_data(self) -> Any:
         """The dataset's arrays on device (reads image data from disk: slow the first time)."""
@@ -124,10 +135,56 @@ class Experiment:
         return np.asarray(_generate(self.generator, params, g_state, z,
                                     None if labels is None else jnp.asarray(labels)))
 
+    def translate(self, params: Any, g_state: Any, inputs: np.ndarray,
+                  key: jax.Array) -> np.ndarray:
+        """G's uint8 outputs for uint8 input images (eval mode; dropout, when G keeps it on
+        at sampling, drawn from `key`), in batches of `eval.batch_size`, on the host."""
+        if inputs.shape[1:] != self.dataset.condition_shape:
+            raise ConfigError(f"input images of shape {inputs.shape[1:]}, but this run "
+                              f"translates {self.dataset.condition_shape}")
+        size, outputs = self.config.eval.batch_size, []
+        for start in range(0, inputs.shape[0], size):
+            batch = jnp.asarray(inputs[start : start + size], jnp.float32) / 127.5 - 1.0
+            outputs.append(grids.to_uint8(_translate(self.generator, params, g_state, batch,
+                                                     jax.random.fold_in(key, start))))
+        return np.concatenate(outputs)
+
+    def held_out_pairs(self, num: int) -> tuple[np.ndarray, np.ndarray]:
+        """The first `num` pairs of the reference split (`eval.reference_split`),
+        centre-cropped: uint8 (inputs, targets). Read once."""
+        if "held_out" not in self._cache:
+            dataset = split_dataset(self.config, self.config.eval.reference_split)
+            self._cache["held_out"] = dataset.held_out(dataset.load(), 10**9)
+        inputs, targets = self._cache["held_out"]
+        return inputs[:num], targets[:num]
+
+    def evaluate_translation(self, state: GANState) -> dict[str, Any]:
+        """l1, psnr, ssim and sharpness of the raw and EMA generators' translations of
+        `eval.num_samples` held-out pairs, and `fd` of them to the real targets when
+        `eval.metrics` asks for it."""
+        results: dict[str, Any] = {"step": int(state.step), "raw": {}, "ema": {}}
+        inputs, targets = self.held_out_pairs(self.config.eval.num_samples)
+        key = self.stream_key(EVAL_STREAM)
+        evaluator = self.image_evaluator()
+        for name, params in (("raw", state.g_params), ("ema", state.ema_g_params)):
+            outputs = self.translate(params, state.g_state, inputs, jax.random.fold_in(key, 0))
+            results[name] = translation_metrics(outputs, targets, self.config.eval.batch_size)
+            if evaluator is not None:
+                image_metrics = evaluator.evaluate(lambda s, n, o=outputs: o[s : s + n],
+                                                   outputs.shape[0], jax.random.fold_in(key, 1))
+                fd = [v for k, v in image_metrics.items() if k.startswith("fd_")]
+                results[name] |= image_metrics | ({"fd": fd[0]} if fd else {})
+        if self.skipped_metrics:
+            results["skipped"] = {"metrics": self.config.eval.metrics,
+                                  "reason": self.skipped_metrics}
+        return results
+
     def evaluate(self, state: GANState) -> dict[str, Any]:
         """Metrics of the raw and EMA generators on `eval.num_samples` fixed latents (and
         class-balanced labels, when conditional): mode coverage and quality for 2D mixtures;
         `eval.metrics` for images."""
+        if self.translation:
+            return self.evaluate_translation(state)
         results: dict[str, Any] = {"step": int(state.step), "raw": {}, "ema": {}}
         num = self.config.eval.num_samples
         key = self.stream_key(EVAL_STREAM)
@@ -209,10 +266,33 @@ def _generate(generator: nn.Module, params: Any, g_state: Any, z: jax.Array,
     return apply_model(generator, params, g_state, z, False, labels)[0]
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _translate(generator: nn.Module, params: Any, g_state: Any, inputs: jax.Array,
+               key: jax.Array) -> jax.Array:
+    return apply_translator(generator, params, g_state, inputs, False, key)[0]
+
+
+def check_translation(config: Any, dataset: Any) -> None:
+    """Paired data and model.condition='image' go together."""
+    pairs = dataset.kind == "pairs"
+    if config.model.condition == "image" and not pairs:
+        raise ConfigError(f"model.condition: 'image' translates input images and needs paired "
+                          f"data (aligned_folder, paired_folders, edges2mnist, ...), but "
+                          f"dataset {config.data.name!r} is not paired")
+    if pairs and config.model.condition != "image":
+        raise ConfigError(f"model.condition: dataset {config.data.name!r} holds image pairs; "
+                          "set model.condition='image' to translate them")
+    if pairs:
+        for key in ("gp_weight", "r1_weight"):
+            if config.loss[key]:
+                raise ConfigError(f"loss.{key}: gradient penalties are not implemented for "
+                                  "image-to-image translation; set it to 0")
+
+
 def resolve_classes(config: Any, dataset: Any) -> int:
     """The number of classes both players are conditioned on (0: unconditional), from the
     dataset and checked against `model.num_classes`."""
-    if config.model.condition == "none":
+    if config.model.condition != "class":
         return 0
     found = getattr(dataset, "num_classes", None)
     if not found:
@@ -231,7 +311,7 @@ def _check_eval(config: Any, dataset: Any) -> str:
     metrics = parse_metrics(config.eval.metrics)
     if not metrics:
         return ""
-    if dataset.kind != "images":
+    if dataset.kind == "points":
         raise config_lib.ConfigError(
             f"eval.metrics: {config.eval.metrics!r} are image metrics; 2D mixtures are always "
             "evaluated by modes and quality")
@@ -246,20 +326,23 @@ def build_experiment(config: Any) -> Experiment:
     if config.seed is None:
         raise config_lib.ConfigError("seed: must be resolved first (config.with_seed)")
     dataset = data_lib.build_dataset(config.data)
+    check_translation(config, dataset)
     num_classes = resolve_classes(config, dataset)
     num_steps, n_disc = config.train.num_steps, config.train.n_disc
     plan = plan_from_config(config.train)
+    translation = config.model.condition == "image"
     return Experiment(
         config=config,
         dataset=dataset,
         generator=models.build_generator(config.model.generator, dataset.example_shape,
-                                         plan.bn_axis_name, num_classes),
+                                         plan.bn_axis_name, num_classes, translation),
         discriminator=models.build_discriminator(config.model.discriminator,
-                                                 plan.bn_axis_name, num_classes),
+                                                 plan.bn_axis_name, num_classes, translation),
         loss=losses.get_loss(config.loss.name),
         g_tx=optim.build_optimizer(config.optim.g, num_steps, "optim.g"),
         d_tx=optim.build_optimizer(config.optim.d, num_steps * n_disc, "optim.d"),
-        settings=StepSettings.from_config(config, plan, num_classes),
+        settings=(TranslationSettings.from_config(config, plan) if translation
+                  else StepSettings.from_config(config, plan, num_classes)),
         plan=plan,
         skipped_metrics=_check_eval(config, dataset),
         num_classes=num_classes,

@@ -38,3 +38,14 @@ def save_png(grid: np.ndarray, path: str) -> None:
     tmp = f"{path}.tmp"
     picture.save(tmp, format="PNG")
     os.replace(tmp, path)
+
+
+def triplet_grid(inputs: np.ndarray, outputs: np.ndarray, targets: np.ndarray | None = None,
+                 per_row: int = 2) -> np.ndarray:
+    """uint8 [n, H, W, C] inputs, outputs (and targets) -> one uint8 grid of `per_row`
+    input | output | target groups per row (grey inputs shown as RGB beside RGB outputs)."""
+    groups = [inputs, outputs] + ([] if targets is None else [targets])
+    channels = max(g.shape[-1] for g in groups)
+    groups = [np.repeat(g, channels, -1) if g.shape[-1] != channels else g for g in groups]
+    images = np.stack(groups, axis=1).reshape(-1, *groups[0].shape[1:])
+    return make_grid(images.astype(np.float32) / 127.5 - 1.0, per_row * len(groups))

@@ -49,16 +49,25 @@ def create_state(
     latent_dim: int,
     example_shape: tuple[int, ...],
     conditional: bool = False,
+    condition_shape: tuple[int, ...] | None = None,
 ) -> GANState:
-    """Initialises both players from `seed` (class-conditional ones with a label input).
-    Deterministic: same seed, same state."""
+    """Initialises both players from `seed`: class-conditional ones with a label input, or,
+    given `condition_shape`, image-to-image ones (G reads an input image of that shape, and D
+    an (output, input) pair). Deterministic: same seed, same state."""
     root = jax.random.PRNGKey(seed)
     g_key, d_key, train_key = jax.random.split(root, 3)
-    z = jnp.zeros((1, latent_dim), jnp.float32)
     x = jnp.zeros((1, *example_shape), jnp.float32)
-    labels = (jnp.zeros((1,), jnp.int32),) if conditional else ()
-    g_params, g_state = split_variables(generator.init(g_key, z, *labels, train=False))
-    d_params, d_state = split_variables(discriminator.init(d_key, x, *labels, train=False))
+    if condition_shape is not None:
+        g_inputs = (jnp.zeros((1, *condition_shape), jnp.float32),)
+        d_inputs = (x, g_inputs[0])
+    else:
+        labels = (jnp.zeros((1,), jnp.int32),) if conditional else ()
+        g_inputs = (jnp.zeros((1, latent_dim), jnp.float32), *labels)
+        d_inputs = (x, *labels)
+    # A generator that samples with dropout draws from a "dropout" stream even at init.
+    g_rngs = {"params": g_key, "dropout": jax.random.fold_in(g_key, 1)}
+    g_params, g_state = split_variables(generator.init(g_rngs, *g_inputs, train=False))
+    d_params, d_state = split_variables(discriminator.init(d_key, *d_inputs, train=False))
     return GANState(
         step=jnp.zeros((), jnp.int32),
         rng=train_key,

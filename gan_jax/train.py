@@ -41,6 +41,7 @@ from gan_jax.writers import MetricWriter, NullWriter, write_json_atomic
 NUM_PLOT_SAMPLES = 2_500
 NUM_GRID_SAMPLES = 64
 MAX_GRID_CLASSES = 16
+NUM_TRIPLETS = 16  # Held-out pairs in a translation run's input | output | target grids.
 
 
 class NonFiniteLossError(RuntimeError):
@@ -85,13 +86,25 @@ def save_samples(experiment: Experiment, state: Any, workdir: str,
     """Samples of the raw and EMA generators from latents fixed by the seed, so pictures are
     comparable across steps: scatter plots over the real mixture for points (coloured by the
     mode asked for, when conditional), grids for images (one row per class, for the first
-    MAX_GRID_CLASSES classes, when conditional). Generators run in eval mode (BatchNorm uses
+    MAX_GRID_CLASSES classes, when conditional), input | output | target grids of held-out
+    pairs for translation. Generators run in eval mode (BatchNorm uses
     its running statistics)."""
     key = experiment.stream_key(PLOT_STREAM)
     step = int(state.step)
     os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
     stem = os.path.join(workdir, "samples", f"step_{step:08d}")
     generators = {"raw": state.g_params, "ema": state.ema_g_params}
+    if experiment.translation:
+        inputs, targets = experiment.held_out_pairs(NUM_TRIPLETS)
+        paths = []
+        for name, params in generators.items():
+            outputs = experiment.translate(params, state.g_state, inputs,
+                                           jax.random.fold_in(key, 0))
+            grid = grids.triplet_grid(inputs, outputs, targets)
+            writer.write_image(step, f"samples/{name}", grid)
+            paths.append(f"{stem}_{name}.png")
+            grids.save_png(grid, paths[-1])
+        return paths
     if experiment.dataset.kind == "images":
         z, labels, columns = experiment.latents(jax.random.fold_in(key, 0),
                                                 NUM_GRID_SAMPLES), None, None
@@ -129,8 +142,9 @@ def summary_line(step: int, last: int, metrics: dict[str, Any], rate: float) -> 
     def mean(name: str) -> float:
         return float(np.mean(metrics[name]))
 
+    l1 = f"  L1 {mean('g_l1'):.3f}" if "g_l1" in metrics else ""
     return (f"step {step:>{len(str(last))}}/{last}  d_loss {mean('d_loss'):.3f}  "
-            f"g_loss {mean('g_loss'):.3f}  D(x) {mean('d_real'):.3f}  "
+            f"g_loss {mean('g_loss'):.3f}{l1}  D(x) {mean('d_real'):.3f}  "
             f"D(G(z)) {mean('d_fake'):.3f}  {rate:,.1f} steps/s")
 
 

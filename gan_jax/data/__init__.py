@@ -1,9 +1,11 @@
 """Data sources, chosen by `config.data.name`.
 
 `ring` and `grid` are 2D Gaussian mixtures, `image_folder` reads a folder of images,
-`stacked_mnist` stacks three MNIST digits as RGB (1,000 modes), and any
-other name is looked up in TensorFlow Datasets (`mnist`, `fashion_mnist`, `cifar10`,
-`celeb_a`, ...). A data source has `kind` ("points" or "images"), `example_shape`,
+`stacked_mnist` stacks three MNIST digits as RGB (1,000 modes), `aligned_folder`,
+`paired_folders`, `edges2mnist`, `edges2fashion` and `inpaint_fashion` hold image pairs for
+translation (see `gan_jax.data.paired`), and any other name is looked up in TensorFlow
+Datasets (`mnist`, `fashion_mnist`, `cifar10`, `celeb_a`, ...). A data source has `kind`
+("points", "images" or "pairs"), `example_shape`,
 `device_data(shuffle_key, batch_size)` (the arrays the train step reads, placed on device)
 and `sample(data, key, batch_index, num)`, which the step calls on device. Builders take the
 other `config.data` fields as keyword arguments, so their signatures define which keys a data
@@ -17,7 +19,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from gan_jax.data import images, mixtures
+from gan_jax.data import images, mixtures, paired
 from gan_jax.registry import ConfigError, Registry, check_kwargs, did_you_mean
 
 DATASETS: Registry[Callable[..., Any]] = Registry("dataset")
@@ -25,6 +27,9 @@ DATASETS.register("ring")(mixtures.ring)
 DATASETS.register("grid")(mixtures.grid)
 DATASETS.register("image_folder")(images.image_folder)
 DATASETS.register("stacked_mnist")(images.stacked_mnist)
+for _name in ("aligned_folder", "paired_folders", "edges2mnist", "edges2fashion",
+              "inpaint_fashion"):
+    DATASETS.register(_name)(getattr(paired, _name))
 
 
 def build_dataset(data_config: Any) -> Any:

@@ -4,7 +4,8 @@ An extractor maps uint8 images [n, H, W, C] to features [n, d] and, when it clas
 probabilities [n, k]. Images with 3 channels given to a 1-channel extractor (Stacked MNIST to
 the MNIST classifier) are read channel by channel: the features of the channels are
 concatenated and the probabilities kept per channel. 1-channel images given to a 3-channel
-extractor are repeated over the channels.
+extractor are repeated over the channels. A classifier resizes images of another size to its
+own input size (linear, antialiased), as InceptionV3 does to 299x299.
 """
 
 from __future__ import annotations
@@ -92,8 +93,13 @@ def load_classifier(path: str) -> FeatureExtractor:
                           f"{classifier.METADATA_FILE}); train one with gan-train-classifier")
     model, params, metadata = classifier.load_classifier(path)
 
+    size = tuple(metadata["input_shape"][:2])
+
     @jax.jit
     def apply(images: jax.Array) -> tuple[jax.Array, jax.Array]:
+        if images.shape[1:3] != size:  # E.g. 32x32 translations read by a 28x28 classifier.
+            images = jax.image.resize(images, (images.shape[0], *size, images.shape[-1]),
+                                      "linear", antialias=True)
         logits, features = model.apply({"params": params}, to_float(images))
         return features, logits
 

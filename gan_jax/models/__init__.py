@@ -20,6 +20,7 @@ from flax import linen as nn
 from gan_jax.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_jax.models.layers import ACTIVATIONS
 from gan_jax.models.mlp import MLPDiscriminator, MLPGenerator
+from gan_jax.models.pix2pix import PatchDiscriminator, UNetGenerator
 from gan_jax.registry import ConfigError, Registry, check_kwargs
 
 GENERATORS: Registry[type[nn.Module]] = Registry("generator")
@@ -28,6 +29,9 @@ GENERATORS.register("mlp")(MLPGenerator)
 DISCRIMINATORS.register("mlp")(MLPDiscriminator)
 GENERATORS.register("dcgan")(DCGANGenerator)
 DISCRIMINATORS.register("dcgan")(DCGANDiscriminator)
+# Image-to-image (model.condition="image"): G reads an image, D judges (output, input) pairs.
+GENERATORS.register("unet")(UNetGenerator)
+DISCRIMINATORS.register("patch")(PatchDiscriminator)
 
 DERIVED_FIELDS = ("output_shape", "bn_axis_name", "num_classes")
 _FLAX_FIELDS = ("parent", "name")
@@ -43,17 +47,35 @@ def config_fields(module_cls: type[nn.Module]) -> dict[str, Any]:
     }
 
 
-def _build(registry: Registry, config: Any, section: str, **derived: Any) -> nn.Module:
+def _translates(registry: Registry, name: str) -> bool:
+    return getattr(registry.get(name), "translates", False)
+
+
+def _build(registry: Registry, config: Any, section: str, translation: bool = False,
+           **derived: Any) -> nn.Module:
     kwargs = dict(config)
     if "name" not in kwargs:
         raise ConfigError(f"{section}.name: missing (known: {', '.join(registry.names())})")
     cls = registry.get(kwargs.pop("name"), key=f"{section}.name")
+    if getattr(cls, "translates", False) != translation:
+        wanted = [n for n in registry.names() if _translates(registry, n) == translation]
+        raise ConfigError(
+            f"{section}.name: {config['name']!r} is "
+            + ("not an image-to-image family" if translation else
+               "an image-to-image family (model.condition='image')")
+            + f"; families for this run: {', '.join(wanted)}")
     for key in DERIVED_FIELDS:
         if key in kwargs:
             raise ConfigError(f"{section}.{key}: derived, not set in a model section"
                               + ("; set model.condition='class' and model.num_classes"
                                  if key == "num_classes" else ""))
-    check_kwargs(section, cls.__name__, kwargs, config_fields(cls))
+    # Integer fields are positive sizes, except those a family lists as taking 0 (checked
+    # by the family itself).
+    zero_ok = getattr(cls, "zero_allowed", ())
+    check_kwargs(section, cls.__name__, {k: v for k, v in kwargs.items() if k not in zero_ok},
+                 config_fields(cls))
+    check_kwargs(section, cls.__name__, {k: v for k, v in kwargs.items() if k in zero_ok},
+                 config_fields(cls), positive_ints=False)
     fields = {f.name for f in dataclasses.fields(cls)}
     if derived.get("num_classes") and "num_classes" not in fields:
         raise ConfigError(f"{section}.name: {config['name']!r} cannot be conditioned on class "
@@ -75,14 +97,17 @@ def _conditional(registry: Registry, name: str) -> bool:
 
 
 def build_generator(config: Any, example_shape: tuple[int, ...],
-                    bn_axis_name: str | None = None, num_classes: int = 0) -> nn.Module:
+                    bn_axis_name: str | None = None, num_classes: int = 0,
+                    translation: bool = False) -> nn.Module:
     """`bn_axis_name`: the pmap axis for cross-device BatchNorm (modules that have one);
-    `num_classes` > 0 builds the class-conditional G(z, y)."""
-    return _build(GENERATORS, config, "model.generator", output_shape=tuple(example_shape),
-                  bn_axis_name=bn_axis_name, num_classes=num_classes)
+    `num_classes` > 0 builds the class-conditional G(z, y); `translation` an image-to-image
+    G(a) (families with `translates = True`)."""
+    return _build(GENERATORS, config, "model.generator", translation,
+                  output_shape=tuple(example_shape), bn_axis_name=bn_axis_name,
+                  num_classes=num_classes)
 
 
 def build_discriminator(config: Any, bn_axis_name: str | None = None,
-                        num_classes: int = 0) -> nn.Module:
-    return _build(DISCRIMINATORS, config, "model.discriminator", bn_axis_name=bn_axis_name,
-                  num_classes=num_classes)
+                        num_classes: int = 0, translation: bool = False) -> nn.Module:
+    return _build(DISCRIMINATORS, config, "model.discriminator", translation,
+                  bn_axis_name=bn_axis_name, num_classes=num_classes)
