@@ -49,6 +49,15 @@ def synthetic_data(experiment: Any, num_examples: int = 10_000) -> Any:
             labels = np.asarray(jax.random.randint(jax.random.fold_in(key, 1), (num_examples,),
                                                    0, dataset.stored_classes))
         dataset = dataclasses.replace(dataset, read=lambda: (images, labels))
+    elif dataset.kind == "pairs":  # Few pairs: 286x286 facades would not fit 10,000 times.
+        num = max(experiment.config.train.batch_size, 64)
+        side = (num, dataset.load_size, dataset.load_size)
+        inputs, targets = (np.asarray(jax.random.randint(jax.random.fold_in(key, i),
+                                                         (*side, channels), 0, 256,
+                                                         jnp.int32), np.uint8)
+                           for i, channels in enumerate((dataset.input_channels,
+                                                         dataset.target_channels)))
+        dataset = dataclasses.replace(dataset, read=lambda: (inputs, targets))
     return dataset.device_data(key, experiment.config.train.batch_size)
 
 

@@ -457,6 +457,45 @@ def sample_main() -> None:
     command.run(main)
 
 
+def translate_main() -> None:
+    command = _Command("gan-translate", Usage(
+        synopsis="--workdir DIR --input IMAGE|FOLDER --out FILE.png|FOLDER [--target PATH | "
+                 "--aligned]",
+        summary="Applies an image-to-image run's latest checkpoint to an image or a folder of\n"
+                "images, resized and cropped as in training; writes each output and an\n"
+                "input | output | target comparison beside it.",
+        examples=("gan-translate --workdir workdirs/edges2fashion --input sketch.png "
+                  "--out garment.png",
+                  "gan-translate --workdir workdirs/facades --input facades/test --aligned "
+                  "--out translated/",
+                  "gan-translate --workdir workdirs/edges2fashion --input edges/ --target "
+                  "photos/ --out translated/"),
+        docs=f"{DOCS}translation.md#translating-images"))
+    workdir = flags.DEFINE_string("workdir", None, "Run directory (its latest checkpoint).")
+    input_path = flags.DEFINE_string("input", None, "An input image, or a folder of them.")
+    out = flags.DEFINE_string("out", None, "Output: a .png for one image, else a folder.")
+    target = flags.DEFINE_string("target", None, "Targets: an image, or a folder holding "
+                                 "files of the inputs' names.")
+    aligned = flags.DEFINE_boolean("aligned", False, "Inputs hold input and target side by "
+                                   "side (pix2pix's aligned format), split in the run's "
+                                   "direction.")
+    generator = flags.DEFINE_enum("generator", "raw", ["raw", "ema"], "Which generator (raw: "
+                                  "the trained weights, whose BatchNorm statistics these are).")
+    seed = flags.DEFINE_integer("seed", 0, "Seed of the dropout G keeps on at sampling.")
+    _require("workdir", "input", "out")
+
+    def main() -> None:
+        for name in ("workdir", "input", "out"):
+            _missing(name, command.name, command.usage.synopsis)
+        from gan_jax.translate import load_run, translate_files
+
+        experiment, state = load_run(workdir.value)
+        _print_json(translate_files(experiment, state, input_path.value, out.value,
+                                    target.value, aligned.value, generator.value, seed.value))
+
+    command.run(main)
+
+
 def train_classifier_main() -> None:
     command = _Command("gan-train-classifier", Usage(
         synopsis="--config CONFIG --workdir DIR [--config.KEY=VALUE ...]",

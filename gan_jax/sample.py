@@ -40,6 +40,9 @@ def load_run(workdir: str) -> tuple[Experiment, GANState]:
 def check_request(experiment: Experiment, mode: str, out: str, dims: tuple[int, ...],
                   label: int | None = None, per_class: int | None = None) -> None:
     """Raises ConfigError, before anything is generated, for what this run cannot give."""
+    if experiment.translation:
+        raise ConfigError("--workdir: this run translates images (model.condition='image'); "
+                          "use gan-translate --workdir DIR --input IMAGES --out OUT")
     if not out.endswith((".png", ".npz")):
         raise ConfigError(f"--out: {out!r} must end in .png or .npz")
     if label is not None and per_class is not None:

@@ -162,7 +162,9 @@ class UNetGenerator(nn.Module):
                 x = Normalise(self.norm, self.bn_momentum, self.bn_axis_name,
                               name=f"up_norm{i}")(x, train)
                 if levels - i <= self.dropout_layers:
-                    x = BatchDropout(self.dropout_rate, self.bn_axis_name)(x, drop)
+                    # Global masks in training; when sampling each device draws its own.
+                    x = BatchDropout(self.dropout_rate, self.bn_axis_name if train else None,
+                                     name=f"dropout{i}")(x, drop)
         return jnp.tanh(x)
 
 
