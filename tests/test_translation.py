@@ -3,8 +3,6 @@ numbers, a facades-setting run on a small aligned folder (metrics, grids, exact 
 against jit), gan-translate, and one-line errors."""
 
 import os
-import subprocess
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -83,7 +81,8 @@ def write_aligned_facades(root, size: int = 20) -> str:
 
 def tiny_facades(path: str, num_steps: int = 4):
     """configs/pix2pix_facades.py with 16x16 crops of 20x20 images, a 2-level U-Net and
-    widths of 4, so it compiles in seconds."""
+    widths of 4, so it compiles in seconds; plain SGD, whose updates (unlike Adam's early
+    ones, which divide by tiny gradients) do not amplify reduction-order rounding."""
     config = pix2pix_facades.get_config()
     config.seed = 0
     config.data.path = path
@@ -94,6 +93,8 @@ def tiny_facades(path: str, num_steps: int = 4):
     config.model.generator.dropout_layers = 1
     config.model.discriminator.width = 4
     config.model.discriminator.patch = 16
+    for player in (config.optim.g, config.optim.d):
+        player.name, player.lr = "sgd", 0.05
     config.train.batch_size = 2
     config.train.num_steps = num_steps
     config.train.log_every = 2
@@ -109,20 +110,30 @@ def facades(tmp_path_factory):
     return write_aligned_facades(str(tmp_path_factory.mktemp("facades")))
 
 
-def test_facades_setting_trains_resumes_exactly_and_translates(facades, tmp_path):
-    straight = train_and_evaluate(tiny_facades(facades), str(tmp_path / "straight"))
+@pytest.fixture(scope="module")
+def facades_run(facades, tmp_path_factory):
+    """(workdir, eval) of a 4-step run of the tiny facades setting."""
+    workdir = str(tmp_path_factory.mktemp("facades_run") / "straight")
+    return workdir, train_and_evaluate(tiny_facades(facades), workdir)
+
+
+def test_facades_setting_evaluates_draws_triplets_and_resumes_exactly(facades, facades_run,
+                                                                      tmp_path):
+    workdir, straight = facades_run
     for name in ("l1", "psnr", "ssim", "sharpness"):
         assert np.isfinite(straight["raw"][name]), name
     assert 0 < straight["raw"]["l1"] < 1 and -1 <= straight["raw"]["ssim"] <= 1
-    grid = np.asarray(Image.open(tmp_path / "straight" / "samples" / "step_00000004_raw.png"))
+    grid = np.asarray(Image.open(os.path.join(workdir, "samples", "step_00000004_raw.png")))
     assert grid.shape == (2 + 2 * 18, 2 + 6 * 18, 3)  # 3 held-out pairs, 2 triplets a row.
     train_and_evaluate(tiny_facades(facades, num_steps=2), str(tmp_path / "resumed"))
     resumed = train_and_evaluate(tiny_facades(facades), str(tmp_path / "resumed"))
-    assert_states_identical(load_state(str(tmp_path / "straight")),
-                            load_state(str(tmp_path / "resumed")))
+    assert_states_identical(load_state(workdir), load_state(str(tmp_path / "resumed")))
     assert resumed == straight
 
-    experiment, state = load_run(str(tmp_path / "straight"))
+
+def test_gan_translate_writes_outputs_and_comparisons_for_a_folder(facades, facades_run,
+                                                                   tmp_path):
+    experiment, state = load_run(facades_run[0])
     out = str(tmp_path / "translated")
     summary = translate_files(experiment, state, os.path.join(facades, "test"), out,
                               aligned=True)
@@ -131,20 +142,20 @@ def test_facades_setting_trains_resumes_exactly_and_translates(facades, tmp_path
     assert np.asarray(Image.open(os.path.join(out, "0.png"))).shape == (16, 16, 3)
     compare = np.asarray(Image.open(os.path.join(out, "0_compare.png")))
     assert compare.shape == (2 + 18, 2 + 3 * 18, 3)  # input | output | target
+    with pytest.raises(ConfigError, match="--target: .*0.jpg has no partner"):
+        translate_files(experiment, state, os.path.join(facades, "test"), out,
+                        target_path=str(tmp_path))
 
 
-def test_translation_on_two_devices_matches_one_device(facades, tmp_path):
+def test_translation_on_two_devices_matches_one_device(facades, facades_run, tmp_path):
     config = tiny_facades(facades)
-    config.model.generator.norm = config.model.discriminator.norm = "batch"
-    for player in (config.optim.g, config.optim.d):
-        player.name, player.lr = "sgd", 0.05  # See test_parallel: Adam amplifies rounding.
-    train_and_evaluate(config, str(tmp_path / "jit"))
     config.train.parallel = "pmap"
     done = train_on_devices(config, str(tmp_path / "pmap"), 2)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "pmap over 2 devices" in done.stderr
-    # Dropout masks, crops and BatchNorm statistics are global: only reduction order differs.
-    difference = max_relative_difference(load_state(str(tmp_path / "jit")),
+    # Crops, flips and dropout masks are drawn for the global batch: only reduction order
+    # differs (a per-device mask or crop would differ at O(1)).
+    difference = max_relative_difference(load_state(facades_run[0]),
                                          load_state(str(tmp_path / "pmap")))
     assert difference < 1e-4
 
@@ -176,22 +187,20 @@ def test_translation_config_errors_name_the_culprit(facades, tmp_path):
         build(config)
 
 
-def test_gan_translate_command_gives_one_line_for_a_run_that_does_not_translate(tmp_path):
+def test_gan_translate_and_gan_sample_refuse_the_other_kind_of_run(facades, facades_run,
+                                                                    tmp_path):
+    from gan_jax.experiment import build_experiment
+    from gan_jax.sample import check_request
+    from gan_jax.translate import read_inputs
     from tests.helpers import tiny_config
 
-    train_and_evaluate(tiny_config(num_steps=2), str(tmp_path / "ring"))
-    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "x.png")
-    done = subprocess.run(
-        [sys.executable, "-c", "from gan_jax.cli import translate_main; translate_main()",
-         "--workdir", str(tmp_path / "ring"), "--input", str(tmp_path / "x.png"),
-         "--out", str(tmp_path / "y.png")],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "JAX_PLATFORMS": "cpu"})
-    assert done.returncode != 0
-    assert done.stderr.strip().splitlines()[-1] == (
-        "error: --workdir: this run is not image-to-image (model.condition is 'none'); use "
-        "gan-sample")
-    assert not done.stdout.strip()  # Nothing but the error.
+    ring = build_experiment(config_lib.with_seed(tiny_config(num_steps=2)))
+    with pytest.raises(ConfigError, match="--workdir: this run is not image-to-image "
+                                          r"\(model.condition is 'none'\); use gan-sample"):
+        read_inputs(ring, facades)
+    experiment, _ = load_run(facades_run[0])
+    with pytest.raises(ConfigError, match="this run translates images .*use gan-translate"):
+        check_request(experiment, "random", str(tmp_path / "x.png"), ())
 
 
 @pytest.mark.parametrize("name", ["pix2pix_edges2fashion", "pix2pix_edges2mnist",

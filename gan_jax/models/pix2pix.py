@@ -16,7 +16,8 @@ number of stride-2 layers (16, 34, 70, 142, 286, ...), and 0 takes the smallest 
 covers the whole image (the paper's ImageGAN).
 
 Normalisation (`norm`): "batch" (BatchNorm; running averages when sampling), "instance" or
-"none". Weights are drawn from N(0, 0.02), as in the paper's code.
+"none"; a convolution followed by a normalisation has no bias (the normalisation's mean
+subtraction would cancel it). Weights are drawn from N(0, 0.02), as in the paper's code.
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ class UNetGenerator(nn.Module):
             if i > 0:
                 x = nn.leaky_relu(x, 0.2)
             x = Conv2D(features[i], (4, 4), (2, 2), padding=((1, 1), (1, 1)),
-                       use_bias=i == 0 or i == levels - 1 or self.norm != "batch",
+                       use_bias=not 0 < i < levels - 1 or self.norm == "none",
                        kernel_init=WEIGHT_INIT, name=f"down{i}")(x)
             if 0 < i < levels - 1:
                 x = Normalise(self.norm, self.bn_momentum, self.bn_axis_name,
@@ -156,7 +157,7 @@ class UNetGenerator(nn.Module):
             x = nn.relu(x)
             out = self.output_shape[-1] if i == 0 else features[i - 1]
             x = SubPixelConvTranspose(out, (4, 4), (2, 2), padding="SAME",
-                                      use_bias=i == 0 or self.norm != "batch",
+                                      use_bias=i == 0 or self.norm == "none",
                                       kernel_init=WEIGHT_INIT, name=f"up{i}")(x)
             if i > 0:
                 x = Normalise(self.norm, self.bn_momentum, self.bn_axis_name,
@@ -229,7 +230,7 @@ class PatchDiscriminator(nn.Module):
         if layers == 0:  # PixelGAN: 1x1 convolutions.
             x = nn.leaky_relu(Conv2D(self.width, (1, 1), kernel_init=WEIGHT_INIT,
                                      name="conv0")(x), 0.2)
-            x = Conv2D(2 * self.width, (1, 1), use_bias=self.norm != "batch",
+            x = Conv2D(2 * self.width, (1, 1), use_bias=self.norm == "none",
                        kernel_init=WEIGHT_INIT, name="conv1")(x)
             x = nn.leaky_relu(Normalise(self.norm, self.bn_momentum, self.bn_axis_name,
                                         name="norm1")(x, train), 0.2)
@@ -237,7 +238,7 @@ class PatchDiscriminator(nn.Module):
         strides = [2] * layers + [1]
         for i, stride in enumerate(strides):
             x = Conv2D(self.width * min(2**i, self.max_multiplier), (4, 4), (stride, stride),
-                       padding=((1, 1), (1, 1)), use_bias=i == 0 or self.norm != "batch",
+                       padding=((1, 1), (1, 1)), use_bias=i == 0 or self.norm == "none",
                        kernel_init=WEIGHT_INIT, name=f"conv{i}")(x)
             if i > 0:
                 x = Normalise(self.norm, self.bn_momentum, self.bn_axis_name,
