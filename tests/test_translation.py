@@ -21,7 +21,7 @@ from gan_jax.train import train_and_evaluate
 from gan_jax.translate import load_run, translate_files
 from gan_jax.translation_step import TranslationSettings, make_translation_step
 from tests.helpers import assert_states_identical, load_state
-from tests.test_parallel import REPO, max_relative_difference, train_on_devices
+from tests.test_parallel import max_relative_difference, train_on_devices
 
 
 class ConstantTranslator(nn.Module):
