@@ -164,8 +164,8 @@ class UNetGenerator(nn.Module):
                               name=f"up_norm{i}")(x, train)
                 if levels - i <= self.dropout_layers:
                     # Global masks in training; when sampling each device draws its own.
-                    x = BatchDropout(self.dropout_rate, self.bn_axis_name if train else None,
-                                     name=f"dropout{i}")(x, drop)
+                    x = BatchDropout(self.dropout_rate,
+                                     self.bn_axis_name if train else None)(x, drop)
         return jnp.tanh(x)
 
 
