@@ -461,9 +461,8 @@ def translate_main() -> None:
     command = _Command("gan-translate", Usage(
         synopsis="--workdir DIR --input IMAGE|FOLDER --out FILE.png|FOLDER [--target PATH | "
                  "--aligned]",
-        summary="Applies an image-to-image run's latest checkpoint to an image or a folder of\n"
-                "images, resized and cropped as in training; writes each output and an\n"
-                "input | output | target comparison beside it.",
+        summary="Applies an image-to-image run's latest checkpoint to an image or a folder,\n"
+                "resized as in training; writes outputs and input | output | target comparisons.",
         examples=("gan-translate --workdir workdirs/edges2fashion --input sketch.png "
                   "--out garment.png",
                   "gan-translate --workdir workdirs/facades --input facades/test --aligned "

@@ -15,6 +15,7 @@ COMMANDS = {  # command: flags its --help must list
     "gan-train": ["--config", "--workdir", "--overwrite", "--config.KEY=VALUE", "--debug"],
     "gan-evaluate": ["--workdir", "--metrics", "--baseline_split", "--real_split"],
     "gan-sample": ["--workdir", "--out", "--mode", "--dims", "--num"],
+    "gan-translate": ["--workdir", "--input", "--out", "--target", "--aligned"],
     "gan-benchmark": ["--config", "--calls", "--repeats"],
     "gan-train-classifier": ["--config", "--workdir"],
     "gan-sweep": ["--sweep", "--workdir", "--task", "--parallel", "--list"],
