@@ -33,11 +33,7 @@ from gan_jax.models.latent import sample_latent
 from gan_jax.parallel import ParallelPlan, plan_from_config
 from gan_jax.state import GANState, create_state
 from gan_jax.step import StepSettings, apply_model, make_train_step
-from gan_jax.translation_step import (
-    TranslationSettings,
-    apply_translator,
-    make_translation_step,
-)
+from gan_jax.translation_step import TranslationSettings, make_translation_step
 
 # Streams of the seed that are not training steps, so they never collide with step keys.
 EVAL_STREAM = 1_000_001
@@ -269,7 +265,7 @@ def _generate(generator: nn.Module, params: Any, g_state: Any, z: jax.Array,
 @functools.partial(jax.jit, static_argnums=0)
 def _translate(generator: nn.Module, params: Any, g_state: Any, inputs: jax.Array,
                key: jax.Array) -> jax.Array:
-    return apply_translator(generator, params, g_state, inputs, False, key)[0]
+    return apply_model(generator, params, g_state, inputs, False, dropout_key=key)[0]
 
 
 def check_translation(config: Any, dataset: Any) -> None:

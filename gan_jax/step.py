@@ -70,10 +70,6 @@ class StepSettings:
 
     @classmethod
     def from_config(cls, config: Any, plan: Any = None, num_classes: int = 0) -> StepSettings:
-        parallel = {}
-        if plan is not None and plan.axis_name is not None:
-            parallel = dict(axis_name=plan.axis_name, num_replicas=plan.num_replicas,
-                            sync_model_state=not plan.cross_replica_bn)
         return cls(
             batch_size=config.train.batch_size,
             n_disc=config.train.n_disc,
@@ -85,22 +81,33 @@ class StepSettings:
             num_classes=num_classes,
             fake_labels=config.model.fake_labels,
             class_weight=float(config.loss.class_weight),
-            **parallel,
+            **parallel_settings(plan),
         )
 
 
 def apply_model(
     module: nn.Module, params: Any, state: Any, inputs: Array, train: bool,
-    labels: Array | None = None,
+    labels: Array | None = None, dropout_key: Array | None = None,
 ) -> tuple[Any, Any]:
-    """Runs a Linen module on `inputs` (and class `labels` when given); in train mode returns
-    its updated non-parameter collections."""
+    """Runs a Linen module on `inputs` (and its condition `labels` when given: class labels,
+    or an input image), with `dropout_key` feeding its dropout; in train mode returns its
+    updated non-parameter collections."""
     variables = {"params": params, **state}
     args = (inputs,) if labels is None else (inputs, labels)
+    rngs = {} if dropout_key is None else {"rngs": {"dropout": dropout_key}}
     if train and state:
-        outputs, new_state = module.apply(variables, *args, train=True, mutable=list(state))
+        outputs, new_state = module.apply(variables, *args, train=True, mutable=list(state),
+                                          **rngs)
         return outputs, dict(new_state)
-    return module.apply(variables, *args, train=train), state
+    return module.apply(variables, *args, train=train, **rngs), state
+
+
+def parallel_settings(plan: Any) -> dict[str, Any]:
+    """The device fields of a step's settings under `plan` (none on one device)."""
+    if plan is None or plan.axis_name is None:
+        return {}
+    return dict(axis_name=plan.axis_name, num_replicas=plan.num_replicas,
+                sync_model_state=not plan.cross_replica_bn)
 
 
 def split_outputs(outputs: Any) -> tuple[Array, Array | None]:

@@ -31,9 +31,16 @@ from flax import linen as nn
 
 from gan_jax import losses as losses_lib
 from gan_jax.state import GANState
-from gan_jax.step import Metrics, PyTree, SampleFn, device_rows, split_outputs
+from gan_jax.step import (
+    Metrics,
+    PyTree,
+    SampleFn,
+    apply_model,
+    device_rows,
+    parallel_settings,
+    split_outputs,
+)
 
-Array = jax.Array
 D_LOSS_SCALE = 0.5  # pix2pix divides D's objective by 2.
 
 
@@ -52,33 +59,14 @@ class TranslationSettings:
 
     @classmethod
     def from_config(cls, config: Any, plan: Any = None) -> TranslationSettings:
-        parallel = {}
-        if plan is not None and plan.axis_name is not None:
-            parallel = dict(axis_name=plan.axis_name, num_replicas=plan.num_replicas,
-                            sync_model_state=not plan.cross_replica_bn)
         return cls(
             batch_size=config.train.batch_size,
             n_disc=config.train.n_disc,
             ema_decay=float(config.train.ema_decay),
             l1_weight=float(config.loss.l1_weight),
             gan_weight=float(config.loss.gan_weight),
-            **parallel,
+            **parallel_settings(plan),
         )
-
-
-def apply_translator(module: nn.Module, params: Any, state: Any, inputs: Array,
-                     train: bool, dropout_key: Array | None,
-                     condition: Array | None = None) -> tuple[Any, Any]:
-    """Runs a translation module on `inputs` (and the input image `condition`, for D), with
-    `dropout_key` feeding its dropout; in train mode returns its updated collections."""
-    variables = {"params": params, **state}
-    args = (inputs,) if condition is None else (inputs, condition)
-    rngs = {} if dropout_key is None else {"dropout": dropout_key}
-    if train and state:
-        outputs, new_state = module.apply(variables, *args, train=True, mutable=list(state),
-                                          rngs=rngs)
-        return outputs, dict(new_state)
-    return module.apply(variables, *args, train=train, rngs=rngs), state
 
 
 def make_translation_step(
@@ -111,15 +99,15 @@ def make_translation_step(
         real_key, g_key = jax.random.split(key)
         batch = sample_pairs(data, real_key, batch_index, s.batch_size)
         real, condition = local_rows(batch["x"]), local_rows(batch["condition"])
-        fake, g_state = apply_translator(generator, g_params, g_state, condition, True,
-                                         dropout_key(g_key))
+        fake, g_state = apply_model(generator, g_params, g_state, condition, True,
+                                    dropout_key=dropout_key(g_key))
         fake = jax.lax.stop_gradient(fake)
 
         def d_loss_fn(params):
-            real_out, new_state = apply_translator(discriminator, params, d_state, real, True,
-                                                   None, condition)
-            fake_out, new_state = apply_translator(discriminator, params, new_state, fake,
-                                                   True, None, condition)
+            real_out, new_state = apply_model(discriminator, params, d_state, real, True,
+                                              condition)
+            fake_out, new_state = apply_model(discriminator, params, new_state, fake, True,
+                                              condition)
             real_logits, fake_logits = split_outputs(real_out)[0], split_outputs(fake_out)[0]
             adversarial = D_LOSS_SCALE * loss.d_loss(real_logits, fake_logits)
             return adversarial, (new_state, adversarial, real_logits, fake_logits)
@@ -155,11 +143,10 @@ def make_translation_step(
         d_metrics = jax.tree.map(lambda *v: jnp.mean(jnp.stack(v)), *d_metrics)
 
         def g_loss_fn(params):
-            fake, new_g_state = apply_translator(generator, params, g_state, condition, True,
-                                                 dropout_key(g_key))
+            fake, new_g_state = apply_model(generator, params, g_state, condition, True,
+                                            dropout_key=dropout_key(g_key))
             # D's running statistics are updated by D's own steps only.
-            fake_out, _ = apply_translator(discriminator, d_params, d_state, fake, True, None,
-                                           condition)
+            fake_out, _ = apply_model(discriminator, d_params, d_state, fake, True, condition)
             fake_logits = split_outputs(fake_out)[0]
             adversarial = loss.g_loss(fake_logits)
             l1 = jnp.mean(jnp.abs(fake - real))

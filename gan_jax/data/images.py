@@ -112,17 +112,7 @@ class ImageDataset:
 
     def device_data(self, shuffle_key: jax.Array, batch_size: int) -> dict[str, jax.Array]:
         """The split on the default device, with the key that shuffles it every epoch."""
-        arrays = self.load()
-        num = arrays["images"].shape[0]
-        if jax.process_count() > 1:  # Shards may differ by an example; pmap needs equal ones.
-            from jax.experimental import multihost_utils
-
-            num = int(np.min(multihost_utils.process_allgather(np.int64(num))))
-            arrays = {name: array[:num] for name, array in arrays.items()}
-        if num < batch_size:
-            raise ConfigError(f"{self.description}: {num} images in this process's shard, "
-                              f"fewer than train.batch_size={batch_size}")
-        return {**jax.device_put(arrays), "shuffle_key": shuffle_key}
+        return place_split(self.load(), shuffle_key, batch_size, self.description, "images")
 
     def sample(self, data: dict[str, jax.Array], key: jax.Array, batch_index: jax.Array,
                num: int) -> dict[str, jax.Array]:
@@ -203,6 +193,23 @@ class StackedDigits(ImageDataset):
                                  for c in range(picks.shape[1])], axis=-1)
         labels = arrays["labels"][picks] if "labels" in arrays else None
         return images, labels
+
+
+def place_split(arrays: dict[str, np.ndarray], shuffle_key: jax.Array, batch_size: int,
+                description: str, what: str) -> dict[str, jax.Array]:
+    """A split's arrays (equal first dimensions) on the default device with its shuffle key,
+    cut to the smallest process's shard under several processes (pmap needs equal shards);
+    ConfigError when a shard holds fewer than `batch_size` examples (`what`: their name)."""
+    num = next(iter(arrays.values())).shape[0]
+    if jax.process_count() > 1:  # Shards may differ by an example.
+        from jax.experimental import multihost_utils
+
+        num = int(np.min(multihost_utils.process_allgather(np.int64(num))))
+        arrays = {name: array[:num] for name, array in arrays.items()}
+    if num < batch_size:
+        raise ConfigError(f"{description}: {num} {what} in this process's shard, fewer than "
+                          f"train.batch_size={batch_size}")
+    return {**jax.device_put(arrays), "shuffle_key": shuffle_key}
 
 
 def batch_indices(shuffle_key: jax.Array, batch_index: jax.Array, num: int,

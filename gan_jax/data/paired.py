@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax.data.images import batch_indices, tfds_images, to_float
+from gan_jax.data.images import batch_indices, place_split, tfds_images, to_float
 from gan_jax.registry import ConfigError
 
 DIRECTIONS = ("AtoB", "BtoA")
@@ -82,17 +82,7 @@ class PairedDataset:
 
     def device_data(self, shuffle_key: jax.Array, batch_size: int) -> dict[str, jax.Array]:
         """The split on the default device, with the key that shuffles it every epoch."""
-        arrays = self.load()
-        num = arrays["inputs"].shape[0]
-        if jax.process_count() > 1:  # Shards may differ by an example; pmap needs equal ones.
-            from jax.experimental import multihost_utils
-
-            num = int(np.min(multihost_utils.process_allgather(np.int64(num))))
-            arrays = {name: array[:num] for name, array in arrays.items()}
-        if num < batch_size:
-            raise ConfigError(f"{self.description}: {num} pairs in this process's shard, "
-                              f"fewer than train.batch_size={batch_size}")
-        return {**jax.device_put(arrays), "shuffle_key": shuffle_key}
+        return place_split(self.load(), shuffle_key, batch_size, self.description, "pairs")
 
     def sample(self, data: dict[str, jax.Array], key: jax.Array, batch_index: jax.Array,
                num: int) -> dict[str, jax.Array]:
@@ -276,9 +266,9 @@ def paired_folders(
     input_dir, target_dir = os.path.join(input_path, split), os.path.join(target_path, split)
     inputs = _image_files(input_dir, "data.input_path")
     targets = _image_files(target_dir, "data.target_path")
-    for names, here, there in ((inputs, input_dir, target_dir),
-                               (targets, target_dir, input_dir)):
-        missing = sorted(set(names) - set(inputs if names is targets else targets))
+    for names, partners, here, there in ((inputs, targets, input_dir, target_dir),
+                                         (targets, inputs, target_dir, input_dir)):
+        missing = sorted(set(names) - set(partners))
         if missing:
             raise ConfigError(f"data: {os.path.join(here, missing[0])} has no partner "
                               f"{os.path.join(there, missing[0])}"
@@ -286,10 +276,11 @@ def paired_folders(
                                  else ""))
     for name in inputs:
         a, b = os.path.join(input_dir, name), os.path.join(target_dir, name)
-        if _image_size(a) != _image_size(b):
-            raise ConfigError(f"data: {a} is {'x'.join(map(str, _image_size(a)))} but its "
-                              f"target {b} is {'x'.join(map(str, _image_size(b)))}; the images "
-                              "of a pair must have the same size")
+        size_a, size_b = _image_size(a), _image_size(b)
+        if size_a != size_b:
+            raise ConfigError(f"data: {a} is {'x'.join(map(str, size_a))} but its target {b} "
+                              f"is {'x'.join(map(str, size_b))}; the images of a pair must have "
+                              "the same size")
 
     def read() -> tuple[np.ndarray, np.ndarray]:
         names = _process_shard(inputs)
