@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
+from gan_jax.models.blocks import maybe_spectral, normalise
 from gan_jax.registry import ConfigError
 
 GENERATOR_CONDITIONING = ("cbn", "concat", "cbn_concat")
@@ -54,8 +55,9 @@ def one_hot_channels(x: jax.Array, labels: jax.Array, num_classes: int) -> jax.A
 
 
 class ConditionalBatchNorm(nn.Module):
-    """BatchNorm without shared scale and bias, then a gain and a bias looked up by label:
-    rows of [num_classes, features] tables, so a batch updates only its labels' rows.
+    """BatchNorm (or another `kind` of `blocks.normalise`) without shared scale and bias, then
+    a gain and a bias looked up by label: rows of [num_classes, features] tables, so a batch
+    updates only its labels' rows.
 
     gain = 1 + scale * table_g and bias = scale * table_b, with the tables starting at
     N(0, (gain_std / scale)^2) and 0: the gains start at N(1, gain_std^2) whatever `scale`,
@@ -69,12 +71,13 @@ class ConditionalBatchNorm(nn.Module):
     axis_name: str | None = None
     gain_std: float = 0.0
     scale: float = 1.0
+    kind: str = "batch"
+    dtype: jnp.dtype | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array, labels: jax.Array, train: bool) -> jax.Array:
-        x = nn.BatchNorm(use_running_average=not train, momentum=self.momentum, epsilon=1e-5,
-                         use_scale=False, use_bias=False, axis_name=self.axis_name,
-                         name="norm")(x)
+        x = normalise(x, self.kind, train, "norm", momentum=self.momentum,
+                      axis_name=self.axis_name, affine=False, dtype=self.dtype)
         features = x.shape[-1]
         table = (self.num_classes, features)
         gain_init = (nn.initializers.normal(self.gain_std / self.scale) if self.gain_std
@@ -92,9 +95,13 @@ class Projection(nn.Module):
 
     num_classes: int
     embedding_init: nn.initializers.Initializer = nn.initializers.normal(0.02)
+    spectral_norm: str = "none"  # The embedding is normalised when this includes "embed".
+    sn_iterations: int = 1
 
     @nn.compact
-    def __call__(self, features: jax.Array, labels: jax.Array) -> jax.Array:
-        embed = nn.Embed(self.num_classes, features.shape[-1],
-                         embedding_init=self.embedding_init, name="embed")(labels)
+    def __call__(self, features: jax.Array, labels: jax.Array, train: bool = True) -> jax.Array:
+        layer = nn.Embed(self.num_classes, features.shape[-1],
+                         embedding_init=self.embedding_init, name="embed")
+        embed = maybe_spectral(layer, "embed", self.spectral_norm, self.sn_iterations,
+                               train)(labels)
         return jnp.sum(embed * features, axis=-1)

@@ -11,6 +11,11 @@ BatchNorm: with `train=True` a layer normalises with the batch's statistics and 
 receives updated running averages (momentum 0.9, i.e. PyTorch's 0.1); with `train=False` it
 uses the running averages. The train step and the sampling code decide which is used where.
 
+Options shared with the other convolutional families (`gan_jax.models.blocks`): `norm`
+(batch, instance, layer, group or none; BatchNorm by default, never on D's input layer),
+`spectral_norm` on dense/conv layers with `sn_iterations` power iterations, and `attention`, a
+SAGAN self-attention block after the layer working at that resolution (0: none).
+
 Class-conditional variants (`num_classes > 0`, see `gan_jax.models.conditioning`): G with
 conditional BatchNorm on every normalised layer ("cbn") or a label embedding concatenated to z
 ("concat"); D with a projection of a label embedding onto the flattened features its logit
@@ -20,10 +25,21 @@ concatenated to the image ("concat").
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
+from gan_jax.models.blocks import (
+    NORMS,
+    SelfAttention,
+    check_attention,
+    check_choice,
+    maybe_spectral,
+    normalise,
+    spectral_kinds,
+)
 from gan_jax.models.conditioning import (
     DISCRIMINATOR_CONDITIONING,
     GENERATOR_CONDITIONING,
@@ -58,14 +74,7 @@ def resolution_plan(size: int, section: str) -> tuple[int, int]:
     return base, k
 
 
-def _batch_norm(train: bool, momentum: float, name: str,
-                axis_name: str | None = None) -> nn.BatchNorm:
-    """BatchNorm; with `axis_name` (under pmap) its batch statistics span all devices."""
-    return nn.BatchNorm(use_running_average=not train, momentum=momentum, epsilon=1e-5,
-                        scale_init=_scale_init, axis_name=axis_name, name=name)
-
-
-def _check_square(shape: tuple[int, ...], section: str) -> tuple[int, int]:
+def check_square(shape: tuple[int, ...], section: str) -> tuple[int, int]:
     if len(shape) != 3 or shape[0] != shape[1]:
         raise ConfigError(f"{section}: DCGAN needs square H x W x C images, got shape {shape}")
     return shape[0], shape[2]
@@ -80,6 +89,8 @@ class DCGANGenerator(nn.Module):
     "lax" uses `flax.linen.ConvTranspose`.
     """
 
+    zero_allowed: ClassVar[tuple[str, ...]] = ("attention",)  # 0: no attention.
+
     output_shape: tuple[int, ...]
     width: int = 64
     upsample: str = "transpose"
@@ -88,14 +99,29 @@ class DCGANGenerator(nn.Module):
     conditioning: str = "cbn"  # Used when class-conditional: cbn | concat.
     class_embed_dim: int = 32  # The label embedding of "concat".
     cbn_scale: float = 1.0  # "cbn": how much faster the per-class tables learn.
+    norm: str = "batch"
+    attention: int = 0  # Resolution after which a self-attention block is added; 0: none.
+    spectral_norm: str = "none"  # none | all | comma-separated dense, conv, embed.
+    sn_iterations: int = 1
     num_classes: int = 0  # Derived from model.condition and the dataset.
     bn_axis_name: str | None = None  # Derived from train.batch_norm and the device plan.
+    dtype: Any = jnp.float32  # Derived from train.precision.
+
+    def resolutions(self) -> list[int]:
+        """The resolutions of the feature maps before the output layer."""
+        size, _ = check_square(self.output_shape, "model.generator")
+        base, k = resolution_plan(size, "model.generator")
+        return [base * 2**i for i in range(k)]
 
     def check_config(self) -> None:
         """Rejects settings the module cannot build, before anything is compiled."""
         check_conditioning(self.conditioning, GENERATOR_CONDITIONING, "model.generator")
-        size, _ = _check_square(self.output_shape, "model.generator")
-        resolution_plan(size, "model.generator")
+        check_choice(self.norm, NORMS, "model.generator.norm")
+        spectral_kinds(self.spectral_norm, "model.generator.spectral_norm")
+        check_attention(self.attention, self.resolutions(), "model.generator")
+        if self.num_classes and "cbn" in self.conditioning and self.norm == "none":
+            raise ConfigError("model.generator.norm: conditioning 'cbn' needs a normalisation "
+                              "to condition; choose a norm or conditioning='concat'")
         if self.upsample not in UPSAMPLE_MODES:
             raise ConfigError(f"model.generator.upsample: {self.upsample!r} is not one of "
                               f"{UPSAMPLE_MODES}")
@@ -103,84 +129,133 @@ class DCGANGenerator(nn.Module):
             raise ConfigError(f"model.generator.transpose_impl: {self.transpose_impl!r} is not "
                               f"one of {TRANSPOSE_IMPLS}")
 
-    def _upsample(self, x: jax.Array, features: int, use_bias: bool, name: str) -> jax.Array:
+    def _upsample(self, x: jax.Array, features: int, use_bias: bool, name: str,
+                  train: bool) -> jax.Array:
         if self.upsample == "transpose":
-            layer = SubPixelConvTranspose if self.transpose_impl == "sub_pixel" else (
-                nn.ConvTranspose)
-            return layer(features, (4, 4), (2, 2), padding="SAME", use_bias=use_bias,
-                         kernel_init=WEIGHT_INIT, name=name)(x)
-        b, h, w, c = x.shape
-        x = jax.image.resize(x, (b, 2 * h, 2 * w, c), method=self.upsample)
-        return Conv2D(features, (3, 3), padding="SAME", use_bias=use_bias,
-                      kernel_init=WEIGHT_INIT, name=name)(x)
+            if self.transpose_impl == "sub_pixel":
+                layer = SubPixelConvTranspose(features, (4, 4), (2, 2), padding="SAME",
+                                              use_bias=use_bias, kernel_init=WEIGHT_INIT,
+                                              name=name)
+            else:
+                layer = nn.ConvTranspose(features, (4, 4), (2, 2), padding="SAME",
+                                         use_bias=use_bias, kernel_init=WEIGHT_INIT,
+                                         dtype=self.dtype, name=name)
+        else:
+            b, h, w, c = x.shape
+            x = jax.image.resize(x, (b, 2 * h, 2 * w, c), method=self.upsample)
+            layer = Conv2D(features, (3, 3), padding="SAME", use_bias=use_bias,
+                           kernel_init=WEIGHT_INIT, name=name)
+        return maybe_spectral(layer, "conv", self.spectral_norm, self.sn_iterations, train)(x)
 
     def _normalise(self, x: jax.Array, labels: jax.Array | None, train: bool,
                    name: str) -> jax.Array:
         if labels is not None and self.conditioning in ("cbn", "cbn_concat"):
             return ConditionalBatchNorm(self.num_classes, self.bn_momentum, self.bn_axis_name,
-                                        0.02, self.cbn_scale, name=name)(x, labels, train)
-        return _batch_norm(train, self.bn_momentum, name, self.bn_axis_name)(x)
+                                        0.02, self.cbn_scale, kind=self.norm, dtype=self.dtype,
+                                        name=name)(x, labels, train)
+        return normalise(x, self.norm, train, name, momentum=self.bn_momentum,
+                         axis_name=self.bn_axis_name, scale_init=_scale_init, dtype=self.dtype)
 
     @nn.compact
     def __call__(self, z: jax.Array, labels: jax.Array | None = None,
                  train: bool = True) -> jax.Array:
-        size, channels = _check_square(self.output_shape, "model.generator")
+        size, channels = check_square(self.output_shape, "model.generator")
         base, k = resolution_plan(size, "model.generator")
         features = self.width * 2 ** (k - 1)
         labels = labels_for(labels, z.shape[0]) if self.num_classes else None
-        inputs = z
+        inputs = z.astype(self.dtype)
         if labels is not None and self.conditioning in ("concat", "cbn_concat"):
-            embed = nn.Embed(self.num_classes, self.class_embed_dim,
+            embed = nn.Embed(self.num_classes, self.class_embed_dim, dtype=self.dtype,
                              embedding_init=nn.initializers.normal(1.0), name="class_embed")
-            inputs = jnp.concatenate([z, embed(labels)], axis=-1)
-        # Explicit names, so both transpose_impl values share one parameter tree.
-        x = nn.Dense(base * base * features, use_bias=False, kernel_init=WEIGHT_INIT,
-                     name="project")(inputs)
+            embedding = maybe_spectral(embed, "embed", self.spectral_norm, self.sn_iterations,
+                                       train)(labels)
+            inputs = jnp.concatenate([inputs, embedding], axis=-1)
+        # Explicit names, so both transpose_impl values share one parameter tree. No bias
+        # before a normalisation, which would subtract it again.
+        project = nn.Dense(base * base * features, use_bias=self.norm == "none",
+                           kernel_init=WEIGHT_INIT, dtype=self.dtype, name="project")
+        x = maybe_spectral(project, "dense", self.spectral_norm, self.sn_iterations,
+                           train)(inputs)
         x = jnp.reshape(x, (z.shape[0], base, base, features))
         x = nn.relu(self._normalise(x, labels, train, "bn0"))
         for i in range(1, k):
+            if self.attention == base * 2 ** (i - 1):
+                x = self._attend(x, train)
             features //= 2
-            x = self._upsample(x, features, use_bias=False, name=f"up{i}")
+            x = self._upsample(x, features, self.norm == "none", f"up{i}", train)
             x = nn.relu(self._normalise(x, labels, train, f"bn{i}"))
-        return jnp.tanh(self._upsample(x, channels, use_bias=True, name=f"up{k}"))
+        if self.attention == base * 2 ** (k - 1):
+            x = self._attend(x, train)
+        x = self._upsample(x, channels, True, f"up{k}", train)
+        return jnp.tanh(x).astype(jnp.float32)
+
+    def _attend(self, x: jax.Array, train: bool) -> jax.Array:
+        return SelfAttention(spectral_norm=self.spectral_norm, sn_iterations=self.sn_iterations,
+                             dtype=self.dtype, name="attention")(x, train)
 
 
 class DCGANDiscriminator(nn.Module):
     """Image -> one logit. Strided 4x4 convolutions, LeakyReLU(0.2), no BatchNorm on the
     input layer."""
 
+    zero_allowed: ClassVar[tuple[str, ...]] = ("attention",)  # 0: no attention.
+
     width: int = 64
     bn_momentum: float = 0.9
     conditioning: str = "projection"  # Used when class-conditional: projection | ac | concat.
+    norm: str = "batch"
+    attention: int = 0  # Resolution after which a self-attention block is added; 0: none.
+    spectral_norm: str = "none"  # none | all | comma-separated dense, conv, embed.
+    sn_iterations: int = 1
     num_classes: int = 0  # Derived from model.condition and the dataset.
     bn_axis_name: str | None = None  # Derived from train.batch_norm and the device plan.
+    dtype: Any = jnp.float32  # Derived from train.precision.
 
     def check_config(self) -> None:
         check_conditioning(self.conditioning, DISCRIMINATOR_CONDITIONING,
                            "model.discriminator")
+        check_choice(self.norm, NORMS, "model.discriminator.norm")
+        spectral_kinds(self.spectral_norm, "model.discriminator.spectral_norm")
 
     @nn.compact
     def __call__(self, x: jax.Array, labels: jax.Array | None = None,
                  train: bool = True) -> jax.Array | dict[str, jax.Array]:
-        size, _ = _check_square(x.shape[1:], "model.discriminator")
+        size, _ = check_square(x.shape[1:], "model.discriminator")
         _, k = resolution_plan(size, "model.discriminator")
+        check_attention(self.attention, [size // 2 ** (i + 1) for i in range(k)],
+                        "model.discriminator")
         if self.num_classes and self.conditioning != "ac":
             labels = labels_for(labels, x.shape[0])
             if self.conditioning == "concat":
                 x = one_hot_channels(x, labels, self.num_classes)
+        x = x.astype(self.dtype)
+
+        def spectral(layer: nn.Module, kind: str = "dense"):
+            return maybe_spectral(layer, kind, self.spectral_norm, self.sn_iterations, train)
+
         for i in range(k):
-            x = Conv2D(self.width * 2**i, (4, 4), (2, 2), padding=((1, 1), (1, 1)),
-                       use_bias=i == 0, kernel_init=WEIGHT_INIT, name=f"conv{i}")(x)
-            if i > 0:
-                x = _batch_norm(train, self.bn_momentum, f"bn{i}", self.bn_axis_name)(x)
+            normalised = i > 0 and self.norm != "none"
+            conv = Conv2D(self.width * 2**i, (4, 4), (2, 2), padding=((1, 1), (1, 1)),
+                          use_bias=not normalised, kernel_init=WEIGHT_INIT, name=f"conv{i}")
+            x = spectral(conv, "conv")(x)
+            if normalised:
+                x = normalise(x, self.norm, train, f"bn{i}", momentum=self.bn_momentum,
+                              axis_name=self.bn_axis_name, scale_init=_scale_init,
+                              dtype=self.dtype)
             x = nn.leaky_relu(x, 0.2)
-        x = jnp.reshape(x, (x.shape[0], -1))
-        logit = nn.Dense(1, kernel_init=WEIGHT_INIT, name="logit")(x)[:, 0]
+            if self.attention == size // 2 ** (i + 1):
+                x = SelfAttention(spectral_norm=self.spectral_norm,
+                                  sn_iterations=self.sn_iterations, dtype=self.dtype,
+                                  name="attention")(x, train)
+        x = jnp.reshape(x, (x.shape[0], -1)).astype(jnp.float32)
+        logit = spectral(nn.Dense(1, kernel_init=WEIGHT_INIT, name="logit"))(x)[:, 0]
         if not self.num_classes:
             return logit
         if self.conditioning == "projection":
-            return logit + Projection(self.num_classes, name="projection")(x, labels)
+            projection = Projection(self.num_classes, spectral_norm=self.spectral_norm,
+                                    sn_iterations=self.sn_iterations, name="projection")
+            return logit + projection(x, labels, train)
         if self.conditioning == "ac":
-            return {"logit": logit, "class_logits": nn.Dense(
-                self.num_classes, kernel_init=WEIGHT_INIT, name="class_head")(x)}
+            head = nn.Dense(self.num_classes, kernel_init=WEIGHT_INIT, name="class_head")
+            return {"logit": logit, "class_logits": spectral(head)(x)}
         return logit

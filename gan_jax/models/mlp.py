@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
+from gan_jax.models.blocks import maybe_spectral, spectral_kinds
 from gan_jax.models.conditioning import (
     DISCRIMINATOR_CONDITIONING,
     GENERATOR_CONDITIONING,
@@ -78,31 +79,38 @@ class MLPDiscriminator(nn.Module):
     depth: int = 3
     activation: str = "leaky_relu"
     conditioning: str = "projection"  # Used when class-conditional: projection | ac | concat.
+    spectral_norm: str = "none"  # none | all | comma-separated dense, embed.
+    sn_iterations: int = 1
     num_classes: int = 0  # Derived from model.condition and the dataset.
 
     def check_config(self) -> None:
         check_conditioning(self.conditioning, DISCRIMINATOR_CONDITIONING,
                            "model.discriminator")
+        spectral_kinds(self.spectral_norm, "model.discriminator.spectral_norm")
 
     @nn.compact
     def __call__(self, x: jax.Array, labels: jax.Array | None = None,
                  train: bool = True) -> jax.Array | dict[str, jax.Array]:
-        del train
         act = get_activation(self.activation)
         h = jnp.reshape(x, (x.shape[0], -1))
         if self.num_classes:
             labels = labels_for(labels, x.shape[0]) if self.conditioning != "ac" else None
             if self.conditioning == "concat":
                 h = one_hot_channels(h, labels, self.num_classes)
+
+        def dense(features: int, name: str):
+            return maybe_spectral(nn.Dense(features, name=name), "dense", self.spectral_norm,
+                                  self.sn_iterations, train)
+
         for i in range(self.depth):
-            h = act(nn.Dense(self.hidden_dim, name=f"Dense_{i}")(h))
-        logit = nn.Dense(1, name=f"Dense_{self.depth}")(h)[:, 0]
+            h = act(dense(self.hidden_dim, f"Dense_{i}")(h))
+        logit = dense(1, f"Dense_{self.depth}")(h)[:, 0]
         if not self.num_classes:
             return logit
         if self.conditioning == "projection":
             return logit + Projection(self.num_classes, nn.initializers.normal(0.1),
-                                      name="projection")(h, labels)
+                                      self.spectral_norm, self.sn_iterations,
+                                      name="projection")(h, labels, train)
         if self.conditioning == "ac":
-            return {"logit": logit,
-                    "class_logits": nn.Dense(self.num_classes, name="class_head")(h)}
+            return {"logit": logit, "class_logits": dense(self.num_classes, "class_head")(h)}
         return logit

@@ -15,9 +15,10 @@ paper's PixelGAN (1x1 convolutions); otherwise `patch` must be the receptive fie
 number of stride-2 layers (16, 34, 70, 142, 286, ...), and 0 takes the smallest such field that
 covers the whole image (the paper's ImageGAN).
 
-Normalisation (`norm`): "batch" (BatchNorm; running averages when sampling), "instance" or
-"none"; a convolution followed by a normalisation has no bias (the normalisation's mean
-subtraction would cancel it). Weights are drawn from N(0, 0.02), as in the paper's code.
+Normalisation (`norm`): "batch" (BatchNorm; running averages when sampling), "instance",
+"layer", "group" or "none"; a convolution followed by a normalisation has no bias (the
+normalisation's mean subtraction would cancel it). Weights are drawn from N(0, 0.02), as in
+the paper's code.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
+from gan_jax.models.blocks import NORMS, normalise
 from gan_jax.models.conv import Conv2D, SubPixelConvTranspose
 from gan_jax.registry import ConfigError
 
 WEIGHT_INIT = nn.initializers.normal(0.02)
-NORMS = ("batch", "instance", "none")
 MAX_PATCH_LAYERS = 8
 
 
@@ -41,7 +42,7 @@ def _scale_init(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> ja
 
 
 class Normalise(nn.Module):
-    """BatchNorm, instance norm, or nothing; BatchNorm's statistics span `axis_name`."""
+    """One of `blocks.NORMS`; BatchNorm's statistics span `axis_name`."""
 
     kind: str
     momentum: float = 0.9
@@ -49,13 +50,10 @@ class Normalise(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool) -> jax.Array:
-        if self.kind == "batch":
-            return nn.BatchNorm(use_running_average=not train, momentum=self.momentum,
-                                epsilon=1e-5, scale_init=_scale_init,
-                                axis_name=self.axis_name)(x)
-        if self.kind == "instance":
-            return nn.InstanceNorm(epsilon=1e-5, scale_init=_scale_init)(x)
-        return x
+        name = {"batch": "BatchNorm_0", "instance": "InstanceNorm_0", "layer": "LayerNorm_0",
+                "group": "GroupNorm_0"}.get(self.kind, "none")
+        return normalise(x, self.kind, train, name, momentum=self.momentum,
+                         axis_name=self.axis_name, scale_init=_scale_init)
 
 
 class BatchDropout(nn.Module):
