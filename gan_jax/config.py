@@ -31,6 +31,7 @@ LATENT_DISTRIBUTIONS = ("normal", "uniform")
 CONDITIONS = ("none", "class", "image")
 # The labels fake samples are made for: drawn uniformly from the seed, or the real batch's.
 FAKE_LABELS = ("uniform", "real")
+PRECISIONS = ("float32", "bfloat16")
 
 # Leaf names whose string values are file system paths: stored absolute in a run's config, so
 # the run resumes and evaluates from any current directory.
@@ -213,6 +214,12 @@ def base_config() -> ConfigDict:
     # numbers as one device); "per_device" over each device's share (running statistics
     # are then averaged over devices after every update).
     config.train.batch_norm = "cross_replica"
+    # Differentiable augmentation of every image D sees, real and generated (DiffAugment):
+    # comma-separated operations of color, translation, cutout; "" for none.
+    config.train.diff_augment = ""
+    # "bfloat16" computes both players in bfloat16; parameters, optimizer state, losses and
+    # BatchNorm statistics stay float32.
+    config.train.precision = "float32"
 
     config.eval = ConfigDict()
     config.eval.num_samples = 2_500  # Samples per generator (image configs: 10,000).
@@ -308,6 +315,8 @@ def _check_ranges(config: ConfigDict) -> None:
              f"must be one of {', '.join(PARALLEL_MODES)}", t.parallel)
     _require(t.batch_norm in BATCH_NORM_MODES, "train.batch_norm",
              f"must be one of {', '.join(BATCH_NORM_MODES)}", t.batch_norm)
+    _require(t.precision in PRECISIONS, "train.precision",
+             f"must be one of {', '.join(PRECISIONS)}", t.precision)
     _require(config.model.condition in CONDITIONS, "model.condition",
              f"must be one of {', '.join(CONDITIONS)}", config.model.condition)
     _require(config.model.fake_labels in FAKE_LABELS, "model.fake_labels",

@@ -21,9 +21,9 @@ import optax
 from flax import linen as nn
 from ml_collections import ConfigDict
 
+from gan_jax import augment, grids, losses, models, optim
 from gan_jax import config as config_lib
 from gan_jax import data as data_lib
-from gan_jax import grids, losses, models, optim
 from gan_jax.config import ConfigError
 from gan_jax.eval.extractors import build_extractor, check_extractor, missing_extractor
 from gan_jax.eval.images import ImageEvaluator, parse_metrics
@@ -285,6 +285,18 @@ def check_translation(config: Any, dataset: Any) -> None:
                                   "image-to-image translation; set it to 0")
 
 
+def check_augment(config: Any, dataset: Any) -> None:
+    """DiffAugment needs images that D judges alone."""
+    if not config.train.diff_augment:
+        return
+    augment.parse_policy(config.train.diff_augment)
+    if dataset.kind != "images":
+        raise ConfigError(f"train.diff_augment: augments images; dataset {config.data.name!r} "
+                          f"holds {dataset.kind}" + (" (image-to-image translation is not "
+                                                     "augmented)" if dataset.kind == "pairs"
+                                                     else ""))
+
+
 def resolve_classes(config: Any, dataset: Any) -> int:
     """The number of classes both players are conditioned on (0: unconditional), from the
     dataset and checked against `model.num_classes`."""
@@ -323,7 +335,9 @@ def build_experiment(config: Any) -> Experiment:
         raise config_lib.ConfigError("seed: must be resolved first (config.with_seed)")
     dataset = data_lib.build_dataset(config.data)
     check_translation(config, dataset)
+    check_augment(config, dataset)
     num_classes = resolve_classes(config, dataset)
+    dtype = jnp.bfloat16 if config.train.precision == "bfloat16" else jnp.float32
     num_steps, n_disc = config.train.num_steps, config.train.n_disc
     plan = plan_from_config(config.train)
     translation = config.model.condition == "image"
@@ -331,9 +345,10 @@ def build_experiment(config: Any) -> Experiment:
         config=config,
         dataset=dataset,
         generator=models.build_generator(config.model.generator, dataset.example_shape,
-                                         plan.bn_axis_name, num_classes, translation),
+                                         plan.bn_axis_name, num_classes, translation, dtype),
         discriminator=models.build_discriminator(config.model.discriminator,
-                                                 plan.bn_axis_name, num_classes, translation),
+                                                 plan.bn_axis_name, num_classes, translation,
+                                                 dtype),
         loss=losses.get_loss(config.loss.name),
         g_tx=optim.build_optimizer(config.optim.g, num_steps, "optim.g"),
         d_tx=optim.build_optimizer(config.optim.d, num_steps * n_disc, "optim.d"),

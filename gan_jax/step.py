@@ -20,6 +20,10 @@ fold_in(latent key, 1)) or the real batch's (`fake_labels`); G's update uses fre
 labels, or the last real batch's. Unconditional steps draw exactly what they drew before.
 A discriminator with a class head returns {"logit", "class_logits"}; its cross-entropy is
 added, weighted by `class_weight`, to D's loss (real and fake) and G's (fake).
+
+DiffAugment (`diff_augment`): every image D sees, real, fake or interpolated for a penalty, is
+augmented with parameters drawn from fold_in(update key, AUGMENT_STREAM), folded with 0 for
+real, 1 for fake and 2 for penalty inputs; penalties are taken through the augmentation.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import jax.numpy as jnp
 import optax
 from flax import linen as nn
 
+from gan_jax import augment
 from gan_jax import losses as losses_lib
 from gan_jax.models.latent import sample_latent
 from gan_jax.state import GANState
@@ -45,6 +50,8 @@ PyTree = Any
 SampleFn = Callable[[PyTree, Array, Array, int], dict[str, Array]]
 # Where uniformly drawn fake labels come from: this stream of the latent key.
 LABEL_STREAM = 1
+# Where DiffAugment's parameters come from: this stream of an update's key.
+AUGMENT_STREAM = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +74,8 @@ class StepSettings:
     num_classes: int = 0
     fake_labels: str = "uniform"
     class_weight: float = 1.0
+    # DiffAugment operations applied to every image D sees (see gan_jax.augment).
+    diff_augment: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config: Any, plan: Any = None, num_classes: int = 0) -> StepSettings:
@@ -81,6 +90,7 @@ class StepSettings:
             num_classes=num_classes,
             fake_labels=config.model.fake_labels,
             class_weight=float(config.loss.class_weight),
+            diff_augment=augment.parse_policy(config.train.diff_augment),
             **parallel_settings(plan),
         )
 
@@ -155,6 +165,14 @@ def make_train_step(
 
     conditional = s.num_classes > 0
 
+    def augmented(x, key, stream):
+        """`x` with DiffAugment applied, its parameters drawn for the global batch."""
+        if not s.diff_augment:
+            return x
+        key = jax.random.fold_in(jax.random.fold_in(key, AUGMENT_STREAM), stream)
+        params = augment.draw(s.diff_augment, key, s.batch_size, x.shape[1:])
+        return augment.apply(x, jax.tree.map(local_rows, params))
+
     def generate(g_params, g_state, key, labels):
         z = local_rows(sample_latent(key, s.batch_size, s.latent_dim, s.latent_dist))
         return apply_model(generator, g_params, g_state, z, True, labels)
@@ -185,10 +203,10 @@ def make_train_step(
         fake = jax.lax.stop_gradient(fake)
 
         def d_loss_fn(params):
-            real_out, new_state = apply_model(discriminator, params, d_state, real, True,
-                                              real_labels)
-            fake_out, new_state = apply_model(discriminator, params, new_state, fake, True,
-                                              fake_labels)
+            real_out, new_state = apply_model(discriminator, params, d_state,
+                                              augmented(real, key, 0), True, real_labels)
+            fake_out, new_state = apply_model(discriminator, params, new_state,
+                                              augmented(fake, key, 1), True, fake_labels)
             (real_logits, real_class), (fake_logits, fake_class) = (
                 split_outputs(real_out), split_outputs(fake_out))
             adversarial = loss.d_loss(real_logits, fake_logits)
@@ -196,7 +214,8 @@ def make_train_step(
             class_loss, class_accuracy = class_terms(real_class, real_labels)
 
             def critic(x):
-                out = apply_model(discriminator, params, d_state, x, True, real_labels)[0]
+                out = apply_model(discriminator, params, d_state, augmented(x, key, 2), True,
+                                  real_labels)[0]
                 return split_outputs(out)[0]
 
             if s.gp_weight:
@@ -254,7 +273,8 @@ def make_train_step(
         def g_loss_fn(params):
             fake, new_g_state = generate(params, g_state, g_key, g_labels)
             # D's running statistics are updated by D's own steps only.
-            fake_out, _ = apply_model(discriminator, d_params, d_state, fake, True, g_labels)
+            fake_out, _ = apply_model(discriminator, d_params, d_state,
+                                      augmented(fake, g_key, 0), True, g_labels)
             fake_logits, fake_class = split_outputs(fake_out)
             g_loss = total = loss.g_loss(fake_logits)
             if fake_class is not None:

@@ -300,8 +300,9 @@ def tfds_images(
     manual_dir: str = "",
     download: bool = True,
 ) -> ImageDataset:
-    """A TFDS image dataset by name. `data_dir` / `manual_dir` are TFDS's data and manual
-    dirs ("" for TFDS's defaults); with `download=False` the data must already be prepared."""
+    """A TFDS image dataset by name. `split` may slice a split (TFDS's "train[:10%]").
+    `data_dir` / `manual_dir` are TFDS's data and manual dirs ("" for TFDS's defaults); with
+    `download=False` the data must already be prepared."""
     import tensorflow_datasets as tfds
 
     _check_preprocessing(image_size, channels, crop)
@@ -311,7 +312,9 @@ def tfds_images(
         raise ConfigError(f"data.name: TFDS dataset {name!r} has no 'image' feature")
     native = features["image"].shape
     known_splits = list(builder.info.splits)
-    if known_splits and split not in known_splits:
+    # TFDS's slicing syntax ("train[:10%]", "train[:6000]") takes part of a split.
+    base_split = split.split("[", 1)[0]
+    if known_splits and base_split not in known_splits:
         raise ConfigError(f"data.split: {name!r} has no split {split!r} "
                           f"(available: {', '.join(sorted(known_splits))})")
     if not image_size and (native[0] is None or native[0] != native[1]):
@@ -334,7 +337,7 @@ def tfds_images(
             # A fresh builder reads the prepared dataset's info (its splits), whichever
             # process prepared it.
             prepared = tfds.builder(name, data_dir=data_dir or None)
-        if split not in prepared.info.splits:
+        if base_split not in prepared.info.splits:
             raise ConfigError(f"data.split: {name!r} has no split {split!r} "
                               f"(available: {', '.join(sorted(prepared.info.splits))})")
         dataset = prepared.as_dataset(split=tfds.split_for_jax_process(split),
