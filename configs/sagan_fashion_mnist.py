@@ -2,7 +2,8 @@
 
 The SNGAN ResNet players of configs/sngan_fashion_mnist.py with a self-attention block at
 14x14 in both, spectral norm in both G and D, the hinge loss, one D update per G update and
-two time-scale learning rates (G 1e-4, D 4e-4, Adam beta (0, 0.9)).
+two time-scale learning rates (G 1e-4, D 4e-4, Adam beta (0, 0.9)). 2,000 steps, about 17
+minutes on 2 CPU cores (0.5 s per step).
 
     gan-train --config configs/sagan_fashion_mnist.py --workdir workdirs/sagan_fashion
 """
