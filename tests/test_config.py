@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from ml_collections import ConfigDict
 
@@ -5,6 +7,8 @@ from configs import mog
 from gan_jax import config as config_lib
 from gan_jax.experiment import build_experiment
 from gan_jax.registry import ConfigError
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.mark.parametrize("mixture", ["ring", "grid"])
@@ -37,7 +41,7 @@ BAD_INPUTS = [
     ("train.batch_size", 64.0, r"train.batch_size: expected int, got float"),
     ("optim.d.lr", "1e-4", r"optim.d.lr: expected float, got str"),
     ("train.progress_bar", 1, r"train.progress_bar: expected bool, got int"),
-    ("model.generator.name", "resnet", r"model.generator.name: unknown generator 'resnet'"),
+    ("model.generator.name", "biggan", r"model.generator.name: unknown generator 'biggan'"),
     ("model.discriminator.name", "cnn", r"model.discriminator.name: unknown discriminator"),
     ("loss.name", "wgan", r"loss.name: unknown loss 'wgan'"),
     ("optim.g.name", "adma", r"optim.g.name: unknown optimizer 'adma'; did you mean 'adam'"),
@@ -54,6 +58,11 @@ BAD_INPUTS = [
     ("optim.g.weight_decay", 0.1, r"optim.g.weight_decay: only 'adamw'"),
     ("loss.r1_weight", -1.0, r"loss.r1_weight: must be >= 0"),
     ("seed", -1, r"seed: must be a non-negative integer"),
+    ("train.precision", "float16", r"train.precision: must be one of float32, bfloat16"),
+    ("train.diff_augment", "color", r"train.diff_augment: augments images; dataset 'ring' "
+                                    r"holds points"),
+    ("model.discriminator.spectral_norm", "bias", r"model.discriminator.spectral_norm: "
+                                                  r"spectral norm cannot be applied to 'bias'"),
 ]
 
 
@@ -66,6 +75,21 @@ def test_bad_input_raises_one_clear_error(key, value, message):
         # The schema's checks, then the names that building resolves.
         config_lib.validate(config)
         build_experiment(config_lib.with_seed(config, 0))
+
+
+@pytest.mark.parametrize("name", ["sngan_fashion_mnist", "sagan_fashion_mnist", "sngan_cifar10",
+                                  "sngan_cifar10:conditional", "sagan_cifar10"])
+def test_shipped_resnet_configs_validate_and_build(name):
+    from gan_jax import models
+
+    config = config_lib.load_config_file(f"configs/{name.replace(':', '.py:', 1)}"
+                                         if ":" in name else f"configs/{name}.py",
+                                         relative_to=REPO)
+    config_lib.validate(config)
+    shape = (config.data.image_size, config.data.image_size, config.data.channels)
+    classes = 10 if config.model.condition == "class" else 0
+    models.build_generator(config.model.generator, shape, num_classes=classes)
+    models.build_discriminator(config.model.discriminator, num_classes=classes)
 
 
 def test_config_validation_imports_nothing_else_from_the_package():

@@ -36,13 +36,26 @@ def test_fixed_noise_grids_change_with_training_only(image_folder, tmp_path):
     np.testing.assert_array_equal(*pictures)
 
 
+def modern_image_config(folder: str, num_steps: int):
+    """The tiny DCGAN with spectral norm in D, self-attention in both players, DiffAugment
+    and R1: every piece of state and randomness a resumed run must restore."""
+    config = tiny_image_config(folder, num_steps=num_steps)
+    config.model.generator.attention = 4
+    config.model.discriminator.update(dict(spectral_norm="all", attention=4))
+    config.train.diff_augment = "color,translation,cutout"
+    config.loss.r1_weight = 1.0
+    return config
+
+
 def test_image_run_resumes_exactly(image_folder, tmp_path):
     straight = str(tmp_path / "straight")
-    train_and_evaluate(tiny_image_config(image_folder, num_steps=30), straight)
+    train_and_evaluate(modern_image_config(image_folder, num_steps=30), straight)
     resumed = str(tmp_path / "resumed")
-    train_and_evaluate(tiny_image_config(image_folder, num_steps=13), resumed)
+    train_and_evaluate(modern_image_config(image_folder, num_steps=13), resumed)
     assert int(load_state(resumed).step) == 13
-    train_and_evaluate(tiny_image_config(image_folder, num_steps=30), resumed)
-    # Same batches (24 images, batch 8: several epochs), same BatchNorm statistics, same
-    # weights, bit for bit.
-    assert_states_identical(load_state(straight), load_state(resumed))
+    train_and_evaluate(modern_image_config(image_folder, num_steps=30), resumed)
+    # Same batches (24 images, batch 8: several epochs), augmentations, BatchNorm
+    # statistics, power-iteration vectors and weights, bit for bit.
+    final = load_state(resumed)
+    assert set(final.d_state) == {"spectral"} and set(final.g_state) == {"batch_stats"}
+    assert_states_identical(load_state(straight), final)

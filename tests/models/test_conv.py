@@ -1,5 +1,7 @@
 """The convolution layers equal Flax's, forward and backward, within float32 tolerance."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,6 +11,7 @@ from flax import linen as nn
 from gan_jax.models.conv import Conv2D, SubPixelConvTranspose
 
 
+@functools.partial(jax.jit, static_argnums=0)  # One compilation, not one per operation.
 def _outputs_and_grads(module, variables, x):
     # A non-uniform cotangent, so every output position's gradient matters.
     def loss(variables, x):
@@ -47,11 +50,11 @@ def test_sub_pixel_transpose_equals_flax_conv_transpose(kernel, stride, padding,
     x = jax.random.normal(jax.random.PRNGKey(0), (2, height, width, 3))
     kwargs = dict(kernel_size=(kernel, kernel), strides=(stride, stride), padding=padding)
     reference = nn.ConvTranspose(5, **kwargs)
-    variables = reference.init(jax.random.PRNGKey(1), x)
+    variables = jax.jit(reference.init)(jax.random.PRNGKey(1), x)
     variables = jax.tree.map(lambda v: v + 0.1, variables)  # A non-zero bias too.
     ours = SubPixelConvTranspose(5, **kwargs)
-    assert jax.tree.map(jnp.shape, ours.init(jax.random.PRNGKey(1), x)) == jax.tree.map(
-        jnp.shape, variables)
+    assert jax.tree.map(jnp.shape, jax.eval_shape(ours.init, jax.random.PRNGKey(1), x)) == (
+        jax.tree.map(jnp.shape, variables))
     _assert_close(_outputs_and_grads(ours, variables, x),
                   _outputs_and_grads(reference, variables, x))
 
@@ -62,7 +65,8 @@ def test_conv2d_equals_flax_conv(kernel, stride, padding):
     x = jax.random.normal(jax.random.PRNGKey(0), (2, 9, 8, 4))
     kwargs = dict(kernel_size=(kernel, kernel), strides=(stride, stride), padding=padding)
     reference = nn.Conv(6, **kwargs)
-    variables = jax.tree.map(lambda v: v + 0.1, reference.init(jax.random.PRNGKey(1), x))
+    variables = jax.tree.map(lambda v: v + 0.1, jax.jit(reference.init)(jax.random.PRNGKey(1),
+                                                                           x))
     _assert_close(_outputs_and_grads(Conv2D(6, **kwargs), variables, x),
                   _outputs_and_grads(reference, variables, x))
 

@@ -1,5 +1,7 @@
 """The U-Net generator and the PatchGAN discriminator: shapes, skips, receptive fields."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -31,10 +33,11 @@ def test_unet_maps_an_image_to_an_image_of_the_output_shape(side):
 def test_skip_connections_carry_the_input_past_a_zeroed_bottleneck():
     generator = UNetGenerator((16, 16, 1), width=2, norm="none", dropout_at_sampling=False)
     x = jax.random.normal(jax.random.PRNGKey(2), (1, 16, 16, 1))
-    params = generator.init(RNGS, x, train=False)["params"]
+    params = jax.jit(functools.partial(generator.init, train=False))(RNGS, x)["params"]
     innermost = f"down{generator.levels() - 1}"
     params = {**params, innermost: jax.tree.map(jnp.zeros_like, params[innermost])}
 
+    @jax.jit
     def run(inputs):
         return generator.apply({"params": params}, inputs, train=False)
 
@@ -65,11 +68,12 @@ def test_decoder_dropout_is_noise_at_sampling_only_when_asked():
 def measured_receptive_field(discriminator, side: int) -> tuple[int, tuple[int, int]]:
     """The width of the input window the centre logit depends on, and the logit map's size."""
     x = jax.random.normal(jax.random.PRNGKey(3), (1, side, side, 1))
-    variables = discriminator.init(jax.random.PRNGKey(4), x, x, train=False)
-    logits = discriminator.apply(variables, x, x, train=False)
+    variables = jax.jit(functools.partial(discriminator.init, train=False))(
+        jax.random.PRNGKey(4), x, x)
+    logits = jax.eval_shape(functools.partial(discriminator.apply, train=False), variables, x, x)
     h, w = logits.shape[1:]
-    grad = jax.grad(lambda image: discriminator.apply(variables, image, image,
-                                                      train=False)[0, h // 2, w // 2])(x)
+    grad = jax.jit(jax.grad(lambda image: discriminator.apply(variables, image, image,
+                                                              train=False)[0, h // 2, w // 2]))(x)
     columns = np.nonzero(np.any(np.asarray(grad[0, ..., 0]) != 0, axis=0))[0]
     return int(columns.max() - columns.min() + 1), (h, w)
 
