@@ -16,7 +16,7 @@ TINY = ["--config.seed=0", "--config.model.generator.width=8",
         "--config.model.discriminator.width=8", "--config.train.batch_size=16",
         "--config.train.log_every=2", "--config.train.sample_every=0",
         "--config.train.checkpoint_every=2", "--config.train.progress_bar=False",
-        "--config.eval.metrics="]
+        "--config.eval.metrics=", "--config.data.split=test"]  # 10,000 images: read fast.
 
 
 def _run(*args, timeout=600):

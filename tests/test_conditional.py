@@ -46,11 +46,12 @@ def test_acgan_class_loss_trains_both_players():
 def test_conditional_ring_resumes_exactly_and_reports_mode_accuracy(tmp_path):
     config = tiny_conditional_config(num_steps=100)
     config.model.fake_labels = "real"  # The other tests draw uniform labels.
-    config.train.checkpoint_every = 40
+    # Every interval a multiple of steps_per_call (25): one compiled call length.
+    config.train.checkpoint_every = 50
     straight = train_and_evaluate(config, str(tmp_path / "straight"))
     assert 0.0 <= straight["ema"]["class_accuracy"] <= straight["ema"]["high_quality"]
     half = ConfigDict(config.to_dict())
-    half.train.num_steps = 60
+    half.train.num_steps = 50
     train_and_evaluate(half, str(tmp_path / "resumed"))
     resumed = train_and_evaluate(config, str(tmp_path / "resumed"))
     assert_states_identical(load_state(str(tmp_path / "straight")),
