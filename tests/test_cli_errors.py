@@ -133,7 +133,7 @@ def test_ctrl_c_before_the_first_checkpoint_says_nothing_was_saved(tmp_path):
         stderr=subprocess.PIPE, text=True)
     process.stderr.readline()  # "run in ...": built; now compiling, before the first step.
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=120)
+    out, err = process.communicate(timeout=600)  # Compiling ends before SIGINT is handled.
     assert process.returncode == 130
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == (
