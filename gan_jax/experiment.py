@@ -21,9 +21,9 @@ import optax
 from flax import linen as nn
 from ml_collections import ConfigDict
 
-from gan_jax import augment, grids, losses, models, optim
 from gan_jax import config as config_lib
 from gan_jax import data as data_lib
+from gan_jax import grids, losses, models, optim
 from gan_jax.config import ConfigError
 from gan_jax.eval.extractors import build_extractor, check_extractor, missing_extractor
 from gan_jax.eval.images import ImageEvaluator, parse_metrics
@@ -286,10 +286,10 @@ def check_translation(config: Any, dataset: Any) -> None:
 
 
 def check_augment(config: Any, dataset: Any) -> None:
-    """DiffAugment needs images that D judges alone."""
+    """DiffAugment needs images that D judges alone (its policy is parsed by the step's
+    settings)."""
     if not config.train.diff_augment:
         return
-    augment.parse_policy(config.train.diff_augment)
     if dataset.kind != "images":
         raise ConfigError(f"train.diff_augment: augments images; dataset {config.data.name!r} "
                           f"holds {dataset.kind}" + (" (image-to-image translation is not "

@@ -41,6 +41,17 @@ def check_attention(resolution: int, reached: list[int], section: str) -> None:
             "attention)")
 
 
+def check_player_options(module: nn.Module, section: str) -> None:
+    """The options every convolutional player shares: `norm`, `spectral_norm` and, for a
+    class-conditional generator with conditional normalisation, a norm to condition."""
+    check_choice(module.norm, NORMS, f"{section}.norm")
+    spectral_kinds(module.spectral_norm, f"{section}.spectral_norm")
+    if (section == "model.generator" and module.num_classes and "cbn" in module.conditioning
+            and module.norm == "none"):
+        raise ConfigError("model.generator.norm: conditioning 'cbn' needs a normalisation to "
+                          "condition; choose a norm or conditioning='concat'")
+
+
 def spectral_kinds(value: str, key: str) -> frozenset[str]:
     """`model.*.spectral_norm` -> the layer types it normalises: "none", "all", or a
     comma-separated subset of dense, conv, embed."""
@@ -127,3 +138,17 @@ class SelfAttention(nn.Module):
         out = project(c, "out")(attended)
         gate = self.param("gate", nn.initializers.zeros_init(), (), jnp.float32)
         return x + gate.astype(out.dtype) * out
+
+
+class Player(nn.Module):
+    """Layer helpers of the players that have `spectral_norm`, `sn_iterations` and `dtype`
+    fields (the DCGAN and ResNet families)."""
+
+    def spectral(self, layer: nn.Module, kind: str, train: bool) -> Callable[..., jax.Array]:
+        """`layer`, spectrally normalised if this player's `spectral_norm` includes `kind`."""
+        return maybe_spectral(layer, kind, self.spectral_norm, self.sn_iterations, train)
+
+    def attend(self, x: jax.Array, train: bool) -> jax.Array:
+        """The player's self-attention block (there is at most one, named "attention")."""
+        return SelfAttention(spectral_norm=self.spectral_norm, sn_iterations=self.sn_iterations,
+                             dtype=self.dtype, name="attention")(x, train)

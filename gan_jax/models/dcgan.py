@@ -32,13 +32,10 @@ import jax.numpy as jnp
 from flax import linen as nn
 
 from gan_jax.models.blocks import (
-    NORMS,
-    SelfAttention,
+    Player,
     check_attention,
-    check_choice,
-    maybe_spectral,
+    check_player_options,
     normalise,
-    spectral_kinds,
 )
 from gan_jax.models.conditioning import (
     DISCRIMINATOR_CONDITIONING,
@@ -80,7 +77,7 @@ def check_square(shape: tuple[int, ...], section: str) -> tuple[int, int]:
     return shape[0], shape[2]
 
 
-class DCGANGenerator(nn.Module):
+class DCGANGenerator(Player):
     """z -> image of `output_shape` (H, W, C) in [-1, 1].
 
     `upsample`: "transpose" (4x4 stride-2 transposed convolutions, as in DCGAN) or "nearest" /
@@ -116,12 +113,8 @@ class DCGANGenerator(nn.Module):
     def check_config(self) -> None:
         """Rejects settings the module cannot build, before anything is compiled."""
         check_conditioning(self.conditioning, GENERATOR_CONDITIONING, "model.generator")
-        check_choice(self.norm, NORMS, "model.generator.norm")
-        spectral_kinds(self.spectral_norm, "model.generator.spectral_norm")
+        check_player_options(self, "model.generator")
         check_attention(self.attention, self.resolutions(), "model.generator")
-        if self.num_classes and "cbn" in self.conditioning and self.norm == "none":
-            raise ConfigError("model.generator.norm: conditioning 'cbn' needs a normalisation "
-                              "to condition; choose a norm or conditioning='concat'")
         if self.upsample not in UPSAMPLE_MODES:
             raise ConfigError(f"model.generator.upsample: {self.upsample!r} is not one of "
                               f"{UPSAMPLE_MODES}")
@@ -145,7 +138,7 @@ class DCGANGenerator(nn.Module):
             x = jax.image.resize(x, (b, 2 * h, 2 * w, c), method=self.upsample)
             layer = Conv2D(features, (3, 3), padding="SAME", use_bias=use_bias,
                            kernel_init=WEIGHT_INIT, name=name)
-        return maybe_spectral(layer, "conv", self.spectral_norm, self.sn_iterations, train)(x)
+        return self.spectral(layer, "conv", train)(x)
 
     def _normalise(self, x: jax.Array, labels: jax.Array | None, train: bool,
                    name: str) -> jax.Array:
@@ -167,34 +160,29 @@ class DCGANGenerator(nn.Module):
         if labels is not None and self.conditioning in ("concat", "cbn_concat"):
             embed = nn.Embed(self.num_classes, self.class_embed_dim, dtype=self.dtype,
                              embedding_init=nn.initializers.normal(1.0), name="class_embed")
-            embedding = maybe_spectral(embed, "embed", self.spectral_norm, self.sn_iterations,
-                                       train)(labels)
+            embedding = self.spectral(embed, "embed", train)(labels)
             inputs = jnp.concatenate([inputs, embedding], axis=-1)
         # Explicit names, so both transpose_impl values share one parameter tree. No bias
         # before a normalisation, which would subtract it again.
         project = nn.Dense(base * base * features, use_bias=self.norm == "none",
                            kernel_init=WEIGHT_INIT, dtype=self.dtype, name="project")
-        x = maybe_spectral(project, "dense", self.spectral_norm, self.sn_iterations,
-                           train)(inputs)
+        x = self.spectral(project, "dense", train)(inputs)
         x = jnp.reshape(x, (z.shape[0], base, base, features))
         x = nn.relu(self._normalise(x, labels, train, "bn0"))
         for i in range(1, k):
             if self.attention == base * 2 ** (i - 1):
-                x = self._attend(x, train)
+                x = self.attend(x, train)
             features //= 2
             x = self._upsample(x, features, self.norm == "none", f"up{i}", train)
             x = nn.relu(self._normalise(x, labels, train, f"bn{i}"))
         if self.attention == base * 2 ** (k - 1):
-            x = self._attend(x, train)
+            x = self.attend(x, train)
         x = self._upsample(x, channels, True, f"up{k}", train)
         return jnp.tanh(x).astype(jnp.float32)
 
-    def _attend(self, x: jax.Array, train: bool) -> jax.Array:
-        return SelfAttention(spectral_norm=self.spectral_norm, sn_iterations=self.sn_iterations,
-                             dtype=self.dtype, name="attention")(x, train)
 
 
-class DCGANDiscriminator(nn.Module):
+class DCGANDiscriminator(Player):
     """Image -> one logit. Strided 4x4 convolutions, LeakyReLU(0.2), no BatchNorm on the
     input layer."""
 
@@ -214,8 +202,7 @@ class DCGANDiscriminator(nn.Module):
     def check_config(self) -> None:
         check_conditioning(self.conditioning, DISCRIMINATOR_CONDITIONING,
                            "model.discriminator")
-        check_choice(self.norm, NORMS, "model.discriminator.norm")
-        spectral_kinds(self.spectral_norm, "model.discriminator.spectral_norm")
+        check_player_options(self, "model.discriminator")
 
     @nn.compact
     def __call__(self, x: jax.Array, labels: jax.Array | None = None,
@@ -230,25 +217,21 @@ class DCGANDiscriminator(nn.Module):
                 x = one_hot_channels(x, labels, self.num_classes)
         x = x.astype(self.dtype)
 
-        def spectral(layer: nn.Module, kind: str = "dense"):
-            return maybe_spectral(layer, kind, self.spectral_norm, self.sn_iterations, train)
-
         for i in range(k):
             normalised = i > 0 and self.norm != "none"
             conv = Conv2D(self.width * 2**i, (4, 4), (2, 2), padding=((1, 1), (1, 1)),
                           use_bias=not normalised, kernel_init=WEIGHT_INIT, name=f"conv{i}")
-            x = spectral(conv, "conv")(x)
+            x = self.spectral(conv, "conv", train)(x)
             if normalised:
                 x = normalise(x, self.norm, train, f"bn{i}", momentum=self.bn_momentum,
                               axis_name=self.bn_axis_name, scale_init=_scale_init,
                               dtype=self.dtype)
             x = nn.leaky_relu(x, 0.2)
             if self.attention == size // 2 ** (i + 1):
-                x = SelfAttention(spectral_norm=self.spectral_norm,
-                                  sn_iterations=self.sn_iterations, dtype=self.dtype,
-                                  name="attention")(x, train)
+                x = self.attend(x, train)
         x = jnp.reshape(x, (x.shape[0], -1)).astype(jnp.float32)
-        logit = spectral(nn.Dense(1, kernel_init=WEIGHT_INIT, name="logit"))(x)[:, 0]
+        logit = self.spectral(nn.Dense(1, kernel_init=WEIGHT_INIT, name="logit"), "dense",
+                              train)(x)[:, 0]
         if not self.num_classes:
             return logit
         if self.conditioning == "projection":
@@ -257,5 +240,5 @@ class DCGANDiscriminator(nn.Module):
             return logit + projection(x, labels, train)
         if self.conditioning == "ac":
             head = nn.Dense(self.num_classes, kernel_init=WEIGHT_INIT, name="class_head")
-            return {"logit": logit, "class_logits": spectral(head)(x)}
+            return {"logit": logit, "class_logits": self.spectral(head, "dense", train)(x)}
         return logit

@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
-from gan_jax.models.blocks import NORMS, normalise
+from gan_jax.models.blocks import NORMS, check_choice, normalise
 from gan_jax.models.conv import Conv2D, SubPixelConvTranspose
 from gan_jax.registry import ConfigError
 
@@ -79,11 +79,6 @@ class BatchDropout(nn.Module):
         return jnp.where(keep, x / (1.0 - self.rate), 0.0).astype(x.dtype)
 
 
-def _check_norm(norm: str, section: str) -> None:
-    if norm not in NORMS:
-        raise ConfigError(f"{section}.norm: {norm!r} is not one of {', '.join(NORMS)}")
-
-
 class UNetGenerator(nn.Module):
     """Input image [n, H, W, Ca] -> output image [n, H, W, C] in [-1, 1] (`output_shape`).
 
@@ -112,7 +107,7 @@ class UNetGenerator(nn.Module):
         return max(1, side.bit_length() - 1)
 
     def check_config(self) -> None:
-        _check_norm(self.norm, "model.generator")
+        check_choice(self.norm, NORMS, "model.generator.norm")
         if len(self.output_shape) != 3 or self.output_shape[0] != self.output_shape[1]:
             raise ConfigError(f"model.generator: the U-Net needs square H x W x C images, got "
                               f"{self.output_shape}")
@@ -207,7 +202,7 @@ class PatchDiscriminator(nn.Module):
     bn_axis_name: str | None = None  # Derived from train.batch_norm and the device plan.
 
     def check_config(self) -> None:
-        _check_norm(self.norm, "model.discriminator")
+        check_choice(self.norm, NORMS, "model.discriminator.norm")
         if self.patch < 0:
             raise ConfigError(f"model.discriminator.patch: must be >= 0, got {self.patch}")
         patch_layers(self.patch, 256)

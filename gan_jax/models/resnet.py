@@ -28,13 +28,10 @@ import jax.numpy as jnp
 from flax import linen as nn
 
 from gan_jax.models.blocks import (
-    NORMS,
-    SelfAttention,
+    Player,
     check_attention,
-    check_choice,
-    maybe_spectral,
+    check_player_options,
     normalise,
-    spectral_kinds,
 )
 from gan_jax.models.conditioning import (
     DISCRIMINATOR_CONDITIONING,
@@ -60,25 +57,19 @@ def _downsample(x: jax.Array) -> jax.Array:
     return nn.avg_pool(x, (2, 2), (2, 2))
 
 
-class _Residual(nn.Module):
+class _Residual(Player):
     """Shared layer helpers of the two residual players."""
 
     def conv(self, x: jax.Array, features: int, kernel: int, name: str,
              train: bool) -> jax.Array:
         layer = Conv2D(features, (kernel, kernel), padding="SAME", kernel_init=CONV_INIT,
                        name=name)
-        return maybe_spectral(layer, "conv", self.spectral_norm, self.sn_iterations,
-                              train)(x)
+        return self.spectral(layer, "conv", train)(x)
 
     def dense(self, x: jax.Array, features: int, name: str, train: bool) -> jax.Array:
         layer = nn.Dense(features, kernel_init=CONV_INIT, dtype=self.dtype, name=name)
-        return maybe_spectral(layer, "dense", self.spectral_norm, self.sn_iterations,
-                              train)(x)
+        return self.spectral(layer, "dense", train)(x)
 
-    def attend(self, x: jax.Array, train: bool) -> jax.Array:
-        return SelfAttention(spectral_norm=self.spectral_norm,
-                             sn_iterations=self.sn_iterations, dtype=self.dtype,
-                             name="attention")(x, train)
 
 
 class ResNetGenerator(_Residual):
@@ -115,13 +106,9 @@ class ResNetGenerator(_Residual):
 
     def check_config(self) -> None:
         check_conditioning(self.conditioning, GENERATOR_CONDITIONING, "model.generator")
-        check_choice(self.norm, NORMS, "model.generator.norm")
-        spectral_kinds(self.spectral_norm, "model.generator.spectral_norm")
+        check_player_options(self, "model.generator")
         *_, resolutions = self.plan()
         check_attention(self.attention, resolutions, "model.generator")
-        if self.num_classes and "cbn" in self.conditioning and self.norm == "none":
-            raise ConfigError("model.generator.norm: conditioning 'cbn' needs a normalisation "
-                              "to condition; choose a norm or conditioning='concat'")
 
     def _normalise(self, x: jax.Array, labels: jax.Array | None, train: bool,
                    name: str) -> jax.Array:
@@ -141,8 +128,7 @@ class ResNetGenerator(_Residual):
         if labels is not None and "concat" in self.conditioning:
             embed = nn.Embed(self.num_classes, self.class_embed_dim, dtype=self.dtype,
                              embedding_init=nn.initializers.normal(1.0), name="class_embed")
-            embedding = maybe_spectral(embed, "embed", self.spectral_norm,
-                                       self.sn_iterations, train)(labels)
+            embedding = self.spectral(embed, "embed", train)(labels)
             inputs = jnp.concatenate([inputs, embedding], axis=-1)
         features = self.width * multipliers[0]
         x = self.dense(inputs, base * base * features, "project", train)
@@ -183,8 +169,7 @@ class ResNetDiscriminator(_Residual):
     def check_config(self) -> None:
         check_conditioning(self.conditioning, DISCRIMINATOR_CONDITIONING,
                            "model.discriminator")
-        check_choice(self.norm, NORMS, "model.discriminator.norm")
-        spectral_kinds(self.spectral_norm, "model.discriminator.spectral_norm")
+        check_player_options(self, "model.discriminator")
         if self.downsample > len(self.multipliers):
             raise ConfigError(
                 f"model.discriminator.downsample: {self.downsample} down-sampling blocks, but "
