@@ -40,6 +40,15 @@ def split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:
     return params, variables
 
 
+def initialise(module: nn.Module, rngs: Any, inputs: tuple[jax.Array, ...]) -> PyTree:
+    """`module`'s variables for `inputs`: its initialisers run op by op, as they always have
+    (one compiled program would fuse their float operations differently and change initial
+    weights in the last bits), but the forward pass, which `lazy_init` skips on abstract
+    inputs, does not run, and compiles nothing."""
+    abstract = tuple(jax.ShapeDtypeStruct(a.shape, a.dtype) for a in inputs)
+    return module.lazy_init(rngs, *abstract, train=False)
+
+
 def create_state(
     seed: int,
     generator: nn.Module,
@@ -66,8 +75,8 @@ def create_state(
         d_inputs = (x, *labels)
     # A generator that samples with dropout draws from a "dropout" stream even at init.
     g_rngs = {"params": g_key, "dropout": jax.random.fold_in(g_key, 1)}
-    g_params, g_state = split_variables(generator.init(g_rngs, *g_inputs, train=False))
-    d_params, d_state = split_variables(discriminator.init(d_key, *d_inputs, train=False))
+    g_params, g_state = split_variables(initialise(generator, g_rngs, g_inputs))
+    d_params, d_state = split_variables(initialise(discriminator, d_key, d_inputs))
     return GANState(
         step=jnp.zeros((), jnp.int32),
         rng=train_key,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import jax
 import numpy as np
@@ -156,13 +157,22 @@ def state_fingerprint(state) -> dict:
 
 
 def numerics_platform() -> str:
-    """What exact float results depend on: JAX version, backend and the CPU's vector width."""
+    """What exact float results depend on: JAX version, backend, the CPU's vector width and
+    XLA's backend optimisation level, when set."""
     flags = ""
     if os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo") as f:
             flags = next((line for line in f if line.startswith("flags")), "")
     isa = "avx512" if " avx512f" in flags else "avx2" if " avx2" in flags else "other"
-    return f"jax-{jax.__version__}-{jax.default_backend()}-{isa}"
+    level = re.search(r"--xla_backend_optimization_level=(\d+)", os.environ.get("XLA_FLAGS", ""))
+    return (f"jax-{jax.__version__}-{jax.default_backend()}-{isa}"
+            + (f"-xla-O{level.group(1)}" if level else ""))
+
+
+def xla_flags(*flags: str) -> str:
+    """XLA_FLAGS for a subprocess: this process's (the tests' optimisation level) plus
+    `flags`."""
+    return " ".join([os.environ.get("XLA_FLAGS", ""), *flags]).strip()
 
 
 def train_steps(config, num_steps: int):

@@ -14,7 +14,7 @@ import pytest
 
 from gan_jax import config as config_lib
 from gan_jax.train import train_and_evaluate
-from tests.helpers import assert_states_identical, load_state
+from tests.helpers import assert_states_identical, load_state, xla_flags
 from tests.test_parallel import REPO, max_relative_difference
 
 TRAIN = """
@@ -38,7 +38,7 @@ def train_two_processes(config, workdir: str) -> None:
         f.write("from gan_jax import config as c\n"
                 f"def get_config():\n    return c.from_json({config_lib.to_json(config)!r})\n")
     env = {**os.environ, "PYTHONPATH": REPO, "JAX_PLATFORMS": "cpu",
-           "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+           "XLA_FLAGS": xla_flags("--xla_force_host_platform_device_count=2")}
     port = _free_port()
     processes = [
         subprocess.Popen([sys.executable, "-c", TRAIN, "--config", path, "--workdir", workdir,

@@ -24,7 +24,7 @@ from gan_jax.parallel import AXIS, ParallelPlan, plan_from_config
 from gan_jax.registry import ConfigError
 from gan_jax.step import StepSettings, device_rows, make_train_step
 from gan_jax.train import train_and_evaluate
-from tests.helpers import load_state, tiny_image_config
+from tests.helpers import load_state, tiny_image_config, xla_flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN_FROM_JSON = """
@@ -42,7 +42,7 @@ def train_on_devices(config, workdir: str, num_devices: int) -> subprocess.Compl
     with open(path, "w") as f:
         f.write(config_lib.to_json(config))
     env = {**os.environ, "PYTHONPATH": REPO, "JAX_PLATFORMS": "cpu",
-           "XLA_FLAGS": f"--xla_force_host_platform_device_count={num_devices}"}
+           "XLA_FLAGS": xla_flags(f"--xla_force_host_platform_device_count={num_devices}")}
     return subprocess.run([sys.executable, "-c", TRAIN_FROM_JSON, path, workdir], cwd=REPO,
                           env=env, capture_output=True, text=True, timeout=600)
 
@@ -82,7 +82,7 @@ def pmap_against_jit(config, tmp_path, num_devices: int) -> float:
     with open(path, "w") as f:
         f.write(config_lib.to_json(config))
     env = {**os.environ, "PYTHONPATH": REPO, "JAX_PLATFORMS": "cpu",
-           "XLA_FLAGS": f"--xla_force_host_platform_device_count={num_devices}"}
+           "XLA_FLAGS": xla_flags(f"--xla_force_host_platform_device_count={num_devices}")}
     done = subprocess.run([sys.executable, "-c", PMAP_AGAINST_JIT, path], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -1,11 +1,11 @@
 """Unconditional runs keep their numbers: final parameters of a ring run and a DCGAN MNIST run
 at fixed seeds, against fingerprints recorded before conditioning was added to the library.
 
-On the platform they were recorded on (same JAX version, backend and CPU vector width) the
-parameters must be bit-identical. Elsewhere float rounding may differ in the last bits, so
-the per-part norms are compared with rtol 1e-4: a few train steps keep last-bit rounding
-differences below 1e-6 relative, while any change to the key schedule, the data order or a
-model changes them by far more than 1e-4.
+On the platforms they were recorded on (same JAX version, backend, CPU vector width and XLA
+optimisation level) the parameters must be bit-identical. Elsewhere float rounding may differ
+in the last bits, so the per-part norms are compared with rtol 1e-4: a few train steps keep
+last-bit rounding differences below 1e-6 relative, while any change to the key schedule, the
+data order or a model changes them by far more than 1e-4.
 """
 
 import json
@@ -36,8 +36,12 @@ def _check(name: str, data_dir: str) -> None:
                                    err_msg=f"{name}: {part}")
         np.testing.assert_allclose(got["summary"][part]["sum"], numbers["sum"],
                                    atol=1e-4 * scale, err_msg=f"{name}: {part}")
-    if numerics_platform() == reference["platform"]:
+    platform = numerics_platform()
+    if platform == reference["platform"]:
         assert got["sha256"] == expected["sha256"], f"{name}: parameters changed"
+    also = reference["also_recorded"]
+    if platform == also["platform"]:  # The same code, compiled as the tests compile it.
+        assert got["sha256"] == also["sha256"][name], f"{name}: parameters changed"
 
 
 def test_unconditional_ring_run_is_unchanged():
