@@ -180,6 +180,8 @@ def base_config() -> ConfigDict:
     config.loss.name = "non_saturating"  # minimax | non_saturating | least_squares | hinge | ...
     config.loss.gp_weight = 0.0  # WGAN-GP lambda: adds lambda * E(||grad D(x_hat)|| - 1)^2.
     config.loss.r1_weight = 0.0  # R1 gamma: adds gamma / 2 * E||grad D(x_real)||^2.
+    # Lazy R1 (StyleGAN2): the penalty, times this interval, on every interval-th D update.
+    config.loss.r1_interval = 1
     # Weight of the auxiliary classification loss of a discriminator with a class head
     # (AC-GAN), added to D's loss (real and fake examples) and to G's (fake examples).
     config.loss.class_weight = 1.0
@@ -303,6 +305,8 @@ def _check_ranges(config: ConfigDict) -> None:
         _require(config.eval[key] >= 1, f"eval.{key}", "must be >= 1", config.eval[key])
     for key in ("gp_weight", "r1_weight", "class_weight", "l1_weight", "gan_weight"):
         _require(config.loss[key] >= 0, f"loss.{key}", "must be >= 0", config.loss[key])
+    _require(config.loss.r1_interval >= 1, "loss.r1_interval", "must be >= 1 (1: every D "
+             "update)", config.loss.r1_interval)
     if config.seed is not None:
         _require(0 <= config.seed < 2**63, "seed", "must be a non-negative integer", config.seed)
     for player in ("g", "d"):

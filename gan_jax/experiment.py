@@ -32,7 +32,7 @@ from gan_jax.eval.translation import translation_metrics
 from gan_jax.models.latent import sample_latent
 from gan_jax.parallel import ParallelPlan, plan_from_config
 from gan_jax.state import GANState, create_state
-from gan_jax.step import StepSettings, apply_model, make_train_step
+from gan_jax.step import StepSettings, apply_model, example_keys, make_train_step
 from gan_jax.translation_step import TranslationSettings, make_translation_step
 
 # Streams of the seed that are not training steps, so they never collide with step keys.
@@ -124,12 +124,27 @@ class Experiment:
         return (jnp.tile(z, (len(classes), 1)),
                 np.repeat(classes, per_class).astype(np.int32))
 
-    def generate(self, params: Any, g_state: Any, z: jax.Array,
-                 labels: Any = None) -> np.ndarray:
-        """Generator samples in eval mode, on the host (for `labels`, when conditional)."""
+    def generate(self, params: Any, g_state: Any, z: jax.Array, labels: Any = None,
+                 keys: jax.Array | None = None, truncation: float = 1.0) -> np.ndarray:
+        """Generator samples in eval mode, on the host (for `labels`, when conditional). A
+        generator with per-example randomness draws it from `keys` (see `example_keys`;
+        None: its fixed noise); a style-based one moves w towards its average by
+        `truncation` (psi)."""
         labels = self.check_labels(labels)
+        extras: dict[str, Any] = {}
+        if keys is not None:
+            extras["keys"] = keys
+        if truncation != 1.0:
+            extras["truncation"] = jnp.float32(truncation)
         return np.asarray(_generate(self.generator, params, g_state, z,
-                                    None if labels is None else jnp.asarray(labels)))
+                                    None if labels is None else jnp.asarray(labels), extras))
+
+    def example_keys(self, key: jax.Array, num: int) -> jax.Array | None:
+        """Per-example keys for `generate`, when the generator draws per-example randomness
+        (as in training: see `step.example_keys`); else None."""
+        if not getattr(self.generator, "takes_example_keys", False):
+            return None
+        return example_keys(key, num)
 
     def translate(self, params: Any, g_state: Any, inputs: np.ndarray,
                   key: jax.Array) -> np.ndarray:
@@ -201,10 +216,13 @@ class Experiment:
                                       "reason": self.skipped_metrics}
             return results
         z = self.latents(jax.random.fold_in(key, 0), num)
+        keys = self.example_keys(jax.random.fold_in(key, 2), num)
         for name, params in (("raw", state.g_params), ("ema", state.ema_g_params)):
             def produce(start: int, size: int, params=params) -> np.ndarray:
-                images = self.generate(params, state.g_state, z[start : start + size],
-                                       None if labels is None else labels[start : start + size])
+                rows = slice(start, start + size)
+                images = self.generate(params, state.g_state, z[rows],
+                                       None if labels is None else labels[rows],
+                                       None if keys is None else keys[rows])
                 return grids.to_uint8(images)  # Quantised like the real data.
 
             results[name] = evaluator.evaluate(produce, num, jax.random.fold_in(key, 1),
@@ -258,8 +276,9 @@ def _build_image_evaluator(config: Any) -> ImageEvaluator | None:
 
 @functools.partial(jax.jit, static_argnums=0)
 def _generate(generator: nn.Module, params: Any, g_state: Any, z: jax.Array,
-              labels: jax.Array | None) -> jax.Array:
-    return apply_model(generator, params, g_state, z, False, labels)[0]
+              labels: jax.Array | None, extras: dict[str, Any]) -> jax.Array:
+    args = (z,) if labels is None else (z, labels)
+    return generator.apply({"params": params, **g_state}, *args, train=False, **extras)
 
 
 @functools.partial(jax.jit, static_argnums=0)

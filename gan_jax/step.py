@@ -21,6 +21,12 @@ labels, or the last real batch's. Unconditional steps draw exactly what they dre
 A discriminator with a class head returns {"logit", "class_logits"}; its cross-entropy is
 added, weighted by `class_weight`, to D's loss (real and fake) and G's (fake).
 
+Generators that draw per-example randomness (`takes_example_keys`, e.g. StyleGAN's noise and
+style mixing) get one key per example of the global batch, split from fold_in(latent key,
+EXAMPLE_KEY_STREAM), and keep their rows, so a pmapped run draws what a plain one does.
+Lazy R1 (`r1_interval` k > 1) adds k times the penalty on D updates whose batch number is a
+multiple of k, chosen by `lax.cond` inside the compiled step.
+
 DiffAugment (`diff_augment`): every image D sees, real, fake or interpolated for a penalty, is
 augmented with parameters drawn from fold_in(update key, AUGMENT_STREAM), folded with 0 for
 real, 1 for fake and 2 for penalty inputs; penalties are taken through the augmentation.
@@ -52,6 +58,8 @@ SampleFn = Callable[[PyTree, Array, Array, int], dict[str, Array]]
 LABEL_STREAM = 1
 # Where DiffAugment's parameters come from: this stream of an update's key.
 AUGMENT_STREAM = 2
+# Where per-example generator keys come from: this stream of the latent key.
+EXAMPLE_KEY_STREAM = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +73,8 @@ class StepSettings:
     gp_weight: float
     r1_weight: float
     ema_decay: float
+    # Lazy R1: the penalty (times the interval) on every r1_interval-th D update.
+    r1_interval: int = 1
     # Under pmap: the device axis and the number of devices the global batch is split over.
     axis_name: str | None = None
     num_replicas: int = 1
@@ -86,6 +96,7 @@ class StepSettings:
             latent_dist=config.model.latent_dist,
             gp_weight=float(config.loss.gp_weight),
             r1_weight=float(config.loss.r1_weight),
+            r1_interval=config.loss.r1_interval,
             ema_decay=float(config.train.ema_decay),
             num_classes=num_classes,
             fake_labels=config.model.fake_labels,
@@ -98,18 +109,22 @@ class StepSettings:
 def apply_model(
     module: nn.Module, params: Any, state: Any, inputs: Array, train: bool,
     labels: Array | None = None, dropout_key: Array | None = None,
+    keys: Array | None = None,
 ) -> tuple[Any, Any]:
     """Runs a Linen module on `inputs` (and its condition `labels` when given: class labels,
-    or an input image), with `dropout_key` feeding its dropout; in train mode returns its
-    updated non-parameter collections."""
+    or an input image), with `dropout_key` feeding its dropout and `keys` (one per example)
+    its per-example randomness; in train mode returns its updated non-parameter
+    collections."""
     variables = {"params": params, **state}
     args = (inputs,) if labels is None else (inputs, labels)
-    rngs = {} if dropout_key is None else {"rngs": {"dropout": dropout_key}}
+    kwargs: dict[str, Any] = {} if dropout_key is None else {"rngs": {"dropout": dropout_key}}
+    if keys is not None:
+        kwargs["keys"] = keys
     if train and state:
         outputs, new_state = module.apply(variables, *args, train=True, mutable=list(state),
-                                          **rngs)
+                                          **kwargs)
         return outputs, dict(new_state)
-    return module.apply(variables, *args, train=train, **rngs), state
+    return module.apply(variables, *args, train=train, **kwargs), state
 
 
 def parallel_settings(plan: Any) -> dict[str, Any]:
@@ -118,6 +133,11 @@ def parallel_settings(plan: Any) -> dict[str, Any]:
         return {}
     return dict(axis_name=plan.axis_name, num_replicas=plan.num_replicas,
                 sync_model_state=not plan.cross_replica_bn)
+
+
+def example_keys(latent_key: Array, num: int) -> Array:
+    """One PRNG key per example of a batch drawn with `latent_key`."""
+    return jax.random.split(jax.random.fold_in(latent_key, EXAMPLE_KEY_STREAM), num)
 
 
 def split_outputs(outputs: Any) -> tuple[Array, Array | None]:
@@ -173,9 +193,14 @@ def make_train_step(
         params = augment.draw(s.diff_augment, key, s.batch_size, x.shape[1:])
         return augment.apply(x, jax.tree.map(local_rows, params))
 
+    takes_keys = getattr(generator, "takes_example_keys", False)
+
     def generate(g_params, g_state, key, labels):
         z = local_rows(sample_latent(key, s.batch_size, s.latent_dim, s.latent_dist))
-        return apply_model(generator, g_params, g_state, z, True, labels)
+        keys = None
+        if takes_keys:
+            keys = local_rows(example_keys(key, s.batch_size))
+        return apply_model(generator, g_params, g_state, z, True, labels, keys=keys)
 
     def uniform_labels(key):
         """This device's rows of labels drawn uniformly for the global batch."""
@@ -222,8 +247,14 @@ def make_train_step(
                 penalty += s.gp_weight * losses_lib.gradient_penalty(
                     critic, real, fake, penalty_key
                 )
-            if s.r1_weight:
+            if s.r1_weight and s.r1_interval == 1:
                 penalty += 0.5 * s.r1_weight * losses_lib.r1_penalty(critic, real)
+            elif s.r1_weight:  # Lazy: k times the penalty on every k-th D update.
+                penalty += jax.lax.cond(
+                    batch_index % s.r1_interval == 0,
+                    lambda: 0.5 * s.r1_weight * s.r1_interval
+                    * losses_lib.r1_penalty(critic, real),
+                    lambda: jnp.zeros((), jnp.float32))
             total = adversarial + penalty
             if real_class is not None:  # AC-GAN: D classifies real and fake examples.
                 class_loss += class_terms(fake_class, fake_labels)[0]

@@ -90,6 +90,27 @@ def tiny_image_config(folder: str, num_steps: int = 30, seed: int | None = 0):
 
 
 
+def tiny_stylegan_config(folder: str, num_steps: int = 30, style: str = "modulation"):
+    """configs/stylegan_mnist.py's setting on a folder of images at 8x8, with tiny players,
+    mixing on half the examples and lazy R1 every 4 D updates."""
+    from configs import stylegan_mnist
+
+    config = tiny_image_config(folder, num_steps)
+    base = stylegan_mnist.stylegan_config("mnist", style)
+    config.model, config.loss, config.optim = base.model, base.loss, base.optim
+    config.model.latent_dim = 8
+    config.model.generator.update(dict(w_dim=8, mapping_depth=2, width=4, max_width=8,
+                                       mixing_prob=0.5))
+    config.model.discriminator.update(dict(width=4, max_width=8))
+    config.loss.r1_interval = 4
+    # One step per call: the program the pmap-against-jit test compiles too (cached once).
+    config.train.steps_per_call = 1
+    config.train.log_every = 3
+    config.train.checkpoint_every = 6
+    config.train.sample_every = 0  # Grids are tested elsewhere; here they would only compile.
+    return config
+
+
 def synthetic_digits(num: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """uint8 [num, 28, 28, 1] images of 10 classes, class k a bright 6x6 block at its own
     place on a noisy background, and their int32 labels: learnable in one epoch."""

@@ -24,7 +24,7 @@ from gan_jax.parallel import AXIS, ParallelPlan, plan_from_config
 from gan_jax.registry import ConfigError
 from gan_jax.step import StepSettings, device_rows, make_train_step
 from gan_jax.train import train_and_evaluate
-from tests.helpers import load_state, tiny_image_config, xla_flags
+from tests.helpers import load_state, tiny_image_config, tiny_stylegan_config, xla_flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN_FROM_JSON = """
@@ -128,6 +128,15 @@ def test_dcgan_with_cross_replica_batch_norm_spectral_norm_attention_and_diff_au
     for player in (config.optim.g, config.optim.d):
         player.name, player.lr = "sgd", 0.01
     assert pmap_against_jit(config, tmp_path, 4) < 1e-4
+
+
+def test_stylegan_on_two_devices_matches_one_device(image_folder, tmp_path):
+    """Mixing and noise come from per-example keys of the global batch, the average w spans
+    the devices, and minibatch-stddev groups (4 examples) stay on one device."""
+    config = tiny_stylegan_config(image_folder)
+    for player in (config.optim.g, config.optim.d):
+        player.name, player.lr = "sgd", 0.01  # See the DCGAN test above.
+    assert pmap_against_jit(config, tmp_path, 2) < 1e-4
 
 
 def test_batch_that_does_not_divide_is_rejected_before_compiling(make_config, tmp_path):

@@ -122,3 +122,24 @@ def test_non_finite_losses_are_flagged(make_config):
     _, metrics = jax.jit(make_multi_step(exp.train_step()), static_argnums=2)(
         exp.init_state(), {}, 20)
     assert float(metrics["finite"]) == 0.0
+
+
+def test_lazy_r1_enters_on_every_kth_discriminator_update_scaled_by_k(make_config):
+    """With r1_interval 3, D updates 0, 3, 6, ... add 3x the penalty an every-update R1
+    computes from the same state; the others add nothing."""
+    config = make_config()
+    config.loss.r1_weight = 2.0
+    steps = {}
+    for interval in (1, 3):
+        config.loss.r1_interval = interval
+        exp = _experiment(config)
+        steps[interval] = jax.jit(exp.train_step())
+    state = exp.init_state()
+    for t in range(5):
+        eager = float(steps[1](state, {})[1]["d_penalty"])
+        state, metrics = steps[3](state, {})
+        assert eager > 0
+        if t % 3 == 0:
+            np.testing.assert_allclose(float(metrics["d_penalty"]), 3 * eager, rtol=1e-5)
+        else:
+            assert float(metrics["d_penalty"]) == 0.0

@@ -7,7 +7,12 @@ import numpy as np
 from PIL import Image
 
 from gan_jax.train import train_and_evaluate
-from tests.helpers import assert_states_identical, load_state, tiny_image_config
+from tests.helpers import (
+    assert_states_identical,
+    load_state,
+    tiny_image_config,
+    tiny_stylegan_config,
+)
 
 
 def test_image_run_writes_grids_and_tensorboard_images(image_folder, tmp_path):
@@ -59,4 +64,17 @@ def test_image_run_resumes_exactly(image_folder, tmp_path):
     # statistics, power-iteration vectors and weights, bit for bit.
     final = load_state(resumed)
     assert set(final.d_state) == {"spectral"} and set(final.g_state) == {"batch_stats"}
+    assert_states_identical(load_state(straight), final)
+
+
+def test_stylegan_run_resumes_exactly_with_its_average_w(image_folder, tmp_path):
+    """Style mixing, per-example noise, lazy R1 (every 4th D update, so the resumed part
+    starts between two) and the tracked average w continue bit for bit."""
+    straight = str(tmp_path / "straight")
+    train_and_evaluate(tiny_stylegan_config(image_folder, num_steps=12), straight)
+    resumed = str(tmp_path / "resumed")
+    train_and_evaluate(tiny_stylegan_config(image_folder, num_steps=6), resumed)
+    train_and_evaluate(tiny_stylegan_config(image_folder, num_steps=12), resumed)
+    final = load_state(resumed)
+    assert float(np.abs(final.g_state["stats"]["w_avg"]).sum()) > 0
     assert_states_identical(load_state(straight), final)

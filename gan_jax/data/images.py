@@ -256,6 +256,13 @@ def _preprocess(image: Any, image_size: int, channels: int, crop: str) -> Any:
     return image
 
 
+def _padded(image: Any, pad: int) -> Any:
+    """`pad` zero (black) pixels on every side of an HWC tensor."""
+    import tensorflow as tf
+
+    return tf.pad(image, [[pad, pad], [pad, pad], [0, 0]]) if pad else image
+
+
 def _prepare(builder: Any, manual_dir: str) -> None:
     """Downloads (or reads from the manual dir) and prepares a TFDS dataset, under a file lock:
     runs of a sweep that start together prepare it once, not into each other's files."""
@@ -299,13 +306,18 @@ def tfds_images(
     data_dir: str = "",
     manual_dir: str = "",
     download: bool = True,
+    pad: int = 0,
 ) -> ImageDataset:
     """A TFDS image dataset by name. `split` may slice a split (TFDS's "train[:10%]").
+    `pad` adds that many black pixels on every side, after any resize (28x28 MNIST with
+    pad=2 is 32x32, for models that need a power of two).
     `data_dir` / `manual_dir` are TFDS's data and manual dirs ("" for TFDS's defaults); with
     `download=False` the data must already be prepared."""
     import tensorflow_datasets as tfds
 
     _check_preprocessing(image_size, channels, crop)
+    if pad < 0:
+        raise ConfigError(f"data.pad: must be >= 0 (pixels added on every side), got {pad}")
     builder = tfds.builder(name, data_dir=data_dir or None)
     features = builder.info.features
     if "image" not in features or not isinstance(features["image"], tfds.features.Image):
@@ -324,7 +336,7 @@ def tfds_images(
     label = features["label"] if "label" in features else None
     classes = (tuple(label.names) if isinstance(label, tfds.features.ClassLabel)
                and label.num_classes else ())
-    size = image_size or native[0]
+    size = (image_size or native[0]) + 2 * pad
     out_channels = channels or native[-1]
     description = f"TFDS {name}:{split}"
 
@@ -344,7 +356,8 @@ def tfds_images(
                                      shuffle_files=False)
         dataset = dataset.map(
             lambda ex: {**{k: v for k, v in ex.items() if k == "label"},
-                        "image": _preprocess(ex["image"], image_size, channels, crop)},
+                        "image": _padded(_preprocess(ex["image"], image_size, channels,
+                                                     crop), pad)},
             num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return _read_all(dataset)
 

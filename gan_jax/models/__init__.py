@@ -23,6 +23,7 @@ from gan_jax.models.layers import ACTIVATIONS
 from gan_jax.models.mlp import MLPDiscriminator, MLPGenerator
 from gan_jax.models.pix2pix import PatchDiscriminator, UNetGenerator
 from gan_jax.models.resnet import ResNetDiscriminator, ResNetGenerator
+from gan_jax.models.stylegan import StyleGANDiscriminator, StyleGANGenerator
 from gan_jax.registry import ConfigError, Registry, check_kwargs
 
 GENERATORS: Registry[type[nn.Module]] = Registry("generator")
@@ -33,6 +34,8 @@ GENERATORS.register("dcgan")(DCGANGenerator)
 DISCRIMINATORS.register("dcgan")(DCGANDiscriminator)
 GENERATORS.register("resnet")(ResNetGenerator)
 DISCRIMINATORS.register("resnet")(ResNetDiscriminator)
+GENERATORS.register("stylegan")(StyleGANGenerator)
+DISCRIMINATORS.register("stylegan")(StyleGANDiscriminator)
 # Image-to-image (model.condition="image"): G reads an image, D judges (output, input) pairs.
 GENERATORS.register("unet")(UNetGenerator)
 DISCRIMINATORS.register("patch")(PatchDiscriminator)

@@ -162,6 +162,14 @@ def test_real_mnist_from_the_shared_files(mnist_data_dir):
     resized = tfds_images("mnist", split="test", data_dir=mnist_data_dir, image_size=32,
                           channels=3, download=False)
     assert resized.example_shape == (32, 32, 3)
+    padded = tfds_images("mnist", split="test[:50]", data_dir=mnist_data_dir, pad=2,
+                         download=False)
+    assert padded.example_shape == (32, 32, 1)
+    padded_images = padded.load()["images"]
+    np.testing.assert_array_equal(padded_images[:, 2:-2, 2:-2], images[:50])
+    assert padded_images[:, :2].max() == 0 and padded_images[:, :, -2:].max() == 0
+    with pytest.raises(ConfigError, match="data.pad: must be >= 0"):
+        tfds_images("mnist", split="test", data_dir=mnist_data_dir, pad=-1)
 
 
 def test_fashion_mnist_prepared_after_mnist_in_the_same_data_dir(mnist_data_dir):

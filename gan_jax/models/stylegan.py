@@ -1,0 +1,454 @@
+"""Style-based generator (StyleGAN, Karras et al. 2019; StyleGAN2, Karras et al. 2020) and
+StyleGAN2's residual discriminator, at any power-of-two resolution from 8 up.
+
+Generator: a mapping network turns z (normalised to unit mean square) into an intermediate
+latent w through `mapping_depth` dense layers whose learning rate is scaled by `mapping_lr_mul`.
+The synthesis network starts from a learned 4 x 4 constant; every resolution has two 3x3
+style layers (one at 4 x 4), the first after a low-pass-filtered 2x upsampling, and a 1x1
+toRGB output; the outputs of all resolutions are upsampled and summed ("skip" architecture).
+Each layer reads its own w from `ws` [batch, num_ws, w_dim], so styles can be mixed per layer.
+A style layer is controlled by w through one of two mechanisms (`style`):
+- "adain": convolution, noise, bias, LeakyReLU, then adaptive instance normalisation: each
+  channel is normalised over space and given the style's scale and bias (StyleGAN);
+- "modulation": the kernel's input channels are scaled by the style and each output channel
+  is divided by its resulting L2 norm (demodulation), then noise, bias and LeakyReLU
+  (StyleGAN2). Computed, as StyleGAN2 does without fused modulation, by scaling the
+  activations before a shared convolution and the outputs after it.
+Per-pixel Gaussian noise enters every style layer through learned per-channel scales
+(initialised at 0). Every weight uses the equalised learning rate: stored as N(0, 1) and scaled
+by 1/sqrt(fan in) when used.
+
+Randomness: style mixing and noise are drawn from per-example `keys` (one PRNG key per row), so
+an image is a function of its (z, key) alone, whatever the batch or device split. Without keys
+the noise is a fixed pattern per layer, the same for every example, and nothing is mixed.
+Training-mode calls track the average w (`stats/w_avg`, spanning `bn_axis_name` under pmap);
+truncation moves w towards it.
+
+Discriminator: 1x1 fromRGB, then per resolution a residual block (3x3 conv, 3x3 conv with
+low-pass-filtered 2x downsampling, plus a filtered-downsampling 1x1 shortcut, summed and
+scaled by 1/sqrt(2)) down to 4 x 4, then the minibatch standard deviation, a 3x3 conv and
+two dense layers to one logit.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import linen as nn
+
+from gan_jax.models.blocks import check_choice
+from gan_jax.models.conv import conv2d
+from gan_jax.registry import ConfigError
+
+STYLES = ("adain", "modulation")
+LRELU_GAIN = math.sqrt(2.0)
+# The low-pass filter of up- and downsampling (StyleGAN2's [1, 3, 3, 1], per axis).
+FILTER_TAPS = (1.0, 3.0, 3.0, 1.0)
+# The fixed noise of key-less calls is drawn from this key, folded with the layer index.
+FIXED_NOISE_SEED = 0
+
+
+def lrelu(x: jax.Array) -> jax.Array:
+    """LeakyReLU(0.2) with StyleGAN's gain, which keeps unit-variance activations."""
+    return nn.leaky_relu(x, 0.2) * LRELU_GAIN
+
+
+def check_resolution(shape: tuple[int, ...], section: str) -> int:
+    """The side of a square power-of-two image of at least 8 pixels."""
+    size = shape[0]
+    if len(shape) != 3 or shape[0] != shape[1]:
+        raise ConfigError(f"{section}: a style-based model makes square images, got {shape}")
+    if size < 8 or size & (size - 1):
+        raise ConfigError(f"{section}: the resolution must be a power of two above 4 (8, 16, "
+                          f"32, ...), got {size}; pad or resize the data (data.image_size)")
+    return size
+
+
+def _filter_axis(x: jax.Array, axis: int, pad: tuple[int, int], stride: int,
+                 gain: float) -> jax.Array:
+    """FIR_TAPS along `axis` after padding, keeping every `stride`-th output."""
+    taps = np.asarray(FILTER_TAPS) * gain / sum(FILTER_TAPS)
+    widths = [(0, 0)] * x.ndim
+    widths[axis] = pad
+    x = jnp.pad(x, widths)
+    length = (x.shape[axis] - len(taps)) // stride + 1
+    out = 0
+    for i, tap in enumerate(taps):
+        out = out + tap * jax.lax.slice_in_dim(x, i, i + (length - 1) * stride + 1, stride,
+                                               axis)
+    return out
+
+
+def upsample(x: jax.Array) -> jax.Array:
+    """NHWC x -> 2x the resolution: zeros between samples, then the low-pass filter (gain 2
+    per axis, so a constant image stays constant)."""
+    for axis in (1, 2):
+        zeros = jnp.zeros_like(x)
+        x = jnp.stack([x, zeros], axis=axis + 1)
+        shape = list(zeros.shape)
+        shape[axis] *= 2
+        x = jnp.reshape(x, shape)
+        x = _filter_axis(x, axis, (2, 1), 1, 2.0)
+    return x
+
+
+def blur(x: jax.Array, pad: tuple[int, int], stride: int = 1) -> jax.Array:
+    """The low-pass filter over both spatial axes (unit gain), with `pad` and `stride`."""
+    for axis in (1, 2):
+        x = _filter_axis(x, axis, pad, stride, 1.0)
+    return x
+
+
+def downsample(x: jax.Array) -> jax.Array:
+    """NHWC x -> half the resolution, low-pass filtered."""
+    return blur(x, (1, 1), 2)
+
+
+def modulated_weights(kernel: jax.Array, styles: jax.Array,
+                      demodulate: bool = True) -> jax.Array:
+    """StyleGAN2's per-example kernels: kernel [k, k, in, out] with its input channels scaled
+    by styles [batch, in], each output channel then divided by its L2 norm if `demodulate`
+    -> [batch, k, k, in, out]."""
+    weights = kernel[None] * styles[:, None, None, :, None]
+    if demodulate:
+        weights = weights * jax.lax.rsqrt(
+            jnp.sum(jnp.square(weights), axis=(1, 2, 3), keepdims=True) + 1e-8)
+    return weights
+
+
+def modulated_conv(x: jax.Array, kernel: jax.Array, styles: jax.Array,
+                   demodulate: bool = True) -> jax.Array:
+    """The stride-1 'SAME' convolution of each example of NHWC x with its own
+    `modulated_weights`, computed with one shared convolution: the activations are scaled by
+    the styles before it and the outputs by the demodulation factors after it."""
+    y = conv2d(x * styles[:, None, None, :].astype(x.dtype), kernel, (1, 1),
+               _same_padding(kernel.shape[0]), None)
+    if demodulate:
+        # |kernel * s|^2 summed over (k, k, in) = s^2 . (|kernel|^2 summed over k, k).
+        norms = jnp.square(styles) @ jnp.sum(jnp.square(kernel), axis=(0, 1))
+        y = y * jax.lax.rsqrt(norms + 1e-8)[:, None, None, :]
+    return y
+
+
+def adain(x: jax.Array, scale: jax.Array, bias: jax.Array) -> jax.Array:
+    """Adaptive instance normalisation: each example's channels of NHWC x normalised over
+    space, then given the style's scale and bias [batch, channels]."""
+    mean = jnp.mean(x, axis=(1, 2), keepdims=True)
+    var = jnp.var(x, axis=(1, 2), keepdims=True)
+    x = (x - mean) * jax.lax.rsqrt(var + 1e-8)
+    return x * scale[:, None, None, :] + bias[:, None, None, :]
+
+
+def mix_styles(ws: jax.Array, mixed_ws: jax.Array, cutoff: jax.Array) -> jax.Array:
+    """Per example, layers before `cutoff` [batch] keep `ws`, later ones take `mixed_ws`
+    (both [batch, num_ws, w_dim])."""
+    later = jnp.arange(ws.shape[1])[None, :] >= cutoff[:, None]
+    return jnp.where(later[..., None], mixed_ws, ws)
+
+
+def truncate(ws: jax.Array, w_avg: jax.Array, psi: float | jax.Array) -> jax.Array:
+    """The truncation trick: w moved towards the average, w_avg + psi (w - w_avg)."""
+    return w_avg + psi * (ws - w_avg)
+
+
+def minibatch_stddev(x: jax.Array, group_size: int, channels: int = 1) -> jax.Array:
+    """Appends `channels` maps holding the standard deviation of the features over groups of
+    consecutive examples (of gcd(group_size, batch)), averaged over positions and features."""
+    b, h, w, c = x.shape
+    group = math.gcd(group_size, b)
+    y = jnp.reshape(x.astype(jnp.float32), (b // group, group, h, w, channels, c // channels))
+    y = jnp.sqrt(jnp.var(y, axis=1) + 1e-8)  # [b / group, h, w, channels, c / channels]
+    y = jnp.mean(y, axis=(1, 2, 4))  # [b / group, channels]
+    y = jnp.repeat(y, group, axis=0)[:, None, None, :]
+    return jnp.concatenate([x, jnp.broadcast_to(y, (b, h, w, channels)).astype(x.dtype)], -1)
+
+
+def _same_padding(kernel: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    return ((kernel // 2, (kernel - 1) // 2),) * 2
+
+
+class EqualDense(nn.Module):
+    """Dense layer with the equalised learning rate: kernel N(0, 1/lr_mul^2) used times
+    lr_mul / sqrt(fan in), bias used times lr_mul."""
+
+    features: int
+    lr_mul: float = 1.0
+    bias_init: float = 0.0
+    use_bias: bool = True
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        kernel = self.param("kernel", nn.initializers.normal(1.0 / self.lr_mul),
+                            (x.shape[-1], self.features), jnp.float32)
+        y = x @ (kernel * (self.lr_mul / math.sqrt(x.shape[-1])))
+        if self.use_bias:
+            bias = self.param("bias", nn.initializers.constant(self.bias_init / self.lr_mul),
+                              (self.features,), jnp.float32)
+            y = y + bias * self.lr_mul
+        return y
+
+
+class EqualConv(nn.Module):
+    """Convolution with the equalised learning rate ('SAME', or downsampling by 2 through
+    the low-pass filter when `down`)."""
+
+    features: int
+    kernel_size: int = 3
+    down: bool = False
+    use_bias: bool = True
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        k = self.kernel_size
+        kernel = self.param("kernel", nn.initializers.normal(1.0),
+                            (k, k, x.shape[-1], self.features), jnp.float32)
+        kernel = kernel / math.sqrt(k * k * x.shape[-1])
+        if self.down:  # Filter, then a strided 'VALID' convolution (StyleGAN2's padding).
+            p = len(FILTER_TAPS) - 2 + k - 1
+            x = blur(x, ((p + 1) // 2, p // 2))
+            y = conv2d(x, kernel, (2, 2), ((0, 0), (0, 0)), None)
+        else:
+            y = conv2d(x, kernel, (1, 1), _same_padding(k), None)
+        if self.use_bias:
+            y = y + self.param("bias", nn.initializers.zeros_init(), (self.features,),
+                               jnp.float32)
+        return y
+
+
+class MappingNetwork(nn.Module):
+    """z -> w: z scaled to unit mean square, then `depth` LeakyReLU dense layers."""
+
+    w_dim: int
+    depth: int
+    lr_mul: float
+
+    @nn.compact
+    def __call__(self, z: jax.Array) -> jax.Array:
+        x = z * jax.lax.rsqrt(jnp.mean(jnp.square(z), axis=-1, keepdims=True) + 1e-8)
+        for i in range(self.depth):
+            x = lrelu(EqualDense(self.w_dim, self.lr_mul, name=f"dense{i}")(x))
+        return x
+
+
+class StyleLayer(nn.Module):
+    """One synthesis layer: (upsampling,) a 3x3 convolution controlled by w, noise, bias and
+    LeakyReLU; see the module docstring for the two `style` mechanisms."""
+
+    features: int
+    style: str
+    up: bool = False
+
+    @nn.compact
+    def __call__(self, x: jax.Array, w: jax.Array, noise: jax.Array) -> jax.Array:
+        if self.up:
+            x = upsample(x)
+        kernel = self.param("kernel", nn.initializers.normal(1.0),
+                            (3, 3, x.shape[-1], self.features), jnp.float32)
+        kernel = kernel / math.sqrt(9 * x.shape[-1])
+        if self.style == "modulation":
+            styles = EqualDense(x.shape[-1], bias_init=1.0, name="style")(w)
+            x = modulated_conv(x, kernel, styles)
+        else:
+            x = conv2d(x, kernel, (1, 1), _same_padding(3), None)
+        strength = self.param("noise_strength", nn.initializers.zeros_init(),
+                              (self.features,), jnp.float32)
+        x = x + noise * strength
+        x = lrelu(x + self.param("bias", nn.initializers.zeros_init(), (self.features,),
+                                 jnp.float32))
+        if self.style == "adain":
+            scale_bias = EqualDense(2 * self.features, name="style")(w)
+            x = adain(x, 1.0 + scale_bias[:, : self.features], scale_bias[:, self.features :])
+        return x
+
+
+class ToRGB(nn.Module):
+    """1x1 convolution to the image channels: modulated (not demodulated) by w under
+    "modulation", plain under "adain" (as in StyleGAN)."""
+
+    channels: int
+    style: str
+
+    @nn.compact
+    def __call__(self, x: jax.Array, w: jax.Array) -> jax.Array:
+        kernel = self.param("kernel", nn.initializers.normal(1.0),
+                            (1, 1, x.shape[-1], self.channels), jnp.float32)
+        kernel = kernel / math.sqrt(x.shape[-1])
+        if self.style == "modulation":
+            styles = EqualDense(x.shape[-1], bias_init=1.0, name="style")(w)
+            y = modulated_conv(x, kernel, styles, demodulate=False)
+        else:
+            y = conv2d(x, kernel, (1, 1), ((0, 0), (0, 0)), None)
+        return y + self.param("bias", nn.initializers.zeros_init(), (self.channels,),
+                              jnp.float32)
+
+
+def channels_at(resolution: int, size: int, width: int, max_width: int) -> int:
+    """Channels at `resolution` of a model whose largest resolution `size` has `width`:
+    doubling per halving of the resolution, up to `max_width`."""
+    return min(width * size // resolution, max_width)
+
+
+class SynthesisNetwork(nn.Module):
+    """ws [batch, num_ws, w_dim] (and per-example keys for the noise) -> images. As in
+    StyleGAN, no tanh: the output is linear, and trained towards the data's [-1, 1]."""
+
+    output_shape: tuple[int, ...]
+    style: str
+    width: int
+    max_width: int
+
+    @nn.compact
+    def __call__(self, ws: jax.Array, keys: jax.Array | None) -> jax.Array:
+        size, channels = self.output_shape[0], self.output_shape[2]
+        resolutions = [2**i for i in range(2, int(math.log2(size)) + 1)]
+        features = [channels_at(r, size, self.width, self.max_width) for r in resolutions]
+        b = ws.shape[0]
+        const = self.param("const", nn.initializers.normal(1.0), (4, 4, features[0]),
+                           jnp.float32)
+        x = jnp.broadcast_to(const, (b, *const.shape))
+        layer = 0
+
+        def noise(resolution: int) -> jax.Array:
+            shape = (resolution, resolution, 1)
+            if keys is None:
+                key = jax.random.fold_in(jax.random.PRNGKey(FIXED_NOISE_SEED), layer)
+                return jax.random.normal(key, (1, *shape), jnp.float32)
+            return jax.vmap(lambda k: jax.random.normal(jax.random.fold_in(k, layer), shape,
+                                                        jnp.float32))(keys)
+
+        x = StyleLayer(features[0], self.style, name="layer0")(x, ws[:, 0], noise(4))
+        layer = 1
+        image = ToRGB(channels, self.style, name="to_rgb4")(x, ws[:, 1])
+        for resolution, width in zip(resolutions[1:], features[1:], strict=True):
+            for up in (True, False):
+                x = StyleLayer(width, self.style, up=up, name=f"layer{layer}")(
+                    x, ws[:, layer], noise(resolution))
+                layer += 1
+            image = upsample(image) + ToRGB(channels, self.style,
+                                            name=f"to_rgb{resolution}")(x, ws[:, layer])
+        return image
+
+
+def num_ws(size: int) -> int:
+    """The number of per-layer latents of a synthesis network making size x size images."""
+    return 2 * int(math.log2(size)) - 2
+
+
+class StyleGANGenerator(nn.Module):
+    """z -> image of `output_shape`; see the module docstring. Call with `keys` (one PRNG key
+    per example) for random noise and, in training, style mixing with probability
+    `mixing_prob`; `truncation` (psi) moves every w towards the tracked average."""
+
+    takes_example_keys: ClassVar[bool] = True
+    zero_allowed: ClassVar[tuple[str, ...]] = ("mapping_depth",)
+
+    output_shape: tuple[int, ...]
+    style: str = "modulation"  # adain (StyleGAN) | modulation (StyleGAN2).
+    w_dim: int = 512
+    mapping_depth: int = 8
+    mapping_lr_mul: float = 0.01
+    width: int = 64  # Channels at the output resolution, doubling per halving...
+    max_width: int = 512  # ...up to this.
+    mixing_prob: float = 0.9  # Style-mixing regularisation in training calls.
+    w_avg_beta: float = 0.995  # Decay of the tracked average w.
+    bn_axis_name: str | None = None  # Derived: the device axis the w average spans.
+
+    def check_config(self) -> None:
+        check_choice(self.style, STYLES, "model.generator.style")
+        check_resolution(self.output_shape, "model.generator")
+        if not 0.0 <= self.mixing_prob <= 1.0:
+            raise ConfigError(f"model.generator.mixing_prob: a probability in [0, 1], got "
+                              f"{self.mixing_prob}")
+        if not 0.0 <= self.w_avg_beta < 1.0:
+            raise ConfigError(f"model.generator.w_avg_beta: in [0, 1), got {self.w_avg_beta}")
+        if not self.mapping_lr_mul > 0:
+            raise ConfigError(f"model.generator.mapping_lr_mul: must be > 0, got "
+                              f"{self.mapping_lr_mul}")
+
+    @property
+    def num_ws(self) -> int:
+        return num_ws(self.output_shape[0])
+
+    def setup(self) -> None:
+        self.mapping = MappingNetwork(self.w_dim, self.mapping_depth, self.mapping_lr_mul)
+        self.synthesis = SynthesisNetwork(tuple(self.output_shape), self.style, self.width,
+                                          self.max_width)
+        self.w_avg = self.variable("stats", "w_avg", jnp.zeros, (self.w_dim,), jnp.float32)
+
+    def __call__(self, z: jax.Array, labels: jax.Array | None = None, train: bool = True,
+                 keys: jax.Array | None = None,
+                 truncation: float | jax.Array = 1.0) -> jax.Array:
+        del labels  # Unconditional.
+        ws = self.map(z, train=train, truncation=truncation)
+        if train and keys is not None and self.mixing_prob > 0:
+            ws = self._mix(ws, z, keys, truncation)
+        return self.synthesize(ws, keys)
+
+    def map(self, z: jax.Array, train: bool = False,
+            truncation: float | jax.Array = 1.0) -> jax.Array:
+        """z [batch, dim] -> ws [batch, num_ws, w_dim] (truncated towards the average w);
+        training calls update the average."""
+        w = self.mapping(z)
+        if train and not self.is_initializing():
+            batch_mean = jnp.mean(w, axis=0)
+            if self.bn_axis_name is not None:
+                batch_mean = jax.lax.pmean(batch_mean, self.bn_axis_name)
+            self.w_avg.value = batch_mean + self.w_avg_beta * (self.w_avg.value - batch_mean)
+        w = truncate(w, self.w_avg.value, truncation)
+        return jnp.broadcast_to(w[:, None, :], (w.shape[0], self.num_ws, w.shape[-1]))
+
+    def synthesize(self, ws: jax.Array, keys: jax.Array | None = None) -> jax.Array:
+        """ws [batch, num_ws, w_dim] -> images; noise from `keys`, or fixed without them."""
+        return self.synthesis(ws, keys)
+
+    def _mix(self, ws: jax.Array, z: jax.Array, keys: jax.Array,
+             truncation: Any) -> jax.Array:
+        """Style mixing: for a `mixing_prob` share of the examples, the layers from a cutoff
+        drawn uniformly in [1, num_ws) take the w of a second latent; all three draws come
+        from the example's key (folded with num_ws, apart from the layers' noise)."""
+
+        def draw(key):
+            z_key, cutoff_key, use_key = jax.random.split(jax.random.fold_in(key, self.num_ws), 3)
+            cutoff = jax.random.randint(cutoff_key, (), 1, self.num_ws)
+            use = jax.random.uniform(use_key) < self.mixing_prob
+            return (jax.random.normal(z_key, z.shape[1:], z.dtype),
+                    jnp.where(use, cutoff, self.num_ws))
+
+        z2, cutoff = jax.vmap(draw)(keys)
+        return mix_styles(ws, self.map(z2, truncation=truncation), cutoff)
+
+
+class StyleGANDiscriminator(nn.Module):
+    """Image -> one logit; see the module docstring."""
+
+    width: int = 64  # Channels at the input resolution, doubling per halving...
+    max_width: int = 512  # ...up to this.
+    mbstd_group: int = 4  # Examples per minibatch-stddev group (gcd with the batch).
+    mbstd_channels: int = 1
+
+    @nn.compact
+    def __call__(self, x: jax.Array, labels: jax.Array | None = None,
+                 train: bool = True) -> jax.Array:
+        del labels, train  # Unconditional, and the same in both modes.
+        size = check_resolution(x.shape[1:], "model.discriminator")
+        resolutions = [2**i for i in range(int(math.log2(size)), 1, -1)]
+
+        def channels(resolution: int) -> int:
+            return channels_at(resolution, size, self.width, self.max_width)
+
+        x = lrelu(EqualConv(channels(size), 1, name="from_rgb")(x))
+        for resolution in resolutions[:-1]:
+            out = channels(resolution // 2)
+            skip = EqualConv(out, 1, down=True, use_bias=False, name=f"skip{resolution}")(x)
+            x = lrelu(EqualConv(channels(resolution), name=f"conv{resolution}a")(x))
+            x = lrelu(EqualConv(out, down=True, name=f"conv{resolution}b")(x))
+            x = (x + skip) * math.sqrt(0.5)
+        x = minibatch_stddev(x, self.mbstd_group, self.mbstd_channels)
+        x = lrelu(EqualConv(channels(4), name="conv4")(x))
+        x = jnp.reshape(x, (x.shape[0], -1))
+        x = lrelu(EqualDense(channels(4), name="dense")(x))
+        return EqualDense(1, name="logit")(x)[:, 0]

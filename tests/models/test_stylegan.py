@@ -1,0 +1,234 @@
+"""The style-based players: modulation, AdaIN, mixing, noise, truncation and their checks."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import traverse_util
+
+from gan_jax.models import stylegan
+from gan_jax.models.conv import conv2d
+from gan_jax.registry import ConfigError
+
+SHAPE = (16, 16, 1)
+Z = 8
+
+
+def tiny_generator(style: str = "modulation", **overrides) -> stylegan.StyleGANGenerator:
+    fields = dict(output_shape=SHAPE, style=style, w_dim=Z, mapping_depth=2, width=4,
+                  max_width=8, mixing_prob=0.9)
+    return stylegan.StyleGANGenerator(**{**fields, **overrides})
+
+
+@functools.cache
+def initialised(style: str):
+    generator = tiny_generator(style)
+    init = jax.jit(functools.partial(generator.init, train=False))
+    return generator, init(jax.random.PRNGKey(0), jnp.zeros((1, Z)))
+
+
+def is_style(module, _) -> bool:
+    return module.name == "style"
+
+
+@functools.cache
+def sampler(generator: stylegan.StyleGANGenerator, train: bool = False, mutable=False,
+            capture=False):
+    """generator.apply(variables, z, keys=..., truncation=...), compiled (whole programs compile
+    faster than op-by-op execution runs); `capture` records the style vectors."""
+    return jax.jit(functools.partial(generator.apply, train=train, mutable=mutable,
+                                     capture_intermediates=is_style if capture else False))
+
+
+def latents(num: int, seed: int = 1) -> jax.Array:
+    return jax.random.normal(jax.random.PRNGKey(seed), (num, Z))
+
+
+def with_noise_strength(variables, value: float):
+    """`variables` with every layer's noise strengths set to `value`."""
+    flat = traverse_util.flatten_dict(variables["params"])
+    flat = {k: jnp.full_like(v, value) if k[-1] == "noise_strength" else v
+            for k, v in flat.items()}
+    return {**variables, "params": traverse_util.unflatten_dict(flat)}
+
+
+def test_demodulated_weights_have_unit_norm_per_output_channel():
+    kernel = jax.random.normal(jax.random.PRNGKey(0), (3, 3, 5, 7))
+    styles = jax.random.uniform(jax.random.PRNGKey(1), (4, 5), minval=0.1, maxval=3.0)
+    weights = stylegan.modulated_weights(kernel, styles)
+    norms = jnp.sqrt(jnp.sum(jnp.square(weights), axis=(1, 2, 3)))
+    np.testing.assert_allclose(norms, 1.0, rtol=1e-5)
+    # Not demodulated: the kernel with its input channels scaled.
+    plain = stylegan.modulated_weights(kernel, styles, demodulate=False)
+    np.testing.assert_allclose(plain[2, :, :, 3], kernel[:, :, 3] * styles[2, 3], rtol=1e-6)
+
+
+@pytest.mark.parametrize("demodulate", [True, False])
+def test_modulated_conv_equals_each_example_convolved_with_its_own_weights(demodulate):
+    x = jax.random.normal(jax.random.PRNGKey(0), (3, 6, 6, 5))
+    kernel = jax.random.normal(jax.random.PRNGKey(1), (3, 3, 5, 7))
+    styles = jax.random.uniform(jax.random.PRNGKey(2), (3, 5), minval=0.1, maxval=3.0)
+    fast = stylegan.modulated_conv(x, kernel, styles, demodulate)
+    weights = stylegan.modulated_weights(kernel, styles, demodulate)
+    slow = jnp.concatenate([conv2d(x[i : i + 1], weights[i], (1, 1), ((1, 1), (1, 1)), None)
+                            for i in range(3)])
+    np.testing.assert_allclose(fast, slow, rtol=1e-4, atol=1e-5)
+
+
+def test_adain_output_has_the_styles_mean_and_scale_per_channel():
+    x = 3.0 + 2.0 * jax.random.normal(jax.random.PRNGKey(0), (2, 8, 8, 4))
+    scale = jnp.array([[0.5, 1.0, 2.0, 3.0], [1.5, 0.2, 1.0, 4.0]])
+    bias = jnp.array([[-1.0, 0.0, 1.0, 2.0], [0.3, -0.3, 5.0, 0.0]])
+    y = stylegan.adain(x, scale, bias)
+    np.testing.assert_allclose(jnp.mean(y, axis=(1, 2)), bias, atol=1e-5)
+    np.testing.assert_allclose(jnp.std(y, axis=(1, 2)), scale, rtol=1e-4)
+
+
+def test_filtered_resampling_keeps_constant_images_constant():
+    ones = jnp.ones((1, 8, 8, 2))
+    up = stylegan.upsample(ones)
+    assert up.shape == (1, 16, 16, 2)
+    # Away from the zero-padded border, a constant stays the same constant.
+    np.testing.assert_allclose(up[:, 2:-2, 2:-2], 1.0, rtol=1e-6)
+    down = stylegan.downsample(ones)
+    assert down.shape == (1, 4, 4, 2)
+    np.testing.assert_allclose(down[:, 1:-1, 1:-1], 1.0, rtol=1e-6)
+    # A checkerboard (the highest frequency) is removed by the low-pass filter.
+    board = (-1.0) ** (jnp.arange(8)[:, None] + jnp.arange(8)[None, :])
+    blurred = stylegan.blur(board[None, :, :, None], (1, 2))
+    assert float(jnp.max(jnp.abs(blurred[:, 1:-2, 1:-2]))) < 1e-6  # Away from the padding.
+
+
+def test_style_mixing_takes_later_layers_from_the_second_latent():
+    ws = jnp.zeros((3, 6, 2))
+    mixed = jnp.ones((3, 6, 2))
+    out = stylegan.mix_styles(ws, mixed, jnp.array([1, 3, 6]))
+    taken = np.asarray(out[:, :, 0])
+    np.testing.assert_array_equal(taken, [[0, 1, 1, 1, 1, 1], [0, 0, 0, 1, 1, 1],
+                                          [0, 0, 0, 0, 0, 0]])
+
+
+def style_outputs(generator, variables, z, keys, train):
+    """Each synthesis layer's style vector (the output of its `style` dense layer)."""
+    _, state = sampler(generator, train, ("intermediates", "stats"), True)(variables, z,
+                                                                           keys=keys)
+    flat = traverse_util.flatten_dict(state["intermediates"])
+    synthesis = {k[1]: v[0] for k, v in flat.items() if k[0] == "synthesis"}
+    names = [f"layer{i}" for i in range(len(synthesis))]
+    ordered = [n for n in names if n in synthesis]
+    return [synthesis[n] for n in ordered]
+
+
+def test_generator_mixing_changes_styles_from_one_cutoff_on():
+    """Training calls with mixing_prob 1: per example, the styles of layers before some
+    cutoff c (1 <= c < num_ws) are those of the unmixed call and all later ones differ."""
+    generator = tiny_generator("modulation", mixing_prob=1.0)
+    _, variables = initialised("modulation")
+    z, keys = latents(6), jax.random.split(jax.random.PRNGKey(5), 6)
+    plain = style_outputs(generator, variables, z, keys, train=False)
+    mixed = style_outputs(generator, variables, z, keys, train=True)
+    assert len(plain) == generator.num_ws - 1  # Styled conv layers (toRGB styles aside).
+    cutoffs = set()
+    for example in range(6):
+        changed = [not np.allclose(p[example], m[example]) for p, m in zip(plain, mixed,
+                                                                            strict=True)]
+        cutoff = changed.index(True) if True in changed else len(changed)
+        assert changed == [False] * cutoff + [True] * (len(changed) - cutoff), changed
+        assert 1 <= cutoff
+        cutoffs.add(cutoff)
+    assert len(cutoffs) > 1  # Cutoffs are drawn per example.
+
+
+@pytest.mark.parametrize("style", stylegan.STYLES)
+def test_truncation_to_zero_gives_one_image_for_every_latent(style):
+    generator, variables = initialised(style)
+    variables = {**variables, "stats": {"w_avg": jnp.linspace(-1, 1, Z)}}
+    images = sampler(generator)(variables, latents(4), truncation=0.0)
+    np.testing.assert_allclose(images, jnp.broadcast_to(images[:1], images.shape), atol=1e-5)
+    untruncated = sampler(generator)(variables, latents(4), truncation=1.0)
+    assert not np.allclose(untruncated[0], untruncated[1])
+
+
+@pytest.mark.parametrize("style", stylegan.STYLES)
+def test_noise_acts_only_through_its_strengths(style):
+    generator, variables = initialised(style)
+    z = latents(2)
+    draw = sampler(generator)
+    keys_a = jax.random.split(jax.random.PRNGKey(1), 2)
+    keys_b = jax.random.split(jax.random.PRNGKey(2), 2)
+    # Strengths start at 0: the noise has no effect.
+    np.testing.assert_array_equal(draw(variables, z, keys=keys_a), draw(variables, z,
+                                                                         keys=keys_b))
+    noisy = with_noise_strength(variables, 0.5)
+    a, b = draw(noisy, z, keys=keys_a), draw(noisy, z, keys=keys_b)
+    assert float(jnp.max(jnp.abs(a - b))) > 1e-3  # Same w, other noise: another image...
+    np.testing.assert_array_equal(a, draw(noisy, z, keys=keys_a))  # ...same noise: the same.
+    # Without keys the noise is a fixed pattern: the same for every call.
+    np.testing.assert_array_equal(draw(noisy, z), draw(noisy, z))
+
+
+def test_an_image_depends_on_its_own_latent_and_key_only():
+    generator, variables = initialised("modulation")
+    noisy = with_noise_strength(variables, 0.5)
+    z, keys = latents(4), jax.random.split(jax.random.PRNGKey(3), 4)
+    whole = sampler(generator)(noisy, z, keys=keys)
+    part = sampler(generator)(noisy, z[2:], keys=keys[2:])
+    np.testing.assert_allclose(whole[2:], part, atol=1e-5)
+
+
+def test_training_calls_track_the_average_w():
+    generator, variables = initialised("modulation")
+    z, keys = latents(16), jax.random.split(jax.random.PRNGKey(3), 16)
+    _, state = sampler(generator, True, ("stats",))(variables, z, keys=keys)
+    w = jax.jit(functools.partial(generator.apply, method=generator.map))(variables, z)[:, 0]
+    np.testing.assert_allclose(state["stats"]["w_avg"], (1 - 0.995) * jnp.mean(w, axis=0),
+                               rtol=1e-4, atol=1e-7)
+    # Eval calls leave it alone.
+    _, state = sampler(generator, False, ("stats",))(variables, z)
+    np.testing.assert_array_equal(state["stats"]["w_avg"], 0.0)
+
+
+def test_minibatch_stddev_appends_the_group_standard_deviation():
+    x = jax.random.normal(jax.random.PRNGKey(0), (6, 4, 4, 3))
+    y = stylegan.minibatch_stddev(x, group_size=4)  # gcd(4, 6) = 2: groups of 2.
+    assert y.shape == (6, 4, 4, 4)
+    np.testing.assert_array_equal(y[..., :3], x)
+    first = jnp.mean(jnp.sqrt(jnp.var(x[:2], axis=0) + 1e-8))
+    np.testing.assert_allclose(y[0, :, :, 3], first, rtol=1e-5)
+    np.testing.assert_allclose(y[1, :, :, 3], first, rtol=1e-5)
+
+
+def test_equalised_learning_rate_scales_weights_at_use():
+    layer = stylegan.EqualDense(64, lr_mul=0.01)
+    x = jax.random.normal(jax.random.PRNGKey(0), (512, 256))
+    variables = layer.init(jax.random.PRNGKey(1), x)
+    # Stored with std 1 / lr_mul; used with std 1 / sqrt(fan in): unit-variance outputs.
+    assert 80 < float(jnp.std(variables["params"]["kernel"])) < 120
+    assert 0.9 < float(jnp.std(layer.apply(variables, x))) < 1.1
+
+
+@pytest.mark.parametrize("style", stylegan.STYLES)
+def test_players_make_and_judge_images(style):
+    generator, variables = initialised(style)
+    images = sampler(generator)(variables, latents(4))
+    assert images.shape == (4, *SHAPE) and bool(jnp.all(jnp.isfinite(images)))
+    discriminator = stylegan.StyleGANDiscriminator(width=4, max_width=8)
+    d_vars = jax.jit(discriminator.init)(jax.random.PRNGKey(0), images)
+    logits = jax.jit(discriminator.apply)(d_vars, images)
+    assert logits.shape == (4,) and bool(jnp.all(jnp.isfinite(logits)))
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(output_shape=(28, 28, 1)), "power of two above 4"),
+    (dict(output_shape=(4, 4, 1)), "power of two above 4"),
+    (dict(mixing_prob=1.5), "mixing_prob: a probability in [0, 1], got 1.5"),
+    (dict(style="adanorm"), "model.generator.style: 'adanorm' is not one of adain, "
+                            "modulation"),
+])
+def test_bad_generator_settings_are_refused_in_one_line(fields, message):
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        tiny_generator(**fields).check_config()
