@@ -403,7 +403,8 @@ def benchmark_main() -> None:
 
 def sample_main() -> None:
     command = _Command("gan-sample", Usage(
-        synopsis="--workdir DIR --out FILE.png|FILE.npz [--mode random|interpolate|traverse]",
+        synopsis="--workdir DIR --out FILE.png|FILE.npz [--mode random|interpolate|traverse|"
+                 "truncation|mixing|noise]",
         summary="Draws from a run's latest checkpoint: an image grid, a scatter plot over the\n"
                 "true modes for 2D mixtures, latent interpolations and traversals, or an .npz.",
         examples=("gan-sample --workdir workdirs/mnist --out grid.png --num 64",
@@ -411,7 +412,11 @@ def sample_main() -> None:
                   "--num 8",
                   "gan-sample --workdir workdirs/ring --out ring.png --num 2500",
                   "gan-sample --workdir workdirs/cgan_mnist --out digits.png --per-class 8",
-                  "gan-sample --workdir workdirs/cgan_mnist --out sevens.png --label 7"),
+                  "gan-sample --workdir workdirs/cgan_mnist --out sevens.png --label 7",
+                  "gan-sample --workdir workdirs/stylegan_fashion --out psi.png --mode "
+                  "truncation --num 6",
+                  "gan-sample --workdir workdirs/stylegan_fashion --out mix.png --mode mixing "
+                  "--num 3 --steps 6"),
         docs=f"{DOCS}training.md#sampling"))
     workdir = flags.DEFINE_string("workdir", None, "Run directory (its latest checkpoint).")
     out = flags.DEFINE_string("out", None, "Output: a .png picture or an .npz of samples and "
@@ -419,8 +424,9 @@ def sample_main() -> None:
     num = flags.DEFINE_integer("num", 64, "Samples (random), rows (interpolate) or base "
                                "latents (traverse).", lower_bound=1)
     generator = flags.DEFINE_enum("generator", "ema", ["ema", "raw"], "Which generator.")
-    mode = flags.DEFINE_enum("mode", "random", ["random", "interpolate", "traverse"],
-                             "What to draw.")
+    mode = flags.DEFINE_enum("mode", "random", ["random", "interpolate", "traverse",
+                                                "truncation", "mixing", "noise"],
+                             "What to draw (the last three: style-based generators).")
     seed = flags.DEFINE_integer("seed", 0, "Seed of the latents drawn for the picture.")
     steps = flags.DEFINE_integer("steps", 8, "Columns of interpolation or traversal rows.",
                                  lower_bound=2)
@@ -432,6 +438,12 @@ def sample_main() -> None:
                                  "(every row) for this class.")
     per_class = flags.DEFINE_integer("per-class", None, "Class-conditional runs: a grid with "
                                      "one row per class and this many columns.", lower_bound=1)
+    truncation = flags.DEFINE_float("truncation", 1.0, "Style-based runs: truncation psi of "
+                                    "random samples, interpolations and style pictures.")
+    psis = flags.DEFINE_list("psi", ["1", "0.75", "0.5", "0.25", "0", "-0.5"],
+                             "Columns of the truncation grid (--mode truncation).")
+    space = flags.DEFINE_enum("space", "z", ["z", "w"], "Interpolate in Z (the latent) or, "
+                              "for style-based runs, linearly in W.")
     _require("workdir", "out")
 
     def main() -> None:
@@ -441,18 +453,32 @@ def sample_main() -> None:
             traverse_dims = tuple(int(d) for d in dims.value)
         except ValueError:
             _fail(f"--dims: expected integers, got {','.join(dims.value)}")
+        try:
+            psi_values = tuple(float(v) for v in psis.value)
+        except ValueError:
+            _fail(f"--psi: expected numbers, got {','.join(psis.value)}")
         if not out.value.endswith((".png", ".npz")):
             _fail(f"--out: {out.value!r} must end in .png or .npz")
-        from gan_jax.sample import check_request, load_run, make_latents, write_samples
+        from gan_jax import sample
 
-        experiment, state = load_run(workdir.value)
-        check_request(experiment, mode.value, out.value, traverse_dims, label.value,
-                      per_class.value)
-        z, labels, columns = make_latents(experiment, mode.value, num.value, seed.value,
-                                          steps.value, method.value, traverse_dims, span.value,
-                                          label.value, per_class.value)
-        _print_json(write_samples(experiment, state, out.value, z, columns, generator.value,
-                                  labels))
+        experiment, state = sample.load_run(workdir.value)
+        sample.check_request(experiment, mode.value, out.value, traverse_dims, label.value,
+                             per_class.value, truncation.value, space.value, psi_values)
+        step = int(state.step)
+        if mode.value in sample.STYLE_MODES or space.value == "w":
+            images, columns = sample.style_picture(
+                experiment, state, mode.value, num.value, seed.value, steps.value, psi_values,
+                truncation.value, generator.value)
+            _print_json(sample.write_picture(out.value, images, columns, step,
+                                             generator.value))
+            return
+        z, labels, columns = sample.make_latents(
+            experiment, mode.value, num.value, seed.value, steps.value, method.value,
+            traverse_dims, span.value, label.value, per_class.value)
+        keys = (sample.random_noise_keys(experiment, seed.value, z.shape[0])
+                if mode.value == "random" else None)
+        _print_json(sample.write_samples(experiment, state, out.value, z, columns,
+                                         generator.value, labels, keys, truncation.value))
 
     command.run(main)
 

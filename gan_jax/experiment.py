@@ -25,6 +25,7 @@ from gan_jax import config as config_lib
 from gan_jax import data as data_lib
 from gan_jax import grids, losses, models, optim
 from gan_jax.config import ConfigError
+from gan_jax.eval import path_length as path_length_lib
 from gan_jax.eval.extractors import build_extractor, check_extractor, missing_extractor
 from gan_jax.eval.images import ImageEvaluator, parse_metrics
 from gan_jax.eval.mixtures import mixture_metrics, mode_accuracy
@@ -227,7 +228,30 @@ class Experiment:
 
             results[name] = evaluator.evaluate(produce, num, jax.random.fold_in(key, 1),
                                                labels)
+            if "ppl" in evaluator.metrics:
+                results[name] |= self.path_length(params, state.g_state, evaluator,
+                                                  jax.random.fold_in(key, 3), num)
         return results
+
+    def path_length(self, params: Any, g_state: Any, evaluator: ImageEvaluator,
+                    key: jax.Array, num: int) -> dict[str, float]:
+        """`ppl_w_<extractor>_n<num>`: perceptual path length in W of a style-based generator,
+        through the evaluator's extractor (see gan_jax.eval.path_length)."""
+        z_key, t_key, noise_key = jax.random.split(key, 3)
+        z = self.latents(z_key, 2 * num)
+        t = jax.random.uniform(t_key, (num,))
+        keys = self.example_keys(noise_key, num)
+
+        def make_pairs(start: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+            rows = slice(start, start + size)
+            pair = _path_pair(self.generator, params, g_state, z[2 * start : 2 * (start + size)],
+                              t[rows], keys[rows], path_length_lib.EPSILON)
+            return np.asarray(pair[0]), np.asarray(pair[1])
+
+        lengths = path_length_lib.path_lengths(evaluator.extractor, make_pairs, num,
+                                               self.config.eval.batch_size)
+        return {f"ppl_w_{evaluator.extractor.name}_n{num}":
+                path_length_lib.perceptual_path_length(lengths)}
 
     def evaluate_real(self, split: str) -> dict[str, Any]:
         """The metrics of `eval.num_samples` real images of `split` against the reference
@@ -279,6 +303,21 @@ def _generate(generator: nn.Module, params: Any, g_state: Any, z: jax.Array,
               labels: jax.Array | None, extras: dict[str, Any]) -> jax.Array:
     args = (z,) if labels is None else (z, labels)
     return generator.apply({"params": params, **g_state}, *args, train=False, **extras)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 6))
+def _path_pair(generator: nn.Module, params: Any, g_state: Any, z: jax.Array, t: jax.Array,
+               keys: jax.Array, epsilon: float) -> tuple[jax.Array, jax.Array]:
+    """Images at lerp(w0, w1, t) and at t + epsilon (same noise), w0 and w1 the ws of z's
+    even and odd rows."""
+    variables = {"params": params, **g_state}
+    ws = generator.apply(variables, z, method=generator.map)
+    w0, w1 = ws[0::2], ws[1::2]
+    t = t[:, None, None]
+    both = jnp.concatenate([w0 + t * (w1 - w0), w0 + (t + epsilon) * (w1 - w0)])
+    images = generator.apply(variables, both, jnp.concatenate([keys, keys]),
+                             method=generator.synthesize)
+    return images[: z.shape[0] // 2], images[z.shape[0] // 2 :]
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -342,6 +381,10 @@ def _check_eval(config: Any, dataset: Any) -> str:
         raise config_lib.ConfigError(
             f"eval.metrics: {config.eval.metrics!r} are image metrics; 2D mixtures are always "
             "evaluated by modes and quality")
+    if "ppl" in metrics and config.model.generator.get("name") != "stylegan":
+        raise config_lib.ConfigError(
+            "eval.metrics: 'ppl' (path length in W) needs a style-based generator "
+            f"(model.generator.name='stylegan'), not {config.model.generator.get('name')!r}")
     check_extractor(config.eval.extractor)
     return missing_extractor(config.eval.extractor, config.eval.extractor_path,
                              config.data.name)

@@ -8,6 +8,18 @@ one run can be made):
     traverse     for each of `num` random base latents, one row per dimension in `dims`,
                  sweeping that dimension over [-span, span] in `steps` values.
 
+A style-based generator (model.generator.name="stylegan") adds:
+    truncation   `num` rows, one latent each, over the truncation values `psis` (psi = 0 is
+                 the average image);
+    mixing       StyleGAN's style-mixing grid: a top row of `steps` source-B images, then
+                 for the coarse, middle and fine resolutions `num` rows, each a source-A
+                 image followed by A with that range's styles taken from each B;
+    noise        `num` rows of one w with `steps` noise draws each, and the per-pixel
+                 standard deviation over them (white: most varied);
+and `space="w"` interpolates linearly in W instead of Z, and `truncation` applies to random
+samples and interpolations. Random samples draw per-example noise from `seed`; the other
+pictures use the generator's fixed noise, so only what the row varies changes.
+
 A class-conditional run draws every sample for a class: `label` for all of them; else, in
 random mode, classes 0, 1, ..., K-1, 0, ... in turn, or with `per_class` a grid with one row
 per class (the same `per_class` latents in every row); interpolation and traversal rows hold
@@ -16,6 +28,7 @@ one class each (row r: class r mod K), so only the latent moves along a row.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -29,7 +42,10 @@ from gan_jax.experiment import PLOT_STREAM, Experiment
 from gan_jax.models.latent import interpolate, traverse
 from gan_jax.state import GANState
 
-MODES = ("random", "interpolate", "traverse")
+STYLE_MODES = ("truncation", "mixing", "noise")
+MODES = ("random", "interpolate", "traverse", *STYLE_MODES)
+SPACES = ("z", "w")
+PSI_RANGE = (-1.0, 1.0)
 
 
 def load_run(workdir: str) -> tuple[Experiment, GANState]:
@@ -37,9 +53,35 @@ def load_run(workdir: str) -> tuple[Experiment, GANState]:
     return rundir.load_run(workdir)
 
 
+def is_style_based(experiment: Experiment) -> bool:
+    return hasattr(type(experiment.generator), "synthesize")
+
+
 def check_request(experiment: Experiment, mode: str, out: str, dims: tuple[int, ...],
-                  label: int | None = None, per_class: int | None = None) -> None:
+                  label: int | None = None, per_class: int | None = None,
+                  truncation: float = 1.0, space: str = "z",
+                  psis: tuple[float, ...] = ()) -> None:
     """Raises ConfigError, before anything is generated, for what this run cannot give."""
+    style_request = [what for what, asked in (
+        (f"--mode {mode}", mode in STYLE_MODES), ("--truncation", truncation != 1.0),
+        ("--space w", space == "w")) if asked]
+    if style_request and not is_style_based(experiment):
+        raise ConfigError(f"{style_request[0]}: needs a style-based generator "
+                          "(model.generator.name='stylegan'); this run's is "
+                          f"{experiment.config.model.generator.name!r}")
+    if space not in SPACES:
+        raise ConfigError(f"--space: {space!r} is not one of {', '.join(SPACES)}")
+    if space == "w" and mode != "interpolate":
+        raise ConfigError(f"--space w: interpolates in W; --mode {mode} does not interpolate")
+    for flag, values in (("--truncation", (truncation,)), ("--psi", psis)):
+        bad = [v for v in values if not PSI_RANGE[0] <= v <= PSI_RANGE[1]]
+        if bad:
+            raise ConfigError(f"{flag}: psi {bad[0]} is out of range [{PSI_RANGE[0]:g}, "
+                              f"{PSI_RANGE[1]:g}] (1: no truncation, 0: the average w)")
+    if mode == "truncation" and not psis:
+        raise ConfigError("--psi: give the truncation values of the grid's columns")
+    if mode in STYLE_MODES and experiment.num_classes:
+        raise ConfigError(f"--mode {mode}: not available for class-conditional runs")
     if experiment.translation:
         raise ConfigError("--workdir: this run translates images (model.condition='image'); "
                           "use gan-translate --workdir DIR --input IMAGES --out OUT")
@@ -106,16 +148,24 @@ def make_latents(experiment: Experiment, mode: str, num: int, seed: int = 0, ste
     raise ValueError(f"mode: {mode!r} is not one of {MODES}")
 
 
+def random_noise_keys(experiment: Experiment, seed: int, num: int) -> jax.Array | None:
+    """Per-example keys of random samples drawn with `seed`, for a generator that draws
+    per-example noise (else None)."""
+    return experiment.example_keys(jax.random.fold_in(jax.random.PRNGKey(seed), 1), num)
+
+
 def write_samples(experiment: Experiment, state: GANState, out: str, z: jax.Array,
                   columns: int, generator: str = "ema",
-                  labels: np.ndarray | None = None) -> dict[str, Any]:
-    """Generates from `z` (and class `labels`, for a conditional run) with the raw or EMA
-    generator (eval mode) and writes `out`: a PNG grid, or an `.npz` with `samples` (float32
-    in the data's range), `latents` and, when conditional, `labels`."""
+                  labels: np.ndarray | None = None, keys: jax.Array | None = None,
+                  truncation: float = 1.0) -> dict[str, Any]:
+    """Generates from `z` (and class `labels`, for a conditional run; per-example `keys` and
+    `truncation` for a style-based one) with the raw or EMA generator (eval mode) and writes
+    `out`: a PNG grid, or an `.npz` with `samples` (float32 in the data's range), `latents`
+    and, when conditional, `labels`."""
     if generator not in ("raw", "ema"):
         raise ValueError(f"generator: {generator!r} is not 'raw' or 'ema'")
     params = state.ema_g_params if generator == "ema" else state.g_params
-    samples = experiment.generate(params, state.g_state, z, labels)
+    samples = experiment.generate(params, state.g_state, z, labels, keys, truncation)
     if out.endswith(".npz"):
         tmp = out + ".tmp.npz"
         extra = {} if labels is None else {"labels": np.asarray(labels)}
@@ -137,3 +187,107 @@ def write_samples(experiment: Experiment, state: GANState, out: str, z: jax.Arra
         raise ValueError(f"out: {out!r} must end in .png or .npz")
     return {"out": out, "step": int(state.step), "num": int(samples.shape[0]),
             "generator": generator}
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _map(generator: Any, params: Any, g_state: Any, z: jax.Array,
+         truncation: jax.Array) -> jax.Array:
+    return generator.apply({"params": params, **g_state}, z, truncation=truncation,
+                           method=generator.map)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _synthesize(generator: Any, params: Any, g_state: Any, ws: jax.Array,
+                keys: jax.Array | None) -> jax.Array:
+    return generator.apply({"params": params, **g_state}, ws, keys,
+                           method=generator.synthesize)
+
+
+def style_ranges(size: int) -> list[tuple[str, int, int]]:
+    """The (name, first, end) ws indices of the coarse (4-8), middle (16-32) and fine (64+)
+    resolutions of a size x size synthesis network; at small sizes the highest resolutions
+    move down a range, so that "fine" is never empty. Resolution 2**(k+2) reads ws[2k-1],
+    ws[2k] (ws[0] at 4x4); the final toRGB's w belongs to the highest resolution."""
+    resolutions = [2**i for i in range(2, int(np.log2(size)) + 1)]
+    groups = {"coarse": [r for r in resolutions if r <= 8],
+              "middle": [r for r in resolutions if 16 <= r <= 32],
+              "fine": [r for r in resolutions if r >= 64]}
+    if not groups["fine"]:
+        donor = groups["middle"] or groups["coarse"]
+        groups["fine"].append(donor.pop())
+    if not groups["middle"] and len(groups["coarse"]) > 1:
+        groups["middle"].append(groups["coarse"].pop())
+
+    def first(resolution: int) -> int:
+        return max(0, 2 * int(np.log2(resolution)) - 5)
+
+    num_ws = 2 * int(np.log2(size)) - 2
+    ranges = []
+    for name in ("coarse", "middle", "fine"):
+        if groups[name]:
+            last = groups[name][-1]
+            end = num_ws if last == size else first(2 * last)
+            ranges.append((name, first(groups[name][0]), end))
+    return ranges
+
+
+def style_picture(experiment: Experiment, state: GANState, mode: str, num: int, seed: int = 0,
+                  steps: int = 8, psis: tuple[float, ...] = (), truncation: float = 1.0,
+                  generator: str = "ema", method: str = "slerp") -> tuple[np.ndarray, int]:
+    """A style-based generator's picture (see the module docstring): its images in [-1, 1]
+    and its number of columns. `mode` is one of STYLE_MODES, or "interpolate" in W."""
+    g = experiment.generator
+    params = state.ema_g_params if generator == "ema" else state.g_params
+
+    def map_to_w(z: jax.Array, psi: float = truncation) -> jax.Array:
+        return _map(g, params, state.g_state, z, jnp.float32(psi))
+
+    def synthesize(ws: jax.Array, keys: jax.Array | None = None) -> np.ndarray:
+        return np.asarray(_synthesize(g, params, state.g_state, ws, keys))
+
+    key = jax.random.PRNGKey(seed)
+    if mode == "truncation":
+        z = experiment.latents(key, num)
+        images = np.stack([synthesize(map_to_w(z, psi)) for psi in psis], axis=1)
+        return images.reshape(-1, *images.shape[2:]), len(psis)
+    if mode == "interpolate":  # In W: linear, as StyleGAN interpolates there.
+        ends = map_to_w(experiment.latents(key, 2 * num))
+        t = jnp.linspace(0.0, 1.0, steps)[None, :, None, None]
+        ws = (1.0 - t) * ends[0::2, None] + t * ends[1::2, None]
+        return synthesize(jnp.reshape(ws, (-1, *ws.shape[2:]))), steps
+    if mode == "mixing":
+        ws_a = map_to_w(experiment.latents(jax.random.fold_in(key, 0), num))
+        ws_b = map_to_w(experiment.latents(jax.random.fold_in(key, 1), steps))
+        images_a, images_b = synthesize(ws_a), synthesize(ws_b)
+        rows = [np.concatenate([np.zeros_like(images_b[:1]), images_b])]
+        for _, first, end in style_ranges(experiment.dataset.example_shape[0]):
+            mixed = jnp.broadcast_to(ws_a[:, None], (num, steps, *ws_a.shape[1:]))
+            mixed = mixed.at[:, :, first:end].set(
+                jnp.broadcast_to(ws_b[None, :, first:end], (num, steps, end - first,
+                                                             ws_a.shape[-1])))
+            cells = synthesize(jnp.reshape(mixed, (-1, *ws_a.shape[1:])))
+            cells = cells.reshape(num, steps, *cells.shape[1:])
+            rows.extend(np.concatenate([images_a[a : a + 1], cells[a]]) for a in range(num))
+        return np.concatenate(rows), steps + 1
+    if mode == "noise":
+        ws = map_to_w(experiment.latents(key, num))
+        draws = np.stack([synthesize(ws, experiment.example_keys(jax.random.fold_in(key, j),
+                                                                 num))
+                          for j in range(steps)], axis=1)
+        spread = draws.std(axis=1, keepdims=True)
+        spread = 2.0 * spread / max(float(spread.max()), 1e-8) - 1.0
+        images = np.concatenate([draws, spread], axis=1)
+        return images.reshape(-1, *images.shape[2:]), steps + 1
+    raise ValueError(f"mode: {mode!r} is not a style picture ({', '.join(STYLE_MODES)})")
+
+
+def write_picture(out: str, images: np.ndarray, columns: int, step: int,
+                  generator: str) -> dict[str, Any]:
+    """Writes a picture's images: a PNG grid, or an `.npz` with `samples` and `columns`."""
+    if out.endswith(".npz"):
+        tmp = out + ".tmp.npz"
+        np.savez(tmp, samples=images, columns=columns, step=step)
+        os.replace(tmp, out)
+    else:
+        grids.save_png(grids.make_grid(images, columns), out)
+    return {"out": out, "step": step, "num": int(images.shape[0]), "generator": generator}

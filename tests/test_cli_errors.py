@@ -181,6 +181,7 @@ def test_sample_draws_a_scatter_plot_of_a_mixture_run(ring_run, tmp_path):
 @pytest.mark.parametrize("args, fragments", [
     (["--mode", "traverse", "--dims", "0,7"], ["--dims: 7 out of range", "2 dimensions"]),
     (["--mode", "interpolate"], ["--mode interpolate", "write an .npz"]),
+    (["--mode", "mixing"], ["--mode mixing: needs a style-based generator", "'mlp'"]),
 ])
 def test_sample_refuses_what_the_run_cannot_give(ring_run, tmp_path, args, fragments):
     done = run("gan-sample", "--workdir", ring_run, "--out", str(tmp_path / "x.png"), *args)

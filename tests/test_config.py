@@ -63,7 +63,26 @@ BAD_INPUTS = [
                                     r"holds points"),
     ("model.discriminator.spectral_norm", "bias", r"model.discriminator.spectral_norm: "
                                                   r"spectral norm cannot be applied to 'bias'"),
+    ("loss.r1_interval", 0, r"loss.r1_interval: must be >= 1"),
 ]
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("model.generator.mixing_prob", -0.1, r"mixing_prob: a probability in \[0, 1\], got -0.1"),
+    ("data.image_size", 12, r"model.generator: the resolution must be a power of two above 4"),
+    ("eval.metrics", "fd,ppl", None),
+])
+def test_bad_style_based_settings_raise_one_clear_error(image_folder, key, value, message):
+    from tests.helpers import tiny_image_config, tiny_stylegan_config
+
+    config = tiny_stylegan_config(image_folder)
+    if message is None:  # ppl on a generator that is not style-based.
+        config = tiny_image_config(image_folder)
+        message = r"eval.metrics: 'ppl' \(path length in W\) needs a style-based generator"
+    _set(config, key, value)
+    with pytest.raises(ConfigError, match=message):
+        config_lib.validate(config)
+        build_experiment(config_lib.with_seed(config, 0))
 
 
 @pytest.mark.parametrize("key,value,message", BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
@@ -78,15 +97,18 @@ def test_bad_input_raises_one_clear_error(key, value, message):
 
 
 @pytest.mark.parametrize("name", ["sngan_fashion_mnist", "sagan_fashion_mnist", "sngan_cifar10",
-                                  "sngan_cifar10:conditional", "sagan_cifar10"])
-def test_shipped_resnet_configs_validate_and_build(name):
+                                  "sngan_cifar10:conditional", "sagan_cifar10", "stylegan_mnist",
+                                  "stylegan_mnist:adain", "stylegan_fashion_mnist",
+                                  "stylegan2_folder256", "stylegan2_folder256:adain"])
+def test_shipped_image_family_configs_validate_and_build(name):
     from gan_jax import models
 
     config = config_lib.load_config_file(f"configs/{name.replace(':', '.py:', 1)}"
                                          if ":" in name else f"configs/{name}.py",
                                          relative_to=REPO)
     config_lib.validate(config)
-    shape = (config.data.image_size, config.data.image_size, config.data.channels)
+    size = config.data.image_size + 2 * config.data.get("pad", 0)
+    shape = (size, size, config.data.channels)
     classes = 10 if config.model.condition == "class" else 0
     models.build_generator(config.model.generator, shape, num_classes=classes)
     models.build_discriminator(config.model.discriminator, num_classes=classes)

@@ -47,6 +47,11 @@ class FeatureExtractor:
         if images.dtype != np.uint8 or images.ndim != 4:
             raise ValueError(f"expected uint8 [n, H, W, C] images, got {images.dtype} "
                              f"{images.shape}")
+        return self.of_pixels(images.astype(np.float32))
+
+    def of_pixels(self, images: Any) -> Features:
+        """Features of float32 [n, H, W, C] images in [0, 255], unquantised (for measures of
+        tiny image changes, such as the path length)."""
         channels = images.shape[-1]
         if channels == self.input_channels:
             features, logits = self.apply(jnp.asarray(images, jnp.float32))

@@ -35,8 +35,9 @@ from gan_jax.eval.extractors import FeatureExtractor
 from gan_jax.registry import ConfigError
 
 # kid: Kernel Inception Distance; pr: precision/recall; dc: density/coverage; modes: Stacked
-# MNIST modes and KL (3-channel digit images only).
-IMAGE_METRICS = ("fd", "kid", "is", "pr", "dc", "modes")
+# MNIST modes and KL (3-channel digit images only); ppl: perceptual path length in W through
+# the extractor (style-based generators; computed by the experiment, which holds the model).
+IMAGE_METRICS = ("fd", "kid", "is", "pr", "dc", "modes", "ppl")
 _NEEDS_FEATURES = ("kid", "pr", "dc")
 # Reference images that a dataset composes (Stacked MNIST) are drawn with this fixed key, so
 # every run and every seed compares against the same real sample.
