@@ -39,6 +39,7 @@ import numpy as np
 from gan_jax import grids, rundir
 from gan_jax.config import ConfigError
 from gan_jax.experiment import PLOT_STREAM, Experiment
+from gan_jax.models import stylegan
 from gan_jax.models.latent import interpolate, traverse
 from gan_jax.state import GANState
 
@@ -221,7 +222,7 @@ def style_ranges(size: int) -> list[tuple[str, int, int]]:
     def first(resolution: int) -> int:
         return max(0, 2 * int(np.log2(resolution)) - 5)
 
-    num_ws = 2 * int(np.log2(size)) - 2
+    num_ws = stylegan.num_ws(size)
     ranges = []
     for name in ("coarse", "middle", "fine"):
         if groups[name]:
@@ -233,7 +234,7 @@ def style_ranges(size: int) -> list[tuple[str, int, int]]:
 
 def style_picture(experiment: Experiment, state: GANState, mode: str, num: int, seed: int = 0,
                   steps: int = 8, psis: tuple[float, ...] = (), truncation: float = 1.0,
-                  generator: str = "ema", method: str = "slerp") -> tuple[np.ndarray, int]:
+                  generator: str = "ema") -> tuple[np.ndarray, int]:
     """A style-based generator's picture (see the module docstring): its images in [-1, 1]
     and its number of columns. `mode` is one of STYLE_MODES, or "interpolate" in W."""
     g = experiment.generator

@@ -70,7 +70,8 @@ def check_resolution(shape: tuple[int, ...], section: str) -> int:
 
 def _filter_axis(x: jax.Array, axis: int, pad: tuple[int, int], stride: int,
                  gain: float) -> jax.Array:
-    """FIR_TAPS along `axis` after padding, keeping every `stride`-th output."""
+    """The low-pass filter (FILTER_TAPS, times `gain`) along `axis` after padding, keeping
+    every `stride`-th output."""
     taps = np.asarray(FILTER_TAPS) * gain / sum(FILTER_TAPS)
     widths = [(0, 0)] * x.ndim
     widths[axis] = pad
