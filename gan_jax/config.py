@@ -182,6 +182,13 @@ def base_config() -> ConfigDict:
     config.loss.r1_weight = 0.0  # R1 gamma: adds gamma / 2 * E||grad D(x_real)||^2.
     # Lazy R1 (StyleGAN2): the penalty, times this interval, on every interval-th D update.
     config.loss.r1_interval = 1
+    # Path-length regularisation of a style-based G (StyleGAN2; 0 disables it): weight,
+    # lazy interval (the term, times it, on every interval-th G update), decay of the running
+    # mean length, and the factor by which its batch is smaller than the training batch.
+    config.loss.pl_weight = 0.0
+    config.loss.pl_interval = 4
+    config.loss.pl_decay = 0.01
+    config.loss.pl_batch_shrink = 2
     # Weight of the auxiliary classification loss of a discriminator with a class head
     # (AC-GAN), added to D's loss (real and fake examples) and to G's (fake examples).
     config.loss.class_weight = 1.0
@@ -307,6 +314,14 @@ def _check_ranges(config: ConfigDict) -> None:
         _require(config.loss[key] >= 0, f"loss.{key}", "must be >= 0", config.loss[key])
     _require(config.loss.r1_interval >= 1, "loss.r1_interval", "must be >= 1 (1: every D "
              "update)", config.loss.r1_interval)
+    _require(config.loss.pl_weight >= 0, "loss.pl_weight", "must be >= 0 (0 disables it)",
+             config.loss.pl_weight)
+    _require(config.loss.pl_interval >= 1, "loss.pl_interval", "must be >= 1 (1: every G "
+             "update)", config.loss.pl_interval)
+    _require(0 < config.loss.pl_decay <= 1, "loss.pl_decay", "must be in (0, 1]",
+             config.loss.pl_decay)
+    _require(config.loss.pl_batch_shrink >= 1, "loss.pl_batch_shrink", "must be >= 1",
+             config.loss.pl_batch_shrink)
     if config.seed is not None:
         _require(0 <= config.seed < 2**63, "seed", "must be a non-negative integer", config.seed)
     for player in ("g", "d"):

@@ -33,7 +33,13 @@ from gan_jax.eval.translation import translation_metrics
 from gan_jax.models.latent import sample_latent
 from gan_jax.parallel import ParallelPlan, plan_from_config
 from gan_jax.state import GANState, create_state
-from gan_jax.step import StepSettings, apply_model, example_keys, make_train_step
+from gan_jax.step import (
+    StepSettings,
+    apply_model,
+    example_keys,
+    make_train_step,
+    with_path_length_state,
+)
 from gan_jax.translation_step import TranslationSettings, make_translation_step
 
 # Streams of the seed that are not training steps, so they never collide with step keys.
@@ -71,11 +77,14 @@ class Experiment:
         return self.config.model.condition == "image"
 
     def init_state(self) -> GANState:
-        return create_state(
+        state = create_state(
             self.config.seed, self.generator, self.discriminator, self.g_tx, self.d_tx,
             self.config.model.latent_dim, self.dataset.example_shape, self.num_classes > 0,
             self.dataset.condition_shape if self.translation else None,
         )
+        if self.config.loss.pl_weight:
+            state = state.replace(g_state=with_path_length_state(state.g_state))
+        return state
 
     def train_step(self):
         make = make_translation_step if self.translation else make_train_step
@@ -343,6 +352,22 @@ def check_translation(config: Any, dataset: Any) -> None:
                                   "image-to-image translation; set it to 0")
 
 
+def check_path_length(config: Any, plan: Any) -> None:
+    """Path-length regularisation needs a style-based generator (one whose ws can be
+    differentiated) and a batch that its shrink factor and the devices divide."""
+    if not config.loss.pl_weight:
+        return
+    name = config.model.generator.get("name")
+    if name != "stylegan" or config.model.condition != "none":
+        raise ConfigError(f"loss.pl_weight: path-length regularisation needs an unconditional "
+                          f"style-based generator (model.generator.name='stylegan'), not "
+                          f"{name!r} with model.condition={config.model.condition!r}")
+    shrink, batch = config.loss.pl_batch_shrink, config.train.batch_size
+    if batch % (shrink * plan.num_replicas):
+        raise ConfigError(f"loss.pl_batch_shrink: its batch, train.batch_size={batch} / "
+                          f"{shrink}, must divide evenly over {plan.num_replicas} device(s)")
+
+
 def check_augment(config: Any, dataset: Any) -> None:
     """DiffAugment needs images that D judges alone (its policy is parsed by the step's
     settings)."""
@@ -402,6 +427,7 @@ def build_experiment(config: Any) -> Experiment:
     dtype = jnp.bfloat16 if config.train.precision == "bfloat16" else jnp.float32
     num_steps, n_disc = config.train.num_steps, config.train.n_disc
     plan = plan_from_config(config.train)
+    check_path_length(config, plan)
     translation = config.model.condition == "image"
     return Experiment(
         config=config,

@@ -27,6 +27,15 @@ EXAMPLE_KEY_STREAM), and keep their rows, so a pmapped run draws what a plain on
 Lazy R1 (`r1_interval` k > 1) adds k times the penalty on D updates whose batch number is a
 multiple of k, chosen by `lax.cond` inside the compiled step.
 
+Path-length regularisation (StyleGAN2; `pl_weight` > 0, style-based generators only) adds to
+G's loss, on steps that are multiples of `pl_interval` and times that interval, the squared
+deviation of |J_w^T y| from its running mean a, where J_w is the Jacobian of the images with
+respect to ws and y is Gaussian noise scaled by 1/sqrt(pixels per channel). It draws
+batch_size / pl_batch_shrink fresh latents (style-mixed as in training) from
+fold_in(G key, PATH_LENGTH_STREAM). a decays towards each batch's mean length at rate
+`pl_decay`, and lives in the G state under PATH_LENGTH_STATE, so it is checkpointed and a
+resumed run continues exactly; the generator never sees it.
+
 DiffAugment (`diff_augment`): every image D sees, real, fake or interpolated for a penalty, is
 augmented with parameters drawn from fold_in(update key, AUGMENT_STREAM), folded with 0 for
 real, 1 for fake and 2 for penalty inputs; penalties are taken through the augmentation.
@@ -60,6 +69,10 @@ LABEL_STREAM = 1
 AUGMENT_STREAM = 2
 # Where per-example generator keys come from: this stream of the latent key.
 EXAMPLE_KEY_STREAM = 2
+# Where path-length regularisation draws from: this stream of the G update's key.
+PATH_LENGTH_STREAM = 3
+# The G state entry holding the running mean path length, {"mean": scalar}, when regularised.
+PATH_LENGTH_STATE = "path_length"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +88,11 @@ class StepSettings:
     ema_decay: float
     # Lazy R1: the penalty (times the interval) on every r1_interval-th D update.
     r1_interval: int = 1
+    # Path-length regularisation of a style-based G (0: off), lazy like R1.
+    pl_weight: float = 0.0
+    pl_interval: int = 1
+    pl_decay: float = 0.01
+    pl_batch_shrink: int = 1
     # Under pmap: the device axis and the number of devices the global batch is split over.
     axis_name: str | None = None
     num_replicas: int = 1
@@ -97,6 +115,10 @@ class StepSettings:
             gp_weight=float(config.loss.gp_weight),
             r1_weight=float(config.loss.r1_weight),
             r1_interval=config.loss.r1_interval,
+            pl_weight=float(config.loss.pl_weight),
+            pl_interval=config.loss.pl_interval,
+            pl_decay=float(config.loss.pl_decay),
+            pl_batch_shrink=config.loss.pl_batch_shrink,
             ema_decay=float(config.train.ema_decay),
             num_classes=num_classes,
             fake_labels=config.model.fake_labels,
@@ -148,13 +170,18 @@ def split_outputs(outputs: Any) -> tuple[Array, Array | None]:
 
 
 def device_rows(x: Array, settings: StepSettings) -> Array:
-    """This device's rows of an array over the global batch: rows [i*b, (i+1)*b) on device i
-    of the step's axis, b = batch_size / num_replicas; all of `x` without an axis."""
+    """This device's rows of an array over a global batch of n: rows [i*b, (i+1)*b) on device
+    i of the step's axis, b = n / num_replicas; all of `x` without an axis."""
     if settings.axis_name is None:
         return x
-    per_device = settings.batch_size // settings.num_replicas
+    per_device = x.shape[0] // settings.num_replicas
     start = jax.lax.axis_index(settings.axis_name) * per_device
     return jax.lax.dynamic_slice_in_dim(x, start, per_device)
+
+
+def with_path_length_state(g_state: PyTree) -> PyTree:
+    """`g_state` with the running mean path length of path-length regularisation (at 0)."""
+    return {**g_state, PATH_LENGTH_STATE: {"mean": jnp.zeros((), jnp.float32)}}
 
 
 def make_train_step(
@@ -201,6 +228,40 @@ def make_train_step(
         if takes_keys:
             keys = local_rows(example_keys(key, s.batch_size))
         return apply_model(generator, g_params, g_state, z, True, labels, keys=keys)
+
+    def path_length_penalty(params, g_state, key, mean_length):
+        """(mean squared deviation of this device's path lengths from the updated running
+        mean, the global batch's mean length, that updated mean)."""
+        num = s.batch_size // s.pl_batch_shrink
+        latent_key, noise_key = jax.random.split(key)
+        z = local_rows(sample_latent(latent_key, num, s.latent_dim, s.latent_dist))
+        keys = local_rows(example_keys(latent_key, num))
+        variables = {"params": params, **g_state}
+        ws = generator.apply(variables, z, keys,
+                             method=lambda g, z, keys: g.mix(g.map(z), z, keys))
+        images, pullback = jax.vjp(
+            lambda ws: generator.apply(variables, ws, keys, method="synthesize"), ws)
+        pixels = images.shape[1] * images.shape[2]
+        noise = local_rows(jax.random.normal(noise_key, (num, *images.shape[1:]),
+                                             images.dtype)) / jnp.sqrt(pixels)
+        (w_grads,) = pullback(noise)
+        lengths = jnp.sqrt(jnp.mean(jnp.sum(jnp.square(w_grads), axis=2), axis=1))
+        batch_length = mean_over_devices(jnp.mean(lengths))
+        mean_length = mean_length + s.pl_decay * (jax.lax.stop_gradient(batch_length)
+                                                  - mean_length)
+        return jnp.mean(jnp.square(lengths - mean_length)), batch_length, mean_length
+
+    def path_length_term(params, g_state, key, mean_length, step_number):
+        """(G's path-length loss term, the running mean path length after this step)."""
+
+        def regularise():
+            penalty, _, new_mean = path_length_penalty(params, g_state, key, mean_length)
+            return s.pl_weight * s.pl_interval * penalty, new_mean
+
+        if s.pl_interval == 1:
+            return regularise()
+        return jax.lax.cond(step_number % s.pl_interval == 0, regularise,
+                            lambda: (jnp.zeros((), jnp.float32), mean_length))
 
     def uniform_labels(key):
         """This device's rows of labels drawn uniformly for the global batch."""
@@ -285,11 +346,13 @@ def make_train_step(
         key = jax.random.fold_in(state.rng, state.step)
         d_keys = jax.random.split(jax.random.fold_in(key, 0), s.n_disc)
         g_key = jax.random.fold_in(key, 1)
+        g_state = dict(state.g_state)
+        mean_length = (g_state.pop(PATH_LENGTH_STATE)["mean"] if s.pl_weight
+                       else jnp.zeros((), jnp.float32))
 
         # A Python loop, not lax.scan: XLA:CPU runs convolution gradients inside a loop body
         # through a generic path up to 30x slower than in straight-line code.
-        carry = (state.d_params, state.d_state, state.d_opt_state, state.g_state,
-                 state.g_params)
+        carry = (state.d_params, state.d_state, state.d_opt_state, g_state, state.g_params)
         d_metrics = []
         for i in range(s.n_disc):
             carry, (metrics, real_labels) = d_update(carry, data, d_keys[i],
@@ -310,13 +373,19 @@ def make_train_step(
             g_loss = total = loss.g_loss(fake_logits)
             if fake_class is not None:
                 total += s.class_weight * class_terms(fake_class, g_labels)[0]
-            return total, (new_g_state, fake_logits, g_loss)
+            penalty, new_mean = jnp.zeros((), jnp.float32), mean_length
+            if s.pl_weight:
+                penalty, new_mean = path_length_term(
+                    params, g_state, jax.random.fold_in(g_key, PATH_LENGTH_STREAM),
+                    mean_length, state.step)
+            return total + penalty, (new_g_state, fake_logits, g_loss, penalty, new_mean)
 
-        (_, (g_state, fake_logits, g_loss)), g_grads = jax.value_and_grad(
-            g_loss_fn, has_aux=True
-        )(state.g_params)
+        (_, (g_state, fake_logits, g_loss, g_penalty, mean_length)), g_grads = (
+            jax.value_and_grad(g_loss_fn, has_aux=True)(state.g_params))
         g_grads = mean_over_devices(g_grads)
         g_state = sync_state(g_state)
+        if s.pl_weight:
+            g_state = {**g_state, PATH_LENGTH_STATE: {"mean": mean_length}}
         updates, g_opt_state = g_tx.update(g_grads, state.g_opt_state, state.g_params)
         g_params = optax.apply_updates(state.g_params, updates)
         ema_g_params = optax.incremental_update(g_params, state.ema_g_params,
@@ -327,6 +396,7 @@ def make_train_step(
             "g_loss": g_loss,
             "g_fake_logit": jnp.mean(fake_logits),
             "g_grad_norm": optax.tree_utils.tree_norm(g_grads),
+            **({"g_penalty": g_penalty, "g_path_length": mean_length} if s.pl_weight else {}),
         })
         new_state = state.replace(
             step=state.step + 1,

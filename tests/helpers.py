@@ -92,7 +92,8 @@ def tiny_image_config(folder: str, num_steps: int = 30, seed: int | None = 0):
 
 def tiny_stylegan_config(folder: str, num_steps: int = 30, style: str = "modulation"):
     """configs/stylegan_mnist.py's setting on a folder of images at 8x8, with tiny players,
-    mixing on half the examples and lazy R1 every 4 D updates."""
+    mixing on half the examples, lazy R1 every 4 D updates and lazy path-length
+    regularisation every 2 G updates."""
     from configs import stylegan_mnist
 
     config = tiny_image_config(folder, num_steps)
@@ -103,6 +104,8 @@ def tiny_stylegan_config(folder: str, num_steps: int = 30, style: str = "modulat
                                        mixing_prob=0.5))
     config.model.discriminator.update(dict(width=4, max_width=8))
     config.loss.r1_interval = 4
+    # Path-length regularisation on every other G update, over half the batch.
+    config.loss.update(dict(pl_weight=2.0, pl_interval=2, pl_batch_shrink=2))
     # One step per call: the program the pmap-against-jit test compiles too (cached once).
     config.train.steps_per_call = 1
     config.train.log_every = 3

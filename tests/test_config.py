@@ -64,21 +64,29 @@ BAD_INPUTS = [
     ("model.discriminator.spectral_norm", "bias", r"model.discriminator.spectral_norm: "
                                                   r"spectral norm cannot be applied to 'bias'"),
     ("loss.r1_interval", 0, r"loss.r1_interval: must be >= 1"),
+    ("loss.pl_interval", 0, r"loss.pl_interval: must be >= 1"),
 ]
 
 
 @pytest.mark.parametrize("key, value, message", [
     ("model.generator.mixing_prob", -0.1, r"mixing_prob: a probability in \[0, 1\], got -0.1"),
     ("data.image_size", 12, r"model.generator: the resolution must be a power of two above 4"),
+    ("loss.pl_decay", 0.0, r"loss.pl_decay: must be in \(0, 1\]"),
+    ("loss.pl_batch_shrink", 3, r"loss.pl_batch_shrink: its batch, train.batch_size=8 / 3, "
+                                r"must divide evenly over 1 device"),
     ("eval.metrics", "fd,ppl", None),
+    ("loss.pl_weight", 1.0, None),
 ])
 def test_bad_style_based_settings_raise_one_clear_error(image_folder, key, value, message):
     from tests.helpers import tiny_image_config, tiny_stylegan_config
 
     config = tiny_stylegan_config(image_folder)
-    if message is None:  # ppl on a generator that is not style-based.
+    if message is None:  # Style-based features asked of a DCGAN.
         config = tiny_image_config(image_folder)
-        message = r"eval.metrics: 'ppl' \(path length in W\) needs a style-based generator"
+        message = {"eval.metrics": r"eval.metrics: 'ppl' \(path length in W\) needs a "
+                                   r"style-based generator",
+                   "loss.pl_weight": r"loss.pl_weight: path-length regularisation needs an "
+                                     r"unconditional style-based generator"}[key]
     _set(config, key, value)
     with pytest.raises(ConfigError, match=message):
         config_lib.validate(config)

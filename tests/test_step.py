@@ -1,4 +1,5 @@
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -143,3 +144,52 @@ def test_lazy_r1_enters_on_every_kth_discriminator_update_scaled_by_k(make_confi
             np.testing.assert_allclose(float(metrics["d_penalty"]), 3 * eager, rtol=1e-5)
         else:
             assert float(metrics["d_penalty"]) == 0.0
+
+
+def test_path_length_penalty_matches_an_explicit_jacobian_and_is_lazy(image_folder):
+    """Step 0's path lengths equal |J_w^T y| from the full Jacobian of the images with respect
+    to ws, for the latents, noise and mixing the documented key schedule draws; with interval
+    2 the term is 2 x weight x (length - updated mean)^2 on even steps, and odd steps add
+    nothing and keep the running mean."""
+    from gan_jax.models.latent import sample_latent
+    from gan_jax.step import PATH_LENGTH_STATE, PATH_LENGTH_STREAM, example_keys
+    from tests.helpers import tiny_stylegan_config
+
+    config = tiny_stylegan_config(image_folder)
+    config.loss.update(dict(pl_weight=3.0, pl_interval=2, pl_decay=0.25, pl_batch_shrink=2))
+    exp = _experiment(config)
+    step = jax.jit(exp.train_step())
+    state, data = exp.init_state(), exp.device_data()
+    assert float(state.g_state[PATH_LENGTH_STATE]["mean"]) == 0.0
+
+    # The reference: key schedule of step 0, then lengths from the explicit Jacobian.
+    g_key = jax.random.fold_in(jax.random.fold_in(state.rng, 0), 1)
+    latent_key, noise_key = jax.random.split(jax.random.fold_in(g_key, PATH_LENGTH_STREAM))
+    num = config.train.batch_size // 2
+    z = sample_latent(latent_key, num, config.model.latent_dim, config.model.latent_dist)
+    keys = example_keys(latent_key, num)
+    variables = {"params": state.g_params, "stats": state.g_state["stats"]}
+    gen = exp.generator
+    ws = gen.apply(variables, z, keys, method=lambda g, z, k: g.mix(g.map(z), z, k))
+    jacobian = jax.jit(jax.jacrev(
+        lambda w: gen.apply(variables, w, keys, method="synthesize")))(ws)
+    image_shape = jacobian.shape[1:4]
+    noise = jax.random.normal(noise_key, (num, *image_shape)) / np.sqrt(np.prod(image_shape[:2]))
+    # J is [n, H, W, C, n, L, D]: example i's images depend on example i's ws only.
+    per_example = jnp.stack([jacobian[i, ..., i, :, :] for i in range(num)])
+    w_grads = jnp.einsum("nhwc,nhwcld->nld", noise, per_example)
+    lengths = np.sqrt(np.mean(np.sum(np.square(w_grads), axis=2), axis=1))
+    mean = 0.25 * lengths.mean()
+
+    state, metrics = step(state, data)
+    np.testing.assert_allclose(float(metrics["g_path_length"]), mean, rtol=1e-4)
+    np.testing.assert_allclose(float(metrics["g_penalty"]),
+                               2 * 3.0 * np.mean((lengths - mean) ** 2), rtol=1e-4)
+    after_first = float(state.g_state[PATH_LENGTH_STATE]["mean"])
+    np.testing.assert_allclose(after_first, mean, rtol=1e-4)
+    state, metrics = step(state, data)
+    assert float(metrics["g_penalty"]) == 0.0
+    assert float(state.g_state[PATH_LENGTH_STATE]["mean"]) == after_first
+    state, metrics = step(state, data)
+    assert float(metrics["g_penalty"]) > 0
+    assert float(state.g_state[PATH_LENGTH_STATE]["mean"]) != after_first

@@ -69,7 +69,8 @@ def test_image_run_resumes_exactly(image_folder, tmp_path):
 
 def test_stylegan_run_resumes_exactly_with_its_average_w(image_folder, tmp_path):
     """Style mixing, per-example noise, lazy R1 (every 4th D update, so the resumed part
-    starts between two) and the tracked average w continue bit for bit."""
+    starts between two), lazy path-length regularisation with its running mean, and the
+    tracked average w continue bit for bit."""
     straight = str(tmp_path / "straight")
     train_and_evaluate(tiny_stylegan_config(image_folder, num_steps=12), straight)
     resumed = str(tmp_path / "resumed")
@@ -77,4 +78,5 @@ def test_stylegan_run_resumes_exactly_with_its_average_w(image_folder, tmp_path)
     train_and_evaluate(tiny_stylegan_config(image_folder, num_steps=12), resumed)
     final = load_state(resumed)
     assert float(np.abs(final.g_state["stats"]["w_avg"]).sum()) > 0
+    assert float(final.g_state["path_length"]["mean"]) > 0
     assert_states_identical(load_state(straight), final)

@@ -385,8 +385,8 @@ class StyleGANGenerator(nn.Module):
                  truncation: float | jax.Array = 1.0) -> jax.Array:
         del labels  # Unconditional.
         ws = self.map(z, train=train, truncation=truncation)
-        if train and keys is not None and self.mixing_prob > 0:
-            ws = self._mix(ws, z, keys, truncation)
+        if train and keys is not None:
+            ws = self.mix(ws, z, keys, truncation)
         return self.synthesize(ws, keys)
 
     def map(self, z: jax.Array, train: bool = False,
@@ -406,11 +406,14 @@ class StyleGANGenerator(nn.Module):
         """ws [batch, num_ws, w_dim] -> images; noise from `keys`, or fixed without them."""
         return self.synthesis(ws, keys)
 
-    def _mix(self, ws: jax.Array, z: jax.Array, keys: jax.Array,
-             truncation: Any) -> jax.Array:
-        """Style mixing: for a `mixing_prob` share of the examples, the layers from a cutoff
-        drawn uniformly in [1, num_ws) take the w of a second latent; all three draws come
-        from the example's key (folded with num_ws, apart from the layers' noise)."""
+    def mix(self, ws: jax.Array, z: jax.Array, keys: jax.Array,
+            truncation: Any = 1.0) -> jax.Array:
+        """Style mixing of `map(z)`'s ws: for a `mixing_prob` share of the examples, the
+        layers from a cutoff drawn uniformly in [1, num_ws) take the w of a second latent;
+        all three draws come from the example's key (folded with num_ws, apart from the
+        layers' noise). Training calls mix; this method is for regularisers that need ws."""
+        if self.mixing_prob == 0:
+            return ws
 
         def draw(key):
             z_key, cutoff_key, use_key = jax.random.split(jax.random.fold_in(key, self.num_ws), 3)
