@@ -182,6 +182,10 @@ def base_config() -> ConfigDict:
     config.loss.r1_weight = 0.0  # R1 gamma: adds gamma / 2 * E||grad D(x_real)||^2.
     # Lazy R1 (StyleGAN2): the penalty, times this interval, on every interval-th D update.
     config.loss.r1_interval = 1
+    # DRAGAN: adds lambda * E(||grad D(x_hat)|| - 1)^2 at real data perturbed by up to
+    # dragan_scale standard deviations of the batch (Kodali et al. 2017 use lambda 10).
+    config.loss.dragan_weight = 0.0
+    config.loss.dragan_scale = 0.5
     # Path-length regularisation of a style-based G (StyleGAN2; 0 disables it): weight,
     # lazy interval (the term, times it, on every interval-th G update), decay of the running
     # mean length, and the factor by which its batch is smaller than the training batch.
@@ -310,10 +314,13 @@ def _check_ranges(config: ConfigDict) -> None:
              config.model.latent_dim)
     for key in ("num_samples", "batch_size"):
         _require(config.eval[key] >= 1, f"eval.{key}", "must be >= 1", config.eval[key])
-    for key in ("gp_weight", "r1_weight", "class_weight", "l1_weight", "gan_weight"):
+    for key in ("gp_weight", "r1_weight", "dragan_weight", "class_weight", "l1_weight",
+                "gan_weight"):
         _require(config.loss[key] >= 0, f"loss.{key}", "must be >= 0", config.loss[key])
     _require(config.loss.r1_interval >= 1, "loss.r1_interval", "must be >= 1 (1: every D "
              "update)", config.loss.r1_interval)
+    _require(config.loss.dragan_scale > 0, "loss.dragan_scale", "must be > 0",
+             config.loss.dragan_scale)
     _require(config.loss.pl_weight >= 0, "loss.pl_weight", "must be >= 0 (0 disables it)",
              config.loss.pl_weight)
     _require(config.loss.pl_interval >= 1, "loss.pl_interval", "must be >= 1 (1: every G "

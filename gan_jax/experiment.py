@@ -346,7 +346,7 @@ def check_translation(config: Any, dataset: Any) -> None:
         raise ConfigError(f"model.condition: dataset {config.data.name!r} holds image pairs; "
                           "set model.condition='image' to translate them")
     if pairs:
-        for key in ("gp_weight", "r1_weight"):
+        for key in ("gp_weight", "r1_weight", "dragan_weight"):
             if config.loss[key]:
                 raise ConfigError(f"loss.{key}: gradient penalties are not implemented for "
                                   "image-to-image translation; set it to 0")

@@ -113,3 +113,17 @@ def gradient_penalty(
 def r1_penalty(critic: Callable[[Array], Array], real: Array) -> Array:
     """R1 (Mescheder et al. 2018): E ||grad critic(x)||^2 on real data. Weighted by gamma/2."""
     return jnp.mean(_per_example_grad_sq_norm(critic, real))
+
+
+def dragan_penalty(critic: Callable[[Array], Array], real: Array, key: Array,
+                   scale: float = 0.5, spread: Array | None = None) -> Array:
+    """DRAGAN (Kodali et al. 2017): E (||grad critic(x_hat)|| - 1)^2 around the real data, at
+    x_hat = x + a * scale * spread * u, with u ~ U[0, 1) per element, a ~ U[0, 1) per example
+    and `spread` the standard deviation of the real batch (default: of `real`)."""
+    noise_key, alpha_key = jax.random.split(key)
+    spread = jnp.std(real) if spread is None else spread
+    noise = scale * spread * jax.random.uniform(noise_key, real.shape, real.dtype)
+    alpha = jax.random.uniform(alpha_key, (real.shape[0],) + (1,) * (real.ndim - 1),
+                               real.dtype)
+    sq_norm = _per_example_grad_sq_norm(critic, real + alpha * noise)
+    return jnp.mean((jnp.sqrt(sq_norm + 1e-12) - 1.0) ** 2)

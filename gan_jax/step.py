@@ -36,6 +36,9 @@ fold_in(G key, PATH_LENGTH_STREAM). a decays towards each batch's mean length at
 `pl_decay`, and lives in the G state under PATH_LENGTH_STATE, so it is checkpointed and a
 resumed run continues exactly; the generator never sees it.
 
+DRAGAN perturbs the real batch with draws from fold_in(penalty key, DRAGAN_STREAM), scaled by
+the standard deviation of the global batch, so it is the same whatever the device count.
+
 DiffAugment (`diff_augment`): every image D sees, real, fake or interpolated for a penalty, is
 augmented with parameters drawn from fold_in(update key, AUGMENT_STREAM), folded with 0 for
 real, 1 for fake and 2 for penalty inputs; penalties are taken through the augmentation.
@@ -69,6 +72,8 @@ LABEL_STREAM = 1
 AUGMENT_STREAM = 2
 # Where per-example generator keys come from: this stream of the latent key.
 EXAMPLE_KEY_STREAM = 2
+# Where DRAGAN's perturbations come from: this stream of a D update's penalty key.
+DRAGAN_STREAM = 1
 # Where path-length regularisation draws from: this stream of the G update's key.
 PATH_LENGTH_STREAM = 3
 # The G state entry holding the running mean path length, {"mean": scalar}, when regularised.
@@ -88,6 +93,9 @@ class StepSettings:
     ema_decay: float
     # Lazy R1: the penalty (times the interval) on every r1_interval-th D update.
     r1_interval: int = 1
+    # DRAGAN: its weight, and the perturbation's size in standard deviations of the data.
+    dragan_weight: float = 0.0
+    dragan_scale: float = 0.5
     # Path-length regularisation of a style-based G (0: off), lazy like R1.
     pl_weight: float = 0.0
     pl_interval: int = 1
@@ -115,6 +123,8 @@ class StepSettings:
             gp_weight=float(config.loss.gp_weight),
             r1_weight=float(config.loss.r1_weight),
             r1_interval=config.loss.r1_interval,
+            dragan_weight=float(config.loss.dragan_weight),
+            dragan_scale=float(config.loss.dragan_scale),
             pl_weight=float(config.loss.pl_weight),
             pl_interval=config.loss.pl_interval,
             pl_decay=float(config.loss.pl_decay),
@@ -206,6 +216,12 @@ def make_train_step(
 
     def mean_over_devices(tree):
         return jax.lax.pmean(tree, s.axis_name) if parallel else tree
+
+    def global_std(x):
+        """The standard deviation of all elements of the global batch's `x`."""
+        mean = mean_over_devices(jnp.mean(x))
+        mean_square = mean_over_devices(jnp.mean(jnp.square(x)))
+        return jnp.sqrt(jnp.maximum(mean_square - jnp.square(mean), 0.0))
 
     def sync_state(model_state):
         return mean_over_devices(model_state) if s.sync_model_state else model_state
@@ -308,6 +324,10 @@ def make_train_step(
                 penalty += s.gp_weight * losses_lib.gradient_penalty(
                     critic, real, fake, penalty_key
                 )
+            if s.dragan_weight:
+                penalty += s.dragan_weight * losses_lib.dragan_penalty(
+                    critic, real, jax.random.fold_in(penalty_key, DRAGAN_STREAM),
+                    s.dragan_scale, global_std(real))
             if s.r1_weight and s.r1_interval == 1:
                 penalty += 0.5 * s.r1_weight * losses_lib.r1_penalty(critic, real)
             elif s.r1_weight:  # Lazy: k times the penalty on every k-th D update.

@@ -65,6 +65,7 @@ BAD_INPUTS = [
                                                   r"spectral norm cannot be applied to 'bias'"),
     ("loss.r1_interval", 0, r"loss.r1_interval: must be >= 1"),
     ("loss.pl_interval", 0, r"loss.pl_interval: must be >= 1"),
+    ("loss.dragan_scale", 0.0, r"loss.dragan_scale: must be > 0"),
 ]
 
 

@@ -92,3 +92,23 @@ def test_r1_penalty_on_quadratic_critic():
     x = jnp.array([[1.0, 2.0], [0.0, 3.0], [2.0, 2.0]])
     r1 = losses.r1_penalty(lambda v: 1.5 * jnp.sum(v**2, -1), x)
     assert r1 == pytest.approx(9.0 * np.mean([5.0, 9.0, 8.0]), rel=1e-6)
+
+
+def test_dragan_penalty_by_hand_around_the_real_data():
+    # critic(x) = 0.5 ||x||^2 has gradient x_hat = x + a * c * std(x) * u: recompute a and u
+    # from the documented draws and take the penalty by hand.
+    x = jnp.array([[1.0, -1.0, 0.5], [0.0, 2.0, -0.5]])
+    key = jax.random.PRNGKey(3)
+    noise_key, alpha_key = jax.random.split(key)
+    u = np.asarray(jax.random.uniform(noise_key, x.shape))
+    a = np.asarray(jax.random.uniform(alpha_key, (2, 1)))
+    spread = np.std(np.asarray(x))
+    x_hat = np.asarray(x) + a * 0.5 * spread * u
+    expected = np.mean((np.linalg.norm(x_hat, axis=1) - 1.0) ** 2)
+    dragan = losses.dragan_penalty(lambda v: 0.5 * jnp.sum(v**2, -1), x, key, scale=0.5)
+    assert dragan == pytest.approx(expected, rel=1e-5)
+    assert 0 < np.abs(x_hat - np.asarray(x)).max() <= 0.5 * spread  # Perturbed, within c*std.
+    # A given spread (the global batch's, under pmap) replaces the batch's own.
+    wide = losses.dragan_penalty(lambda v: 0.5 * jnp.sum(v**2, -1), x, key, 0.5, spread=10.0)
+    x_wide = np.asarray(x) + a * 0.5 * 10.0 * u
+    assert wide == pytest.approx(np.mean((np.linalg.norm(x_wide, axis=1) - 1.0) ** 2), rel=1e-5)

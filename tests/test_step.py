@@ -83,7 +83,7 @@ def test_grouping_of_steps_into_calls_does_not_change_the_result(make_config):
     assert _tree_equal(one_call, split)
 
 
-@pytest.mark.parametrize("penalty", ["gp_weight", "r1_weight"])
+@pytest.mark.parametrize("penalty", ["gp_weight", "r1_weight", "dragan_weight"])
 def test_penalties_enter_the_discriminator_loss(make_config, penalty):
     config = make_config()
     config.loss[penalty] = 10.0
