@@ -175,6 +175,8 @@ def base_config() -> ConfigDict:
     config.model.condition = "none"  # none | class | image
     config.model.num_classes = 0  # 0: the dataset's number of classes; else checked against it.
     config.model.fake_labels = "uniform"  # uniform (drawn from the seed) | real (the batch's)
+    # PacGAN: D judges packs of this many samples, concatenated along features or channels.
+    config.model.packing = 1
 
     config.loss = ConfigDict()
     config.loss.name = "non_saturating"  # minimax | non_saturating | least_squares | hinge | ...
@@ -310,6 +312,8 @@ def _check_ranges(config: ConfigDict) -> None:
     for key in ("sample_every", "eval_every"):
         _require(t[key] >= 0, f"train.{key}", "must be >= 0 (0 disables it)", t[key])
     _require(0.0 <= t.ema_decay < 1.0, "train.ema_decay", "must be in [0, 1)", t.ema_decay)
+    _require(config.model.packing >= 1, "model.packing", "must be >= 1 (1: no packing)",
+             config.model.packing)
     _require(config.model.latent_dim >= 1, "model.latent_dim", "must be >= 1",
              config.model.latent_dim)
     for key in ("num_samples", "batch_size"):

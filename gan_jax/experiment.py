@@ -81,6 +81,7 @@ class Experiment:
             self.config.seed, self.generator, self.discriminator, self.g_tx, self.d_tx,
             self.config.model.latent_dim, self.dataset.example_shape, self.num_classes > 0,
             self.dataset.condition_shape if self.translation else None,
+            self.config.model.packing,
         )
         if self.config.loss.pl_weight:
             state = state.replace(g_state=with_path_length_state(state.g_state))
@@ -352,6 +353,22 @@ def check_translation(config: Any, dataset: Any) -> None:
                                   "image-to-image translation; set it to 0")
 
 
+def check_packing(config: Any, plan: Any) -> None:
+    """Packs are groups of m examples of one device's rows, judged without labels."""
+    m = config.model.packing
+    if m == 1:
+        return
+    if config.model.condition != "none":
+        raise ConfigError(f"model.packing: {m} packs unconditional samples; it cannot be "
+                          f"combined with model.condition={config.model.condition!r}")
+    batch = config.train.batch_size
+    if batch % (m * plan.num_replicas):
+        per_device = "" if plan.num_replicas == 1 else (
+            f" ({batch // plan.num_replicas} per device on {plan.num_replicas} devices)")
+        raise ConfigError(f"model.packing: train.batch_size={batch}{per_device} does not "
+                          f"divide into packs of {m}")
+
+
 def check_path_length(config: Any, plan: Any) -> None:
     """Path-length regularisation needs a style-based generator (one whose ws can be
     differentiated) and a batch that its shrink factor and the devices divide."""
@@ -427,6 +444,7 @@ def build_experiment(config: Any) -> Experiment:
     dtype = jnp.bfloat16 if config.train.precision == "bfloat16" else jnp.float32
     num_steps, n_disc = config.train.num_steps, config.train.n_disc
     plan = plan_from_config(config.train)
+    check_packing(config, plan)
     check_path_length(config, plan)
     translation = config.model.condition == "image"
     return Experiment(

@@ -10,6 +10,8 @@ import optax
 from flax import linen as nn
 from flax import struct
 
+from gan_jax.packing import packed_shape
+
 PyTree = Any
 
 
@@ -59,13 +61,15 @@ def create_state(
     example_shape: tuple[int, ...],
     conditional: bool = False,
     condition_shape: tuple[int, ...] | None = None,
+    packing: int = 1,
 ) -> GANState:
     """Initialises both players from `seed`: class-conditional ones with a label input, or,
     given `condition_shape`, image-to-image ones (G reads an input image of that shape, and D
-    an (output, input) pair). Deterministic: same seed, same state."""
+    an (output, input) pair); D reads packs of `packing` examples. Deterministic: same seed,
+    same state."""
     root = jax.random.PRNGKey(seed)
     g_key, d_key, train_key = jax.random.split(root, 3)
-    x = jnp.zeros((1, *example_shape), jnp.float32)
+    x = jnp.zeros((1, *packed_shape(example_shape, packing)), jnp.float32)
     if condition_shape is not None:
         g_inputs = (jnp.zeros((1, *condition_shape), jnp.float32),)
         d_inputs = (x, g_inputs[0])

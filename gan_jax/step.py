@@ -36,6 +36,10 @@ fold_in(G key, PATH_LENGTH_STREAM). a decays towards each batch's mean length at
 `pl_decay`, and lives in the G state under PATH_LENGTH_STATE, so it is checkpointed and a
 resumed run continues exactly; the generator never sees it.
 
+Packing (`packing` m > 1, PacGAN): D reads m consecutive examples of this device's rows at a
+time, concatenated along their last axis (see gan_jax.packing), after any augmentation; the
+penalties act on packs, with interpolation and perturbation drawn per pack.
+
 DRAGAN perturbs the real batch with draws from fold_in(penalty key, DRAGAN_STREAM), scaled by
 the standard deviation of the global batch, so it is the same whatever the device count.
 
@@ -59,6 +63,7 @@ from flax import linen as nn
 from gan_jax import augment
 from gan_jax import losses as losses_lib
 from gan_jax.models.latent import sample_latent
+from gan_jax.packing import pack, unpack
 from gan_jax.state import GANState
 
 Array = jax.Array
@@ -93,6 +98,8 @@ class StepSettings:
     ema_decay: float
     # Lazy R1: the penalty (times the interval) on every r1_interval-th D update.
     r1_interval: int = 1
+    # PacGAN: D judges packs of this many examples (1: single examples).
+    packing: int = 1
     # DRAGAN: its weight, and the perturbation's size in standard deviations of the data.
     dragan_weight: float = 0.0
     dragan_scale: float = 0.5
@@ -123,6 +130,7 @@ class StepSettings:
             gp_weight=float(config.loss.gp_weight),
             r1_weight=float(config.loss.r1_weight),
             r1_interval=config.loss.r1_interval,
+            packing=config.model.packing,
             dragan_weight=float(config.loss.dragan_weight),
             dragan_scale=float(config.loss.dragan_scale),
             pl_weight=float(config.loss.pl_weight),
@@ -236,6 +244,10 @@ def make_train_step(
         params = augment.draw(s.diff_augment, key, s.batch_size, x.shape[1:])
         return augment.apply(x, jax.tree.map(local_rows, params))
 
+    def judged(x, key, stream):
+        """What D reads of a batch: augmented, then packed."""
+        return pack(augmented(x, key, stream), s.packing)
+
     takes_keys = getattr(generator, "takes_example_keys", False)
 
     def generate(g_params, g_state, key, labels):
@@ -306,35 +318,38 @@ def make_train_step(
 
         def d_loss_fn(params):
             real_out, new_state = apply_model(discriminator, params, d_state,
-                                              augmented(real, key, 0), True, real_labels)
+                                              judged(real, key, 0), True, real_labels)
             fake_out, new_state = apply_model(discriminator, params, new_state,
-                                              augmented(fake, key, 1), True, fake_labels)
+                                              judged(fake, key, 1), True, fake_labels)
             (real_logits, real_class), (fake_logits, fake_class) = (
                 split_outputs(real_out), split_outputs(fake_out))
             adversarial = loss.d_loss(real_logits, fake_logits)
             penalty = jnp.zeros((), jnp.float32)
             class_loss, class_accuracy = class_terms(real_class, real_labels)
 
-            def critic(x):
-                out = apply_model(discriminator, params, d_state, augmented(x, key, 2), True,
+            def critic(packs):
+                """D's logits for packs (single examples without packing)."""
+                out = apply_model(discriminator, params, d_state,
+                                  judged(unpack(packs, s.packing), key, 2), True,
                                   real_labels)[0]
                 return split_outputs(out)[0]
 
+            real_packs, fake_packs = pack(real, s.packing), pack(fake, s.packing)
             if s.gp_weight:
                 penalty += s.gp_weight * losses_lib.gradient_penalty(
-                    critic, real, fake, penalty_key
+                    critic, real_packs, fake_packs, penalty_key
                 )
             if s.dragan_weight:
                 penalty += s.dragan_weight * losses_lib.dragan_penalty(
-                    critic, real, jax.random.fold_in(penalty_key, DRAGAN_STREAM),
+                    critic, real_packs, jax.random.fold_in(penalty_key, DRAGAN_STREAM),
                     s.dragan_scale, global_std(real))
             if s.r1_weight and s.r1_interval == 1:
-                penalty += 0.5 * s.r1_weight * losses_lib.r1_penalty(critic, real)
+                penalty += 0.5 * s.r1_weight * losses_lib.r1_penalty(critic, real_packs)
             elif s.r1_weight:  # Lazy: k times the penalty on every k-th D update.
                 penalty += jax.lax.cond(
                     batch_index % s.r1_interval == 0,
                     lambda: 0.5 * s.r1_weight * s.r1_interval
-                    * losses_lib.r1_penalty(critic, real),
+                    * losses_lib.r1_penalty(critic, real_packs),
                     lambda: jnp.zeros((), jnp.float32))
             total = adversarial + penalty
             if real_class is not None:  # AC-GAN: D classifies real and fake examples.
@@ -388,7 +403,7 @@ def make_train_step(
             fake, new_g_state = generate(params, g_state, g_key, g_labels)
             # D's running statistics are updated by D's own steps only.
             fake_out, _ = apply_model(discriminator, d_params, d_state,
-                                      augmented(fake, g_key, 0), True, g_labels)
+                                      judged(fake, g_key, 0), True, g_labels)
             fake_logits, fake_class = split_outputs(fake_out)
             g_loss = total = loss.g_loss(fake_logits)
             if fake_class is not None:
