@@ -211,6 +211,8 @@ def base_config() -> ConfigDict:
     config.train.num_steps = 10_000  # Generator updates.
     config.train.batch_size = 512
     config.train.n_disc = 1  # Discriminator updates per generator update.
+    # Unrolled GAN: G's loss against D after this many more (differentiated) D updates.
+    config.train.unroll_steps = 0
     config.train.steps_per_call = 100  # Train steps fused into one compiled call (lax.scan).
     # Independent seeds trained at once by vmap over the train state: seed, seed + 1, ...
     # Each is logged and evaluated in workdir/seed_<s>/ (see gan_jax/seeds.py).
@@ -312,6 +314,8 @@ def _check_ranges(config: ConfigDict) -> None:
     for key in ("sample_every", "eval_every"):
         _require(t[key] >= 0, f"train.{key}", "must be >= 0 (0 disables it)", t[key])
     _require(0.0 <= t.ema_decay < 1.0, "train.ema_decay", "must be in [0, 1)", t.ema_decay)
+    _require(t.unroll_steps >= 0, "train.unroll_steps", "must be >= 0 (0: no unrolling)",
+             t.unroll_steps)
     _require(config.model.packing >= 1, "model.packing", "must be >= 1 (1: no packing)",
              config.model.packing)
     _require(config.model.latent_dim >= 1, "model.latent_dim", "must be >= 1",

@@ -369,6 +369,23 @@ def check_packing(config: Any, plan: Any) -> None:
                           f"divide into packs of {m}")
 
 
+def check_unrolling(config: Any) -> None:
+    """Unrolled D updates use D's plain loss: options that change it are refused."""
+    if not config.train.unroll_steps:
+        return
+    what = f"train.unroll_steps: {config.train.unroll_steps} unrolled D updates"
+    for key in ("gp_weight", "r1_weight", "dragan_weight"):
+        if config.loss[key]:
+            raise ConfigError(f"{what} take D's loss without penalties; set loss.{key}=0 or "
+                              "train.unroll_steps=0")
+    if config.train.diff_augment:
+        raise ConfigError(f"{what} take D's loss without augmentation; set "
+                          "train.diff_augment='' or train.unroll_steps=0")
+    if config.model.condition != "none":
+        raise ConfigError(f"{what} are for unconditional GANs, not "
+                          f"model.condition={config.model.condition!r}")
+
+
 def check_path_length(config: Any, plan: Any) -> None:
     """Path-length regularisation needs a style-based generator (one whose ws can be
     differentiated) and a batch that its shrink factor and the devices divide."""
@@ -445,6 +462,7 @@ def build_experiment(config: Any) -> Experiment:
     num_steps, n_disc = config.train.num_steps, config.train.n_disc
     plan = plan_from_config(config.train)
     check_packing(config, plan)
+    check_unrolling(config)
     check_path_length(config, plan)
     translation = config.model.condition == "image"
     return Experiment(

@@ -36,6 +36,11 @@ fold_in(G key, PATH_LENGTH_STREAM). a decays towards each batch's mean length at
 `pl_decay`, and lives in the G state under PATH_LENGTH_STATE, so it is checkpointed and a
 resumed run continues exactly; the generator never sees it.
 
+Unrolled GAN (`unroll_steps` k > 0, Metz et al. 2017): G's loss is taken against D after k
+more of D's optimizer updates, made on the real batch of the step's last D update and G's own
+fake batch, and G's gradient flows through those updates (they are not applied to D). The
+unrolled updates use D's loss alone, without penalties, augmentation or labels.
+
 Packing (`packing` m > 1, PacGAN): D reads m consecutive examples of this device's rows at a
 time, concatenated along their last axis (see gan_jax.packing), after any augmentation; the
 penalties act on packs, with interpolation and perturbation drawn per pack.
@@ -98,6 +103,8 @@ class StepSettings:
     ema_decay: float
     # Lazy R1: the penalty (times the interval) on every r1_interval-th D update.
     r1_interval: int = 1
+    # Unrolled GAN: G's loss is taken against D after this many more of its updates.
+    unroll_steps: int = 0
     # PacGAN: D judges packs of this many examples (1: single examples).
     packing: int = 1
     # DRAGAN: its weight, and the perturbation's size in standard deviations of the data.
@@ -131,6 +138,7 @@ class StepSettings:
             r1_weight=float(config.loss.r1_weight),
             r1_interval=config.loss.r1_interval,
             packing=config.model.packing,
+            unroll_steps=config.train.unroll_steps,
             dragan_weight=float(config.loss.dragan_weight),
             dragan_scale=float(config.loss.dragan_scale),
             pl_weight=float(config.loss.pl_weight),
@@ -291,6 +299,23 @@ def make_train_step(
         return jax.lax.cond(step_number % s.pl_interval == 0, regularise,
                             lambda: (jnp.zeros((), jnp.float32), mean_length))
 
+    def unrolled(d_params, d_opt_state, d_state, real, fake):
+        """D's parameters after `unroll_steps` more of its updates on (real, fake), each a
+        differentiable function of `fake` (so of G's parameters)."""
+        for _ in range(s.unroll_steps):
+
+            def d_loss_fn(params):
+                real_out = apply_model(discriminator, params, d_state, pack(real, s.packing),
+                                       True)[0]
+                fake_out = apply_model(discriminator, params, d_state, pack(fake, s.packing),
+                                       True)[0]
+                return loss.d_loss(split_outputs(real_out)[0], split_outputs(fake_out)[0])
+
+            grads = mean_over_devices(jax.grad(d_loss_fn)(d_params))
+            updates, d_opt_state = d_tx.update(grads, d_opt_state, d_params)
+            d_params = optax.apply_updates(d_params, updates)
+        return d_params
+
     def uniform_labels(key):
         """This device's rows of labels drawn uniformly for the global batch."""
         return local_rows(jax.random.randint(jax.random.fold_in(key, LABEL_STREAM),
@@ -375,7 +400,7 @@ def make_train_step(
         }
         if class_accuracy is not None:  # A class head: how well D classifies real examples.
             metrics |= {"d_class_loss": class_loss, "d_real_class_acc": class_accuracy}
-        return (d_params, d_state, d_opt_state, g_state, g_params), (metrics, real_labels)
+        return (d_params, d_state, d_opt_state, g_state, g_params), (metrics, real, real_labels)
 
     def step(state: GANState, data: PyTree) -> tuple[GANState, Metrics]:
         key = jax.random.fold_in(state.rng, state.step)
@@ -390,7 +415,7 @@ def make_train_step(
         carry = (state.d_params, state.d_state, state.d_opt_state, g_state, state.g_params)
         d_metrics = []
         for i in range(s.n_disc):
-            carry, (metrics, real_labels) = d_update(carry, data, d_keys[i],
+            carry, (metrics, real, real_labels) = d_update(carry, data, d_keys[i],
                                                      state.step * s.n_disc + i)
             d_metrics.append(metrics)
         d_params, d_state, d_opt_state, g_state, _ = carry
@@ -401,8 +426,11 @@ def make_train_step(
 
         def g_loss_fn(params):
             fake, new_g_state = generate(params, g_state, g_key, g_labels)
+            judge = d_params
+            if s.unroll_steps:  # G answers D as it will be after more updates.
+                judge = unrolled(d_params, d_opt_state, d_state, real, fake)
             # D's running statistics are updated by D's own steps only.
-            fake_out, _ = apply_model(discriminator, d_params, d_state,
+            fake_out, _ = apply_model(discriminator, judge, d_state,
                                       judged(fake, g_key, 0), True, g_labels)
             fake_logits, fake_class = split_outputs(fake_out)
             g_loss = total = loss.g_loss(fake_logits)

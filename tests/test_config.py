@@ -66,6 +66,7 @@ BAD_INPUTS = [
     ("loss.r1_interval", 0, r"loss.r1_interval: must be >= 1"),
     ("loss.pl_interval", 0, r"loss.pl_interval: must be >= 1"),
     ("loss.dragan_scale", 0.0, r"loss.dragan_scale: must be > 0"),
+    ("train.unroll_steps", -1, r"train.unroll_steps: must be >= 0"),
     ("model.packing", 0, r"model.packing: must be >= 1"),
     ("model.packing", 3, r"model.packing: train.batch_size=512 does not divide into packs of 3"),
 ]

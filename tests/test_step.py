@@ -193,3 +193,66 @@ def test_path_length_penalty_matches_an_explicit_jacobian_and_is_lazy(image_fold
     state, metrics = step(state, data)
     assert float(metrics["g_penalty"]) > 0
     assert float(state.g_state[PATH_LENGTH_STATE]["mean"]) != after_first
+
+
+def test_unrolled_generator_gradient_matches_a_hand_unrolled_reference(make_config):
+    """With SGD, G's update after k = 2 unrolled D steps equals -lr times the gradient of
+    G's loss against D moved twice by d <- d - lr_D grad L_D(d), on the step's last real
+    batch and G's fakes, differentiated through both moves; k = 0 is the plain step."""
+    from gan_jax.models.latent import sample_latent
+
+    config = make_config()
+    for player in (config.optim.g, config.optim.d):
+        player.name, player.lr = "sgd", 0.05
+    plain = _experiment(config)
+    config.train.unroll_steps = 2
+    exp = _experiment(config)
+    state = exp.init_state()
+    unrolled_state, _ = jax.jit(exp.train_step())(state, {})
+    plain_state, _ = jax.jit(plain.train_step())(state, {})
+
+    key = jax.random.fold_in(state.rng, 0)
+    real_key = jax.random.split(jax.random.split(jax.random.fold_in(key, 0), 1)[0], 3)[0]
+    real = exp.dataset.sample({}, real_key, 0, config.train.batch_size)["x"]
+    z = sample_latent(jax.random.fold_in(key, 1), config.train.batch_size,
+                      config.model.latent_dim, config.model.latent_dist)
+    d_after_update = unrolled_state.d_params  # D's own update is not unrolled.
+
+    def d_logits(d, x):
+        return exp.discriminator.apply({"params": d}, x, train=True)
+
+    def g_objective(g, unroll):
+        fake = exp.generator.apply({"params": g}, z, train=True)
+        d = d_after_update
+        for _ in range(unroll):
+            grads = jax.grad(lambda p: exp.loss.d_loss(d_logits(p, real), d_logits(p, fake)))(d)
+            d = jax.tree.map(lambda p, g_: p - 0.05 * g_, d, grads)
+        return exp.loss.g_loss(d_logits(d, fake))
+
+    for unroll, after in ((2, unrolled_state), (0, plain_state)):
+        reference = jax.grad(g_objective)(state.g_params, unroll)
+        measured = jax.tree.map(lambda old, new: (old - new) / 0.05, state.g_params,
+                                after.g_params)
+        for r, m in zip(jax.tree.leaves(reference), jax.tree.leaves(measured), strict=True):
+            np.testing.assert_allclose(m, r, rtol=2e-3, atol=2e-5)
+    # Unrolling changes G's gradient well beyond the tolerance, and D's own update not at all.
+    change = [np.abs(a - b).max() / np.abs(b).max() for a, b in zip(
+        jax.tree.leaves(jax.grad(g_objective)(state.g_params, 2)),
+        jax.tree.leaves(jax.grad(g_objective)(state.g_params, 0)), strict=True)]
+    assert max(change) > 0.05
+    assert _tree_equal(unrolled_state.d_params, plain_state.d_params)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("loss.gp_weight", 1.0, r"loss.gp_weight=0 or train.unroll_steps=0"),
+    ("loss.dragan_weight", 1.0, r"loss.dragan_weight=0 or train.unroll_steps=0"),
+])
+def test_unrolling_refuses_what_its_updates_cannot_take(make_config, key, value, message):
+    from gan_jax.registry import ConfigError
+
+    config = make_config()
+    config.train.unroll_steps = 3
+    section, name = key.split(".")
+    config[section][name] = value
+    with pytest.raises(ConfigError, match=r"train.unroll_steps: 3 unrolled D updates .*" + message):
+        _experiment(config)
