@@ -247,6 +247,9 @@ def base_config() -> ConfigDict:
     config.eval.extractor_path = ""  # A gan-train-classifier workdir, or Inception .npz weights.
     config.eval.reference_split = "test"  # The real split the samples are compared with.
     config.eval.batch_size = 500
+    # Batches of the EMA generator's own samples its BatchNorm statistics are recomputed over
+    # before it is sampled or evaluated (standing statistics); 0: it uses the raw G's.
+    config.eval.standing_stats = 0
     config.eval.cache_dir = ""  # Reference statistics; "": ~/.cache/gan_jax/reference_stats.
     return config
 
@@ -320,6 +323,9 @@ def _check_ranges(config: ConfigDict) -> None:
              config.model.packing)
     _require(config.model.latent_dim >= 1, "model.latent_dim", "must be >= 1",
              config.model.latent_dim)
+    _require(config.eval.standing_stats >= 0, "eval.standing_stats",
+             "must be >= 0 (0: the EMA generator uses the raw one's BatchNorm statistics)",
+             config.eval.standing_stats)
     for key in ("num_samples", "batch_size"):
         _require(config.eval[key] >= 1, f"eval.{key}", "must be >= 1", config.eval[key])
     for key in ("gp_weight", "r1_weight", "dragan_weight", "class_weight", "l1_weight",

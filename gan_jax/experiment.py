@@ -31,6 +31,7 @@ from gan_jax.eval.images import ImageEvaluator, parse_metrics
 from gan_jax.eval.mixtures import mixture_metrics, mode_accuracy
 from gan_jax.eval.translation import translation_metrics
 from gan_jax.models.latent import sample_latent
+from gan_jax.models.standing import BATCH_STATS, batch_statistics, standing_statistics
 from gan_jax.parallel import ParallelPlan, plan_from_config
 from gan_jax.state import GANState, create_state
 from gan_jax.step import (
@@ -46,6 +47,7 @@ from gan_jax.translation_step import TranslationSettings, make_translation_step
 EVAL_STREAM = 1_000_001
 PLOT_STREAM = 1_000_002
 DATA_STREAM = 1_000_003
+STANDING_STREAM = 1_000_004
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -86,6 +88,34 @@ class Experiment:
         if self.config.loss.pl_weight:
             state = state.replace(g_state=with_path_length_state(state.g_state))
         return state
+
+    def generators(self, state: GANState) -> dict[str, tuple[Any, Any]]:
+        """{"raw": (params, model state), "ema": ...}: the two generators to sample and
+        evaluate. With `eval.standing_stats` n > 0, the EMA generator's BatchNorm statistics
+        are its own, averaged over n batches of its samples (see `standing_state`)."""
+        ema_state = state.g_state
+        if self.config.eval.standing_stats and BATCH_STATS in state.g_state:
+            ema_state = self.standing_state(state.ema_g_params, state.g_state)
+        return {"raw": (state.g_params, state.g_state), "ema": (state.ema_g_params, ema_state)}
+
+    def standing_state(self, params: Any, g_state: Any) -> Any:
+        """`g_state` with BatchNorm statistics averaged over `eval.standing_stats` batches of
+        `train.batch_size` samples of the generator `params` (training mode), drawn from the
+        seed: latents from fold_in(STANDING_STREAM key, i) and, when conditional,
+        class-balanced labels."""
+        batch, key = self.config.train.batch_size, self.stream_key(STANDING_STREAM)
+        labels = self.balanced_labels(batch)
+        # Outside pmap, BatchNorm cannot reduce over a device axis.
+        generator = (self.generator.clone(bn_axis_name=None)
+                     if getattr(self.generator, "bn_axis_name", None) else self.generator)
+
+        def compute(i: int) -> Any:
+            z = self.latents(jax.random.fold_in(key, i), batch)
+            args = (z,) if labels is None else (z, jnp.asarray(labels))
+            return _batch_statistics(generator, params, g_state, args)
+
+        stats = standing_statistics(compute, range(self.config.eval.standing_stats))
+        return {**g_state, BATCH_STATS: stats}
 
     def train_step(self):
         make = make_translation_step if self.translation else make_train_step
@@ -188,8 +218,8 @@ class Experiment:
         inputs, targets = self.held_out_pairs(self.config.eval.num_samples)
         key = self.stream_key(EVAL_STREAM)
         evaluator = self.image_evaluator()
-        for name, params in (("raw", state.g_params), ("ema", state.ema_g_params)):
-            outputs = self.translate(params, state.g_state, inputs, jax.random.fold_in(key, 0))
+        for name, (params, g_state) in self.generators(state).items():
+            outputs = self.translate(params, g_state, inputs, jax.random.fold_in(key, 0))
             results[name] = translation_metrics(outputs, targets, self.config.eval.batch_size)
             if evaluator is not None:
                 image_metrics = evaluator.evaluate(lambda s, n, o=outputs: o[s : s + n],
@@ -213,8 +243,8 @@ class Experiment:
         labels = self.balanced_labels(num)
         if self.dataset.kind == "points":
             z = self.latents(key, num)
-            for name, params in (("raw", state.g_params), ("ema", state.ema_g_params)):
-                points = self.generate(params, state.g_state, z, labels)
+            for name, (params, g_state) in self.generators(state).items():
+                points = self.generate(params, g_state, z, labels)
                 results[name] = mixture_metrics(points, self.dataset.centres, self.dataset.std)
                 if labels is not None:
                     results[name]["class_accuracy"] = mode_accuracy(
@@ -228,10 +258,10 @@ class Experiment:
             return results
         z = self.latents(jax.random.fold_in(key, 0), num)
         keys = self.example_keys(jax.random.fold_in(key, 2), num)
-        for name, params in (("raw", state.g_params), ("ema", state.ema_g_params)):
-            def produce(start: int, size: int, params=params) -> np.ndarray:
+        for name, (params, g_state) in self.generators(state).items():
+            def produce(start: int, size: int, params=params, g_state=g_state) -> np.ndarray:
                 rows = slice(start, start + size)
-                images = self.generate(params, state.g_state, z[rows],
+                images = self.generate(params, g_state, z[rows],
                                        None if labels is None else labels[rows],
                                        None if keys is None else keys[rows])
                 return grids.to_uint8(images)  # Quantised like the real data.
@@ -239,7 +269,7 @@ class Experiment:
             results[name] = evaluator.evaluate(produce, num, jax.random.fold_in(key, 1),
                                                labels)
             if "ppl" in evaluator.metrics:
-                results[name] |= self.path_length(params, state.g_state, evaluator,
+                results[name] |= self.path_length(params, g_state, evaluator,
                                                   jax.random.fold_in(key, 3), num)
         return results
 
@@ -309,6 +339,12 @@ def _build_image_evaluator(config: Any) -> ImageEvaluator | None:
 
 
 @functools.partial(jax.jit, static_argnums=0)
+def _batch_statistics(generator: nn.Module, params: Any, g_state: Any,
+                      args: tuple[jax.Array, ...]) -> Any:
+    return batch_statistics(generator, params, g_state, *args)
+
+
+@functools.partial(jax.jit, static_argnums=0)
 def _generate(generator: nn.Module, params: Any, g_state: Any, z: jax.Array,
               labels: jax.Array | None, extras: dict[str, Any]) -> jax.Array:
     args = (z,) if labels is None else (z, labels)
@@ -346,6 +382,9 @@ def check_translation(config: Any, dataset: Any) -> None:
     if pairs and config.model.condition != "image":
         raise ConfigError(f"model.condition: dataset {config.data.name!r} holds image pairs; "
                           "set model.condition='image' to translate them")
+    if pairs and config.eval.standing_stats:
+        raise ConfigError("eval.standing_stats: standing statistics are drawn from latents; "
+                          "image-to-image translation does not take them (set it to 0)")
     if pairs:
         for key in ("gp_weight", "r1_weight", "dragan_weight"):
             if config.loss[key]:

@@ -165,8 +165,8 @@ def write_samples(experiment: Experiment, state: GANState, out: str, z: jax.Arra
     and, when conditional, `labels`."""
     if generator not in ("raw", "ema"):
         raise ValueError(f"generator: {generator!r} is not 'raw' or 'ema'")
-    params = state.ema_g_params if generator == "ema" else state.g_params
-    samples = experiment.generate(params, state.g_state, z, labels, keys, truncation)
+    params, g_state = experiment.generators(state)[generator]
+    samples = experiment.generate(params, g_state, z, labels, keys, truncation)
     if out.endswith(".npz"):
         tmp = out + ".tmp.npz"
         extra = {} if labels is None else {"labels": np.asarray(labels)}
@@ -238,13 +238,13 @@ def style_picture(experiment: Experiment, state: GANState, mode: str, num: int, 
     """A style-based generator's picture (see the module docstring): its images in [-1, 1]
     and its number of columns. `mode` is one of STYLE_MODES, or "interpolate" in W."""
     g = experiment.generator
-    params = state.ema_g_params if generator == "ema" else state.g_params
+    params, g_state = experiment.generators(state)[generator]
 
     def map_to_w(z: jax.Array, psi: float = truncation) -> jax.Array:
-        return _map(g, params, state.g_state, z, jnp.float32(psi))
+        return _map(g, params, g_state, z, jnp.float32(psi))
 
     def synthesize(ws: jax.Array, keys: jax.Array | None = None) -> np.ndarray:
-        return np.asarray(_synthesize(g, params, state.g_state, ws, keys))
+        return np.asarray(_synthesize(g, params, g_state, ws, keys))
 
     key = jax.random.PRNGKey(seed)
     if mode == "truncation":

@@ -88,17 +88,17 @@ def save_samples(experiment: Experiment, state: Any, workdir: str,
     mode asked for, when conditional), grids for images (one row per class, for the first
     MAX_GRID_CLASSES classes, when conditional), input | output | target grids of held-out
     pairs for translation. Generators run in eval mode (BatchNorm uses
-    its running statistics)."""
+    its running statistics, or the EMA generator's own with `eval.standing_stats`)."""
     key = experiment.stream_key(PLOT_STREAM)
     step = int(state.step)
     os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
     stem = os.path.join(workdir, "samples", f"step_{step:08d}")
-    generators = {"raw": state.g_params, "ema": state.ema_g_params}
+    generators = experiment.generators(state)
     if experiment.translation:
         inputs, targets = experiment.held_out_pairs(NUM_TRIPLETS)
         paths = []
-        for name, params in generators.items():
-            outputs = experiment.translate(params, state.g_state, inputs,
+        for name, (params, g_state) in generators.items():
+            outputs = experiment.translate(params, g_state, inputs,
                                            jax.random.fold_in(key, 0))
             grid = grids.triplet_grid(inputs, outputs, targets)
             writer.write_image(step, f"samples/{name}", grid)
@@ -114,8 +114,8 @@ def save_samples(experiment: Experiment, state: Any, workdir: str,
                                               np.arange(min(experiment.num_classes,
                                                             MAX_GRID_CLASSES)))
         paths = []
-        for name, params in generators.items():
-            grid = grids.make_grid(experiment.generate(params, state.g_state, z, labels),
+        for name, (params, g_state) in generators.items():
+            grid = grids.make_grid(experiment.generate(params, g_state, z, labels),
                                    columns)
             writer.write_image(step, f"samples/{name}", grid)
             paths.append(f"{stem}_{name}.png")
@@ -124,8 +124,8 @@ def save_samples(experiment: Experiment, state: Any, workdir: str,
     z = experiment.latents(jax.random.fold_in(key, 0), NUM_PLOT_SAMPLES)
     labels = experiment.balanced_labels(NUM_PLOT_SAMPLES)
     real = np.asarray(experiment.dataset.draw(jax.random.fold_in(key, 1), NUM_PLOT_SAMPLES))
-    fakes = {f"{name} generator": experiment.generate(params, state.g_state, z, labels)
-             for name, params in generators.items()}
+    fakes = {f"{name} generator": experiment.generate(params, g_state, z, labels)
+             for name, (params, g_state) in generators.items()}
     fig = plots.scatter_figure(real, fakes, experiment.dataset.centres,
                                f"{experiment.config.data.name}, step {step}", labels)
     writer.write_figure(step, "samples", fig)

@@ -97,8 +97,8 @@ def translate_files(experiment: Experiment, state: Any, input_path: str, out: st
     if single and not out.endswith(".png"):
         raise ConfigError(f"--out: translating one image writes one PNG; {out!r} must end in "
                           ".png")
-    params = state.g_params if generator == "raw" else state.ema_g_params
-    outputs = experiment.translate(params, state.g_state, inputs, jax.random.PRNGKey(seed))
+    params, g_state = experiment.generators(state)[generator]
+    outputs = experiment.translate(params, g_state, inputs, jax.random.PRNGKey(seed))
     if single:
         paths = [(out, out[: -len(".png")] + "_compare.png")]
     else:

@@ -15,6 +15,7 @@ from PIL import Image
 from configs import pix2pix_facades
 from gan_jax import config as config_lib
 from gan_jax import losses
+from gan_jax.experiment import build_experiment
 from gan_jax.registry import ConfigError
 from gan_jax.state import create_state
 from gan_jax.train import train_and_evaluate
@@ -226,3 +227,11 @@ def test_derived_pairs_hold_out_the_test_split(mnist_data_dir):
     test_digits = tfds_images("mnist", "test", 36, 1, data_dir=mnist_data_dir).read()[0][:5]
     np.testing.assert_array_equal(targets, center_crop(test_digits, 32))
     np.testing.assert_array_equal(inputs, center_crop(edge_map(test_digits), 32))
+
+
+def test_standing_statistics_are_refused_for_translation(facades):
+    config = tiny_facades(facades)
+    config.eval.standing_stats = 2
+    with pytest.raises(ConfigError, match=r"eval.standing_stats: standing statistics are drawn "
+                                          r"from latents"):
+        build_experiment(config_lib.with_seed(config, 0))
