@@ -267,7 +267,7 @@ def make_train_step(
 
     def path_length_penalty(params, g_state, key, mean_length):
         """(mean squared deviation of this device's path lengths from the updated running
-        mean, the global batch's mean length, that updated mean)."""
+        mean, that updated mean)."""
         num = s.batch_size // s.pl_batch_shrink
         latent_key, noise_key = jax.random.split(key)
         z = local_rows(sample_latent(latent_key, num, s.latent_dim, s.latent_dist))
@@ -285,13 +285,13 @@ def make_train_step(
         batch_length = mean_over_devices(jnp.mean(lengths))
         mean_length = mean_length + s.pl_decay * (jax.lax.stop_gradient(batch_length)
                                                   - mean_length)
-        return jnp.mean(jnp.square(lengths - mean_length)), batch_length, mean_length
+        return jnp.mean(jnp.square(lengths - mean_length)), mean_length
 
     def path_length_term(params, g_state, key, mean_length, step_number):
         """(G's path-length loss term, the running mean path length after this step)."""
 
         def regularise():
-            penalty, _, new_mean = path_length_penalty(params, g_state, key, mean_length)
+            penalty, new_mean = path_length_penalty(params, g_state, key, mean_length)
             return s.pl_weight * s.pl_interval * penalty, new_mean
 
         if s.pl_interval == 1:
