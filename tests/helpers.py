@@ -24,6 +24,9 @@ def tiny_config(data: str = "ring", num_steps: int = 200, seed: int | None = 0):
     config.model.generator.depth = 2
     config.model.discriminator.hidden_dim = 32
     config.model.discriminator.depth = 2
+    config.model.packing = 1
+    for player in (config.optim.g, config.optim.d):
+        player.schedule = "constant"
     config.train.batch_size = 64
     config.train.num_steps = num_steps
     config.train.steps_per_call = 25
