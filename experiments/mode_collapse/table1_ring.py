@@ -2,7 +2,8 @@
 rates decaying to 0 over 12,000 steps) and the same with D judging pairs (PacGAN2), seeds 0-9,
 2,500 samples each.
 
-    gan-sweep --sweep experiments/mode_collapse/table1_ring.py --workdir workdirs/table1_ring --parallel 2
+    gan-sweep --sweep experiments/mode_collapse/table1_ring.py --workdir workdirs/table1_ring \\
+        --parallel 2
     gan-report workdirs/table1_ring --metrics modes,high_quality,reverse_kl --percent high_quality
 """
 

@@ -1,7 +1,9 @@
 """Choosing a remedy on the ring, on seeds 100 and 101 (never reported in the tables): the
-mixture study's config (learning rates decaying linearly to 0) against each change alone.
+mixture study's config (learning rates decaying linearly to 0) against each change alone,
+then the best two together.
 
-    gan-sweep --sweep experiments/mode_collapse/tune_ring.py --workdir workdirs/tune_ring --parallel 2
+    gan-sweep --sweep experiments/mode_collapse/tune_ring.py --workdir workdirs/tune_ring \\
+        --parallel 2
     gan-report workdirs/tune_ring --metrics modes,high_quality,reverse_kl --percent high_quality
 """
 
