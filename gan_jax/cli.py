@@ -19,6 +19,7 @@ from collections.abc import Callable
 from absl import app, flags, logging
 from ml_collections import config_flags
 
+from gan_jax import compilation_cache
 from gan_jax.config import ConfigError, flatten, load_config_file, unknown_key_message
 
 EXIT_FAILED = 1
@@ -29,7 +30,6 @@ DOCS = "docs/"
 # Errors that mean the user asked for something impossible (exit 2, not 1).
 BAD_INPUT_ERRORS = (ConfigError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
                     PermissionError)
-COMPILATION_CACHE = "~/.cache/gan_jax/xla"
 # Python loggers that warn about things a CPU user cannot change (no GPU found, ...).
 QUIET_LOGGERS = ("jax._src.xla_bridge", "absl", "tensorflow", "orbax")
 
@@ -109,7 +109,7 @@ class _Command:
 
         def wrapped(argv: list[str]) -> None:
             _quiet_libraries()
-            _cache_compilations()
+            compilation_cache.set_environment_defaults()  # Before JAX is imported.
             positional = argv[1:]
             wanted = 1 if self.usage.positional else 0
             if len(positional) != wanted:
@@ -158,15 +158,6 @@ def _fail(message: str, status: int = EXIT_BAD_INPUT) -> None:
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return text or type(error).__name__
-
-
-def _cache_compilations() -> None:
-    """Keeps compiled programs in a persistent cache (before JAX is imported), so a resumed,
-    extended or repeated run does not compile again: a DCGAN's start-up on a CPU falls from
-    about 18 s to 2 s. JAX_COMPILATION_CACHE_DIR moves it; set it to "" to switch it off."""
-    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.expanduser(COMPILATION_CACHE))
-    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-    os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(2 << 30))
 
 
 def _quiet_libraries() -> None:

@@ -128,6 +128,7 @@ RESUMABLE_KEYS = (
     "train.keep_checkpoints",
     "train.eval_every",
     "train.progress_bar",
+    "train.compilation_cache",
     "train.parallel",
     "eval.num_samples",
     "eval.metrics",
@@ -223,6 +224,8 @@ def base_config() -> ConfigDict:
     config.train.checkpoint_every = 2_500
     config.train.keep_checkpoints = 3
     config.train.eval_every = 0  # 0: only at the end.
+    # Keep compiled programs on disk (gan_jax/compilation_cache.py), so restarts skip compiling.
+    config.train.compilation_cache = True
     config.train.progress_bar = True
     # Devices: "auto" pmaps over all devices when there is more than one, else jits;
     # "jit" or "pmap" force one. train.batch_size is the global batch, split over devices.

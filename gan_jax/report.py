@@ -31,6 +31,7 @@ NOT_SETTINGS = (
     "train.checkpoint_every",
     "train.keep_checkpoints",
     "train.eval_every",
+    "train.compilation_cache",
     "eval.cache_dir",
     "eval.batch_size",
 )

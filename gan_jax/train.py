@@ -34,6 +34,7 @@ from tqdm import tqdm
 from gan_jax import config as config_lib
 from gan_jax import grids, parallel, plots, rundir, seeds
 from gan_jax.checkpoint import Checkpointer
+from gan_jax.compilation_cache import use_compilation_cache
 from gan_jax.console import is_main_process, say
 from gan_jax.experiment import PLOT_STREAM, Experiment
 from gan_jax.writers import MetricWriter, NullWriter, write_json_atomic
@@ -151,6 +152,7 @@ def summary_line(step: int, last: int, metrics: dict[str, Any], rate: float) -> 
 def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str, Any]:
     """Trains (or resumes) the run in `workdir` and returns its final evaluation."""
     config = rundir.prepare(config, workdir)  # Validated here, once.
+    use_compilation_cache(config.train.compilation_cache)  # Before anything compiles.
     replicas = seeds.build_replicas(config)  # One experiment per vectorised seed.
     rundir.record(config, workdir)  # Only once every name in the config resolved.
     experiment = replicas[0]
