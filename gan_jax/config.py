@@ -23,7 +23,7 @@ ConfigDict = config_dict.ConfigDict
 
 # Choices the schema itself knows; names of datasets, models, losses and optimizers are checked
 # by their registries when the experiment is built.
-PARALLEL_MODES = ("auto", "jit", "pmap")
+PARALLEL_MODES = ("auto", "jit", "pmap", "mesh")
 BATCH_NORM_MODES = ("cross_replica", "per_device")
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 # What both players are conditioned on: nothing, the example's class label, or an input image
@@ -130,6 +130,7 @@ RESUMABLE_KEYS = (
     "train.progress_bar",
     "train.compilation_cache",
     "train.parallel",
+    "train.shard_params",
     "eval.num_samples",
     "eval.metrics",
     "eval.extractor",
@@ -228,8 +229,11 @@ def base_config() -> ConfigDict:
     config.train.compilation_cache = True
     config.train.progress_bar = True
     # Devices: "auto" pmaps over all devices when there is more than one, else jits;
-    # "jit" or "pmap" force one. train.batch_size is the global batch, split over devices.
+    # "jit" or "pmap" force one; "mesh" jits over a device mesh with the batch sharded.
+    # train.batch_size is the global batch, split over devices.
     config.train.parallel = "auto"
+    # Under "mesh": also shard parameters and optimizer states over the devices (FSDP-style).
+    config.train.shard_params = False
     # BatchNorm under pmap: "cross_replica" normalises over the global batch (the same
     # numbers as one device); "per_device" over each device's share (running statistics
     # are then averaged over devices after every update).
@@ -356,6 +360,8 @@ def _check_ranges(config: ConfigDict) -> None:
             _require(0 <= cfg[key] < 1, f"optim.{player}.{key}", "must be in [0, 1)", cfg[key])
     _require(t.parallel in PARALLEL_MODES, "train.parallel",
              f"must be one of {', '.join(PARALLEL_MODES)}", t.parallel)
+    _require(not t.shard_params or t.parallel == "mesh", "train.shard_params",
+             "shards over a device mesh: set train.parallel=mesh", t.shard_params)
     _require(t.batch_norm in BATCH_NORM_MODES, "train.batch_norm",
              f"must be one of {', '.join(BATCH_NORM_MODES)}", t.batch_norm)
     _require(t.precision in PRECISIONS, "train.precision",

@@ -118,6 +118,8 @@ class StepSettings:
     # Under pmap: the device axis and the number of devices the global batch is split over.
     axis_name: str | None = None
     num_replicas: int = 1
+    # Under a mesh: the sharding each batch-sized array is constrained to (rows over devices).
+    batch_sharding: Any = None
     # Average BatchNorm running statistics over devices after each update (per-device BN).
     sync_model_state: bool = False
     # Class conditioning: 0 for an unconditional GAN.
@@ -177,6 +179,8 @@ def apply_model(
 
 def parallel_settings(plan: Any) -> dict[str, Any]:
     """The device fields of a step's settings under `plan` (none on one device)."""
+    if plan is not None and plan.mode == "mesh":
+        return dict(batch_sharding=plan.batch_sharding(), num_replicas=plan.num_replicas)
     if plan is None or plan.axis_name is None:
         return {}
     return dict(axis_name=plan.axis_name, num_replicas=plan.num_replicas,
@@ -197,7 +201,10 @@ def split_outputs(outputs: Any) -> tuple[Array, Array | None]:
 
 def device_rows(x: Array, settings: StepSettings) -> Array:
     """This device's rows of an array over a global batch of n: rows [i*b, (i+1)*b) on device
-    i of the step's axis, b = n / num_replicas; all of `x` without an axis."""
+    i of the step's axis, b = n / num_replicas; under a mesh, all of `x` with its rows laid
+    out that way over the devices; all of `x` on one device."""
+    if settings.batch_sharding is not None:
+        return jax.lax.with_sharding_constraint(x, settings.batch_sharding)
     if settings.axis_name is None:
         return x
     per_device = x.shape[0] // settings.num_replicas

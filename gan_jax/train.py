@@ -172,9 +172,11 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
     else:
         state = seeds.init_states(replicas)
     step = int(state.step.reshape(-1)[0])  # Every seed is at the same step.
-    if experiment.plan.mode == "pmap":
-        say(f"gan_jax: pmap over {experiment.plan.num_replicas} devices, "
-            f"{train_cfg.batch_size // experiment.plan.num_replicas} examples each")
+    if experiment.plan.mode in ("pmap", "mesh"):
+        sharded = " and the state" if experiment.plan.shard_params else ""
+        say(f"gan_jax: {experiment.plan.mode} over {experiment.plan.num_replicas} devices, "
+            f"{train_cfg.batch_size // experiment.plan.num_replicas} examples each"
+            + (f" (the batch{sharded} sharded)" if experiment.plan.mode == "mesh" else ""))
     data, data_axes = seeds.device_data(replicas)
     multi_step, state, data, host_view = parallel.compile_run(
         seeds.run_step(replicas, data_axes), experiment.plan, state, data)
@@ -245,12 +247,17 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
                         writer.write_scalars(step, {**scalars, "steps_per_sec": rate})
                     if main:
                         say(summary_line(step, last, host_metrics, rate))
-                if main and train_cfg.sample_every and _due(step, train_cfg.sample_every, last):
-                    sample_all(host_view(state))
-                if main and train_cfg.eval_every and _due(step, train_cfg.eval_every, last):
-                    results = evaluate_all(host_view(state))
-                    for writer, result in zip(writers, results, strict=True):
-                        writer.write_scalars(step, flatten_eval(result))
+                sample_due = train_cfg.sample_every and _due(step, train_cfg.sample_every, last)
+                eval_due = train_cfg.eval_every and _due(step, train_cfg.eval_every, last)
+                if sample_due or eval_due:
+                    # On every process: gathering a sharded state is a collective.
+                    viewed = host_view(state)
+                    if main and sample_due:
+                        sample_all(viewed)
+                    if main and eval_due:
+                        results = evaluate_all(viewed)
+                        for writer, result in zip(writers, results, strict=True):
+                            writer.write_scalars(step, flatten_eval(result))
                 if _due(step, train_cfg.checkpoint_every, last) or request["stop"]:
                     check_finite(step)
                     checkpointer.save(step, host_view(state))

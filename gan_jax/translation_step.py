@@ -55,6 +55,7 @@ class TranslationSettings:
     gan_weight: float
     axis_name: str | None = None
     num_replicas: int = 1
+    batch_sharding: Any = None
     sync_model_state: bool = False
 
     @classmethod

@@ -16,6 +16,8 @@ os.environ["GAN_JAX_OFFLINE"] = "1"
 # (gan_jax.cli): identical programs, compiled once.
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(REPO, ".jax_cache"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+# Unbounded: a size limit makes JAX track access times, which concurrent workers race on.
+os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", "-1")
 # Tests spend most of their time compiling tiny programs that then run for milliseconds: XLA's
 # backend optimisations at level 0 halve the compile time (measured on 2 cores). Results
 # change only in the last bits of fused float arithmetic, and every exact comparison is

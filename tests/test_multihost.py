@@ -31,7 +31,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def train_two_processes(config, workdir: str) -> None:
+def train_two_processes(config, workdir: str, mode: str = "pmap") -> None:
     """Runs `config` in 2 processes of 2 devices each and waits for both."""
     path = f"{workdir}.py"
     with open(path, "w") as f:
@@ -51,8 +51,8 @@ def train_two_processes(config, workdir: str) -> None:
     outputs = [p.communicate(timeout=600) for p in processes]
     for p, (_, err) in zip(processes, outputs, strict=True):
         assert p.returncode == 0, err[-3000:]
-    assert "pmap over 4 devices, 16 examples each" in outputs[0][1]
-    assert "pmap over" not in outputs[1][1]  # Only process 0 reports.
+    assert f"{mode} over 4 devices, 16 examples each" in outputs[0][1]
+    assert f"{mode} over" not in outputs[1][1]  # Only process 0 reports.
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +106,22 @@ def test_checkpoint_of_four_devices_resumes_on_one(runs):
     config.train.parallel = "jit"
     train_and_evaluate(config, on_one)  # Resumes from step 100 on this process's 1 device.
     assert max_relative_difference(load_state(on_one), load_state(uninterrupted)) < 1e-5
+
+
+def test_two_processes_on_a_mesh_with_sharded_state_match_one_device(tmp_path):
+    """The mesh spans both processes' devices; hidden layers of 128 x 128 are split over them
+    and gathered for checkpoints and evaluation."""
+    from tests.helpers import tiny_config
+
+    config = tiny_config(num_steps=100)
+    config.train.batch_size = 64
+    config.model.generator.hidden_dim = config.model.discriminator.hidden_dim = 128
+    single = str(tmp_path / "single")
+    train_and_evaluate(config, single)
+    config.train.parallel, config.train.shard_params = "mesh", True
+    meshed = str(tmp_path / "mesh")
+    train_two_processes(config, meshed, "mesh")
+    assert max_relative_difference(load_state(single), load_state(meshed)) < 1e-5
+    with open(os.path.join(single, "eval.json")) as a, open(os.path.join(meshed, "eval.json")) as b:
+        single_eval, mesh_eval = json.load(a), json.load(b)
+    assert single_eval["raw"]["modes"] == mesh_eval["raw"]["modes"]

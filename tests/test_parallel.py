@@ -46,21 +46,23 @@ def train_on_devices(config, workdir: str, num_devices: int) -> subprocess.Compl
     return subprocess.run([sys.executable, "-c", TRAIN_FROM_JSON, path, workdir], cwd=REPO,
                           env=env, capture_output=True, text=True, timeout=600)
 
-# Trains a config for 3 steps under pmap over every device, checks that each replica holds
-# the same state, and prints the largest relative difference from the jitted run on one.
-PMAP_AGAINST_JIT = """
+# Trains a config for 3 steps under pmap or mesh over every device, checks that pmap's replicas
+# hold the same state (or that the mesh state keeps its planned layout), and prints the largest
+# relative difference from the jitted run on one device.
+PARALLEL_AGAINST_JIT = """
 import sys
 import jax, numpy as np
 from gan_jax import config as config_lib
 from gan_jax.experiment import build_experiment
-from gan_jax.parallel import compile_run
+from gan_jax.parallel import compile_run, state_shardings
 from gan_jax.step import make_multi_step
 from tests.test_parallel import max_relative_difference
 
 config = config_lib.from_json(open(sys.argv[1]).read())
 finals = {}
-for mode in ("pmap", "jit"):
+for mode in (sys.argv[2], "jit"):
     config.train.parallel = mode
+    config.train.shard_params = mode == "mesh" and sys.argv[3] == "sharded"
     experiment = build_experiment(config)
     run, state, data, host_view = compile_run(make_multi_step(experiment.train_step()),
                                               experiment.plan, experiment.init_state(),
@@ -71,22 +73,34 @@ for mode in ("pmap", "jit"):
         for leaf in jax.tree.leaves(state):
             copies = np.asarray(leaf)
             assert (copies == copies[:1]).all(), "replicas differ"
+    if mode == "mesh":
+        planned = state_shardings(host_view(state), experiment.plan)
+        for leaf, sharding in zip(jax.tree.leaves(state), jax.tree.leaves(planned)):
+            assert leaf.sharding.is_equivalent_to(sharding, leaf.ndim), (leaf.sharding, sharding)
+        split = sum(not leaf.sharding.is_fully_replicated for leaf in jax.tree.leaves(state))
+        print("sharded arrays", split)
     finals[mode] = host_view(state)
-print("difference", max_relative_difference(finals["jit"], finals["pmap"]))
+print("difference", max_relative_difference(finals["jit"], finals[sys.argv[2]]))
 """
 
 
-def pmap_against_jit(config, tmp_path, num_devices: int) -> float:
-    """Runs PMAP_AGAINST_JIT on `num_devices` simulated devices; the relative difference."""
+def parallel_against_jit(config, tmp_path, num_devices: int, mode: str = "pmap",
+                         layout: str = "replicated") -> tuple[float, str]:
+    """Runs PARALLEL_AGAINST_JIT on `num_devices` simulated devices: (the relative difference,
+    what it printed)."""
     path = str(tmp_path / "config.json")
     with open(path, "w") as f:
         f.write(config_lib.to_json(config))
     env = {**os.environ, "PYTHONPATH": REPO, "JAX_PLATFORMS": "cpu",
            "XLA_FLAGS": xla_flags(f"--xla_force_host_platform_device_count={num_devices}")}
-    done = subprocess.run([sys.executable, "-c", PMAP_AGAINST_JIT, path], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, "-c", PARALLEL_AGAINST_JIT, path, mode, layout],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    return float(done.stdout.split("difference")[-1])
+    return float(done.stdout.split("difference")[-1]), done.stdout
+
+
+def pmap_against_jit(config, tmp_path, num_devices: int) -> float:
+    return parallel_against_jit(config, tmp_path, num_devices)[0]
 
 
 def max_relative_difference(a, b) -> float:
@@ -101,17 +115,40 @@ def max_relative_difference(a, b) -> float:
     return worst
 
 
-def test_ring_on_four_devices_matches_one_device(make_config, tmp_path):
+@pytest.mark.parametrize("mode,message", [
+    ("pmap", "pmap over 4 devices, 16 examples each"),
+    ("mesh", "mesh over 4 devices, 16 examples each (the batch and the state sharded)"),
+])
+def test_ring_on_four_devices_matches_one_device(make_config, tmp_path, mode, message):
+    """Trained, checkpointed and evaluated on 4 devices; under the mesh with the hidden layers
+    (128 x 128) sharded over the devices."""
     config = make_config(num_steps=200)
     config.train.batch_size = 64
+    if mode == "mesh":
+        config.model.generator.hidden_dim = config.model.discriminator.hidden_dim = 128
     single = str(tmp_path / "jit")
     train_and_evaluate(config, single)
-    config.train.parallel = "pmap"
-    done = train_on_devices(config, str(tmp_path / "pmap"), 4)
+    config.train.parallel = mode
+    config.train.shard_params = mode == "mesh"
+    done = train_on_devices(config, str(tmp_path / mode), 4)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "pmap over 4 devices, 16 examples each" in done.stderr
+    assert message in done.stderr
     # 200 Adam steps; float32 sums in another order differ by ~1e-7 relative.
-    assert max_relative_difference(load_state(single), load_state(str(tmp_path / "pmap"))) < 1e-5
+    assert max_relative_difference(load_state(single), load_state(str(tmp_path / mode))) < 1e-5
+
+
+def test_mesh_with_batch_norm_spectral_norm_attention_packing_and_diff_augment(
+        image_folder, tmp_path):
+    """The mesh step is the one-device program partitioned by XLA: BatchNorm over the global
+    batch, packs, attention and DiffAugment give the one-device numbers on 4 devices."""
+    config = tiny_image_config(image_folder)
+    config.model.generator.attention = 4
+    config.model.discriminator.update(dict(spectral_norm="all", attention=4))
+    config.model.packing = 2
+    config.train.diff_augment = "color,translation,cutout"
+    for player in (config.optim.g, config.optim.d):
+        player.name, player.lr = "sgd", 0.01  # See the pmap test below.
+    assert parallel_against_jit(config, tmp_path, 4, "mesh")[0] < 1e-4
 
 
 def test_dcgan_with_cross_replica_batch_norm_spectral_norm_attention_and_diff_augment(
