@@ -35,7 +35,9 @@ def scatter_figure(
         ax.set_ylim(-extent, extent)
         ax.set_aspect("equal")
         ax.set_title(name)
-        ax.legend(loc="upper right", fontsize=7, markerscale=3)
+        legend = ax.legend(loc="upper right", fontsize=7)
+        for handle in legend.legend_handles:  # Sample dots legible, centres their own size.
+            handle.set_sizes([20 if handle.get_label() == "centres" else 12])
     fig.suptitle(title)
     fig.tight_layout()
     return fig
