@@ -109,11 +109,12 @@ def test_checkpoint_of_four_devices_resumes_on_one(runs):
 
 
 def test_two_processes_on_a_mesh_with_sharded_state_match_one_device(tmp_path):
-    """The mesh spans both processes' devices; hidden layers of 128 x 128 are split over them
-    and gathered for checkpoints and evaluation."""
+    """The mesh spans both processes' 4 devices; hidden layers of 128 x 128 are split over
+    them, and gathered for checkpoints and evaluation. (The one-process mesh is tested on 4
+    devices in test_parallel.)"""
     from tests.helpers import tiny_config
 
-    config = tiny_config(num_steps=100)
+    config = tiny_config(num_steps=50)
     config.train.batch_size = 64
     config.model.generator.hidden_dim = config.model.discriminator.hidden_dim = 128
     single = str(tmp_path / "single")
