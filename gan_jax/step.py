@@ -180,7 +180,7 @@ def apply_model(
 def parallel_settings(plan: Any) -> dict[str, Any]:
     """The device fields of a step's settings under `plan` (none on one device)."""
     if plan is not None and plan.mode == "mesh":
-        return dict(batch_sharding=plan.batch_sharding(), num_replicas=plan.num_replicas)
+        return dict(batch_sharding=plan.batch_sharding())  # XLA splits the rows.
     if plan is None or plan.axis_name is None:
         return {}
     return dict(axis_name=plan.axis_name, num_replicas=plan.num_replicas,
