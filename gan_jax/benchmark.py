@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax import config as config_lib
+from gan_jax import data as data_lib
 from gan_jax import parallel, seeds
 
 
@@ -79,7 +80,8 @@ def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) 
     on synthetic data of the config's shapes. FLOPs come from XLA's cost analysis."""
     config_lib.validate(config)
     config = config_lib.with_seed(config, 0)
-    replicas = seeds.build_replicas(config)
+    with data_lib.shapes_only():  # Random data: the dataset need not be on this machine.
+        replicas = seeds.build_replicas(config)
     experiment = replicas[0]
     num_seeds = len(replicas)
     steps_per_call = config.train.steps_per_call

@@ -22,6 +22,8 @@ from typing import Any
 from gan_jax.data import images, mixtures, paired
 from gan_jax.registry import ConfigError, Registry, check_kwargs, did_you_mean
 
+shapes_only = images.shapes_only
+
 DATASETS: Registry[Callable[..., Any]] = Registry("dataset")
 DATASETS.register("ring")(mixtures.ring)
 DATASETS.register("grid")(mixtures.grid)

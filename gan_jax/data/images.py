@@ -16,10 +16,12 @@ process_count-th image).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jax
@@ -33,6 +35,18 @@ _READ_BATCH = 1024
 # Set to 1 to never download: a dataset must then be prepared or in its manual dir.
 OFFLINE_ENV = "GAN_JAX_OFFLINE"
 PROBE_TIMEOUT_S = 4.0
+_CHECK_AVAILABLE = contextvars.ContextVar("check_available", default=True)
+
+
+@contextlib.contextmanager
+def shapes_only() -> Iterator[None]:
+    """Builds datasets for their shapes and classes alone (benchmarks on random data): an
+    unprepared TFDS dataset that cannot be downloaded is not an error, since nothing is read."""
+    token = _CHECK_AVAILABLE.set(False)
+    try:
+        yield
+    finally:
+        _CHECK_AVAILABLE.reset(token)
 
 
 @functools.lru_cache(maxsize=16)
@@ -331,7 +345,7 @@ def tfds_images(
                           f"(available: {', '.join(sorted(known_splits))})")
     if not image_size and (native[0] is None or native[0] != native[1]):
         raise ConfigError(f"data.image_size: {name!r} images are {native}; set a square size")
-    if not builder.is_prepared():  # Fail now, not after minutes of a hanging download.
+    if _CHECK_AVAILABLE.get() and not builder.is_prepared():  # Fail now, not after minutes.
         check_available(builder, manual_dir, download)
     label = features["label"] if "label" in features else None
     classes = (tuple(label.names) if isinstance(label, tfds.features.ClassLabel)
