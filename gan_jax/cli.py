@@ -370,24 +370,38 @@ def evaluate_main() -> None:
 
 def benchmark_main() -> None:
     command = _Command("gan-benchmark", Usage(
-        synopsis="--config CONFIG [--calls N] [--repeats R] [--config.KEY=VALUE ...]",
+        synopsis="--config CONFIG [--calls N] [--repeats R] [--per_layer] "
+                 "[--config.KEY=VALUE ...]",
         summary="Times the compiled train step of a config on random data of its shapes (no\n"
-                "dataset needed): median steps/s, examples/s, FLOPs and the matmul-rate share.",
+                "dataset needed): median steps/s, examples/s, FLOPs and the matmul-rate share;\n"
+                "with --per_layer, every layer of G and D on its own too.",
         examples=("gan-benchmark --config configs/mog.py",
-                  "gan-benchmark --config configs/dcgan64.py --calls 3"),
+                  "gan-benchmark --config configs/dcgan64.py --calls 3",
+                  "gan-benchmark --config configs/dcgan64.py --calls 3 --per_layer"),
         docs=f"{DOCS}benchmarks.md", config_overrides=True))
     config_flag = config_flags.DEFINE_config_file("config", None, "Config file, path[:arg].",
                                                   lock_config=True)
     calls = flags.DEFINE_integer("calls", 10, "Compiled calls per timed repeat.", lower_bound=1)
     repeats = flags.DEFINE_integer("repeats", 5, "Timed repeats (the median is reported).",
                                    lower_bound=1)
+    per_layer = flags.DEFINE_bool(
+        "per_layer", False, "Also time each layer's forward and backward pass alone, its "
+        "GFLOP/s, fraction of the matmul rate and share of the step (a table on stderr).")
     _require("config")
 
     def main() -> None:
         _missing("config", command.name, command.usage.synopsis)
         from gan_jax.benchmark import benchmark
 
-        _print_json(benchmark(config_flag.value, calls.value, repeats.value))
+        results = benchmark(config_flag.value, calls.value, repeats.value)
+        if per_layer.value:
+            from gan_jax import layer_benchmark
+
+            rows = layer_benchmark.per_layer(config_flag.value, results["step_time_median_s"],
+                                             results["matmul_gflops"], repeats.value)
+            results["layers"] = rows
+            print(layer_benchmark.markdown_table(rows), file=sys.stderr)
+        _print_json(results)
 
     command.run(main)
 
