@@ -108,8 +108,8 @@ def conv2d(x: jax.Array, kernel: jax.Array, strides: tuple[int, int], padding: P
 
     XLA:CPU computes the kernel gradient of a convolution with few taps and many channels
     through a slow generic path (seconds per layer at DCGAN sizes). Here that gradient is one
-    matmul per kernel tap, contracting the batch and spatial axes; the forward pass and the
-    input gradient stay ordinary convolutions.
+    matmul per block tap of the space-to-depth input (`_kernel_grad`), contracting the batch
+    and spatial axes; the forward pass and the input gradient stay ordinary convolutions.
     """
     return _lax_conv(x, kernel, strides, padding, precision)
 
@@ -122,23 +122,63 @@ def _conv2d_bwd(strides, padding, precision, residuals, dy):
     x, kernel = residuals
     _, input_vjp = jax.vjp(lambda x: _lax_conv(x, kernel, strides, padding, precision), x)
     (dx,) = input_vjp(dy)
-    kh, kw = kernel.shape[:2]
+    return dx, _kernel_grad(x, dy, kernel.shape, strides, padding, precision).astype(kernel.dtype)
+
+
+def _kernel_grad(x: jax.Array, dy: jax.Array, kernel_shape: tuple[int, ...],
+                 strides: tuple[int, int], padding: Pads,
+                 precision: lax.PrecisionLike) -> jax.Array:
+    """A convolution's kernel gradient as one matmul per tap of the space-to-depth input.
+
+    Tap (s*t + r) of a stride-s convolution reads phase r of the input's s x s blocks at block
+    offset t, so after a space-to-depth of the padded input each of the ceil(k/s)^2 block taps
+    is a contiguous window of s*s*in channels: fewer, larger matmuls than one per tap, and no
+    strided copies.
+    """
+    kh, kw, cin, cout = kernel_shape
     (sh, sw), (oh, ow) = strides, dy.shape[1:3]
-    # Padding may be negative on the far side (unused rows); crop instead of padding then.
-    xp = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (*padding[0], 0), (*padding[1], 0),
-                                              (0, 0, 0)))
-    taps = [
-        [jnp.einsum("bhwi,bhwo->io",
-                    xp[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw, :],
-                    dy, precision=precision)
-         for j in range(kw)]
-        for i in range(kh)
-    ]
-    dkernel = jnp.stack([jnp.stack(row) for row in taps]).astype(kernel.dtype)
-    return dx, dkernel
+    th, tw = -(-kh // sh), -(-kw // sw)  # Block taps along each axis.
+    rows, cols = th + oh - 1, tw + ow - 1  # Blocks read along each axis.
+    # Pad (or crop) the input to exactly the blocks read; zero rows add nothing.
+    (top, _), (left, _) = padding
+    xp = lax.pad(x, jnp.zeros((), x.dtype),
+                 ((0, 0, 0), (top, sh * rows - x.shape[1] - top, 0),
+                  (left, sw * cols - x.shape[2] - left, 0), (0, 0, 0)))
+    blocks = jnp.reshape(xp, (x.shape[0], rows, sh, cols, sw, cin))
+    blocks = jnp.reshape(jnp.transpose(blocks, (0, 1, 3, 2, 4, 5)),
+                         (x.shape[0], rows, cols, sh * sw * cin))
+    grads = jnp.stack([
+        jnp.stack([jnp.einsum("bhwi,bhwo->io", blocks[:, i : i + oh, j : j + ow, :], dy,
+                              precision=precision) for j in range(tw)])
+        for i in range(th)
+    ])  # [th, tw, sh * sw * cin, cout]
+    grads = jnp.reshape(grads, (th, tw, sh, sw, cin, cout))
+    grads = jnp.reshape(jnp.transpose(grads, (0, 2, 1, 3, 4, 5)), (th * sh, tw * sw, cin, cout))
+    return grads[:kh, :kw]
 
 
 conv2d.defvjp(_conv2d_fwd, _conv2d_bwd)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _phase_conv(inputs: jax.Array, kernel: jax.Array, padding: Pads,
+                precision: lax.PrecisionLike) -> jax.Array:
+    """The stride-1 convolution inside `sub_pixel_conv_transpose`: forward by XLA's
+    convolution, which is fastest there, and gradients through `_im2col_conv`, whose matmuls
+    beat XLA:CPU's convolution gradients for these few-tap, many-channel kernels."""
+    return _lax_conv(inputs, kernel, (1, 1), padding, precision)
+
+
+def _phase_conv_fwd(inputs, kernel, padding, precision):
+    return _phase_conv(inputs, kernel, padding, precision), (inputs, kernel)
+
+
+def _phase_conv_bwd(padding, precision, residuals, dy):
+    _, vjp = jax.vjp(lambda x, k: _im2col_conv(x, k, padding, precision), *residuals)
+    return vjp(dy)
+
+
+_phase_conv.defvjp(_phase_conv_fwd, _phase_conv_bwd)
 
 
 def _im2col_conv(inputs: jax.Array, kernel: jax.Array, padding: Pads,
@@ -174,7 +214,7 @@ def sub_pixel_conv_transpose(
     ]
     plan_h, plan_w = plans
     sub_kernel = _phase_kernel(kernel, plan_h, plan_w)
-    y = _im2col_conv(inputs, sub_kernel, (plan_h.pad, plan_w.pad), precision)
+    y = _phase_conv(inputs, sub_kernel, (plan_h.pad, plan_w.pad), precision)
     batch, cout = inputs.shape[0], kernel.shape[-1]
     sh, sw = strides
     y = jnp.reshape(y, (*y.shape[:3], sh, sw, cout))

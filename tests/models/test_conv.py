@@ -60,7 +60,8 @@ def test_sub_pixel_transpose_equals_flax_conv_transpose(kernel, stride, padding,
 
 
 @pytest.mark.parametrize("kernel,stride,padding", [
-    (4, 2, ((1, 1), (1, 1))), (3, 1, "SAME"), (3, 2, "SAME"), (4, 2, "VALID"), (1, 1, "VALID")])
+    (4, 2, ((1, 1), (1, 1))), (3, 1, "SAME"), (3, 2, "SAME"), (4, 2, "VALID"), (1, 1, "VALID"),
+    (5, 3, "SAME"), (4, 2, ((2, 0), (0, 3)))])
 def test_conv2d_equals_flax_conv(kernel, stride, padding):
     x = jax.random.normal(jax.random.PRNGKey(0), (2, 9, 8, 4))
     kwargs = dict(kernel_size=(kernel, kernel), strides=(stride, stride), padding=padding)
