@@ -1,12 +1,13 @@
-"""A transposed convolution computed with ordinary (stride-1) convolutions only.
+"""Convolution layers whose forward and backward passes avoid XLA's slow paths.
 
 A stride-s transposed convolution writes each output phase (the outputs whose index is r mod s
 along every axis) from a fixed subset of the kernel taps applied to the undilated input. So
 the whole layer is one stride-1 convolution of the input with a rearranged kernel holding
 s*s*features output channels, followed by a crop per phase and an interleave of the phases
-(depth-to-space). Its forward and both backward passes are plain convolutions, which XLA
-runs fast on every backend; the kernel gradient of `lax.conv_transpose` is pathologically slow
-on XLA:CPU.
+(depth-to-space). Its forward pass is a plain convolution and its gradients are matmuls of
+the input's patches, which XLA runs fast on every backend; the kernel gradient of
+`lax.conv_transpose` is pathologically slow on XLA:CPU. `Conv2D` is an ordinary convolution
+whose kernel gradient is computed as matmuls too.
 
 `SubPixelConvTranspose` has the parameters of `flax.linen.ConvTranspose` (the same names,
 shapes and initialisers) and computes the same function, so checkpoints and weights move
