@@ -151,6 +151,7 @@ def summary_line(step: int, last: int, metrics: dict[str, Any], rate: float) -> 
 
 def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str, Any]:
     """Trains (or resumes) the run in `workdir` and returns its final evaluation."""
+    started = time.perf_counter()
     config = rundir.prepare(config, workdir)  # Validated here, once.
     use_compilation_cache(config.train.compilation_cache)  # Before anything compiles.
     replicas = seeds.build_replicas(config)  # One experiment per vectorised seed.
@@ -229,8 +230,15 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
         ) as progress:
             while step < last and not request["stop"]:
                 chunk_end = next_boundary(step, train_cfg)
+                first_call = started is not None
                 state, metrics = multi_step(state, data, chunk_end - step)
                 metrics = host_view(metrics)  # Already averaged over devices.
+                if first_call:  # Startup cost: reading data, initialising and compiling.
+                    jax.block_until_ready(metrics)
+                    seconds, started = time.perf_counter() - started, None
+                    if main:
+                        say(f"gan_jax: first steps ({step + 1}-{chunk_end}) done {seconds:.1f} s "
+                            "after the run started, compiling included")
                 all_finite = all_finite * metrics["finite"]
                 progress.update(chunk_end - step)
                 step = chunk_end
