@@ -133,3 +133,55 @@ def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) 
         "fraction_of_matmul_rate": achieved / peak if peak else None,
         "machine": machine_info(),
     }
+
+
+def write_jpeg_folder(root: str, num: int, size: int = 64, chunk: int = 1000) -> str:
+    """root/train/all/<i>.jpg: `num` random RGB JPEGs (drawn from a fixed key), written once;
+    returns root. Noise compresses worse than photographs, so decoding them is a hard case."""
+    from PIL import Image
+
+    folder = os.path.join(root, "train", "all")
+    os.makedirs(folder, exist_ok=True)
+    if len(os.listdir(folder)) == num:
+        return root
+    for start in range(0, num, chunk):
+        count = min(chunk, num - start)
+        key = jax.random.fold_in(jax.random.PRNGKey(0), start)
+        pixels = np.asarray(jax.random.randint(key, (count, size, size, 3), 0, 256), np.uint8)
+        for i, image in enumerate(pixels):
+            Image.fromarray(image).save(os.path.join(folder, f"{start + i:06d}.jpg"), quality=90)
+    return root
+
+
+def input_rate(config: config_lib.ConfigDict, folder: str, batches: int = 100,
+               repeats: int = 3) -> dict[str, Any]:
+    """Images/s of the streaming input pipeline (read, decode, resize, batch) on `folder`, at
+    the config's batch size and image shape: median of `repeats` blocks of `batches`."""
+    from ml_collections import ConfigDict
+
+    from gan_jax.data import streaming
+
+    config = config_lib.with_seed(config, 0)
+    shape = experiment_shape(config)
+    config.data = ConfigDict(dict(name="image_folder", path=folder, split="train",
+                                  image_size=shape[0], channels=shape[-1], crop="center"))
+    config.train.input = "stream"
+    experiment = seeds.build_replicas(config)[0]
+    batch = config.train.batch_size
+    feeder = streaming.BatchFeeder(experiment.dataset.dataset, jax.random.PRNGKey(0), batch, 0)
+    feeder.take(batches)  # Start the threads and fill the prefetch buffer.
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        feeder.take(batches)
+        rates.append(batches * batch / (time.perf_counter() - start))
+    return {"input_images": experiment.dataset.num_examples,
+            "input_images_per_sec_median": statistics.median(rates),
+            "input_images_per_sec_repeats": rates}
+
+
+def experiment_shape(config: config_lib.ConfigDict) -> tuple[int, ...]:
+    """The example shape of the config's dataset (built for its shapes only)."""
+    with data_lib.shapes_only():
+        return tuple(seeds.build_replicas(config_lib.with_seed(config, 0))[0]
+                     .dataset.example_shape)

@@ -370,20 +370,26 @@ def evaluate_main() -> None:
 
 def benchmark_main() -> None:
     command = _Command("gan-benchmark", Usage(
-        synopsis="--config CONFIG [--calls N] [--repeats R] [--per_layer] "
+        synopsis="--config CONFIG [--calls N] [--repeats R] [--per_layer] [--input_images N] "
                  "[--config.KEY=VALUE ...]",
-        summary="Times the compiled train step of a config on random data of its shapes (no\n"
-                "dataset needed): median steps/s, examples/s, FLOPs and the matmul-rate share;\n"
-                "with --per_layer, every layer of G and D on its own too.",
+        summary="Times a config's compiled train step on random data: steps/s, FLOPs, share of\n"
+                "the matmul rate; each layer (--per_layer); input images/s (--input_images).",
         examples=("gan-benchmark --config configs/mog.py",
                   "gan-benchmark --config configs/dcgan64.py --calls 3",
-                  "gan-benchmark --config configs/dcgan64.py --calls 3 --per_layer"),
+                  "gan-benchmark --config configs/dcgan64.py --calls 3 --per_layer",
+                  "gan-benchmark --config configs/dcgan64.py --calls 3 --input_images 20000"),
         docs=f"{DOCS}benchmarks.md", config_overrides=True))
     config_flag = config_flags.DEFINE_config_file("config", None, "Config file, path[:arg].",
                                                   lock_config=True)
     calls = flags.DEFINE_integer("calls", 10, "Compiled calls per timed repeat.", lower_bound=1)
     repeats = flags.DEFINE_integer("repeats", 5, "Timed repeats (the median is reported).",
                                    lower_bound=1)
+    input_images = flags.DEFINE_integer(
+        "input_images", 0, "Also time the streaming input pipeline on a folder of this many "
+        "random JPEGs at the config's image size, written once into --input_dir (0: off).",
+        lower_bound=0)
+    input_dir = flags.DEFINE_string("input_dir", "", "Where --input_images writes its folder "
+                                    "(default: a temporary directory, removed afterwards).")
     per_layer = flags.DEFINE_bool(
         "per_layer", False, "Also time each layer's forward and backward pass alone, its "
         "GFLOP/s, fraction of the matmul rate and share of the step (a table on stderr).")
@@ -394,6 +400,22 @@ def benchmark_main() -> None:
         from gan_jax.benchmark import benchmark
 
         results = benchmark(config_flag.value, calls.value, repeats.value)
+        if input_images.value:
+            import tempfile
+
+            from gan_jax import benchmark as benchmark_lib
+
+            with tempfile.TemporaryDirectory() as scratch:
+                config = config_flag.value
+                side = benchmark_lib.experiment_shape(config)[0]
+                folder = benchmark_lib.write_jpeg_folder(input_dir.value or scratch,
+                                                         input_images.value, side)
+                results |= benchmark_lib.input_rate(config, folder)
+            # Real images a step reads: n_disc batches.
+            needed = (results["steps_per_sec_median"] * config.train.batch_size
+                      * config.train.n_disc)
+            results["train_real_images_per_sec"] = needed
+            results["input_to_train_ratio"] = results["input_images_per_sec_median"] / needed
         if per_layer.value:
             from gan_jax import layer_benchmark
 

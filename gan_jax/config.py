@@ -32,6 +32,9 @@ CONDITIONS = ("none", "class", "image")
 # The labels fake samples are made for: drawn uniformly from the seed, or the real batch's.
 FAKE_LABELS = ("uniform", "real")
 PRECISIONS = ("float32", "bfloat16")
+# Where real image batches come from: the split held whole on device, or read on the host
+# every call (streaming); "auto" streams splits larger than train.device_data_limit_mb.
+INPUT_MODES = ("auto", "device", "stream")
 
 # Leaf names whose string values are file system paths: stored absolute in a run's config, so
 # the run resumes and evaluates from any current directory.
@@ -131,6 +134,8 @@ RESUMABLE_KEYS = (
     "train.compilation_cache",
     "train.parallel",
     "train.shard_params",
+    "train.input",  # Both paths read the same batches.
+    "train.device_data_limit_mb",
     "eval.num_samples",
     "eval.metrics",
     "eval.extractor",
@@ -234,6 +239,10 @@ def base_config() -> ConfigDict:
     config.train.parallel = "auto"
     # Under "mesh": also shard parameters and optimizer states over the devices (FSDP-style).
     config.train.shard_params = False
+    # Real images: "device" holds the split on the accelerator, "stream" reads each call's
+    # batches on the host (the same batches), "auto" streams splits above the limit.
+    config.train.input = "auto"
+    config.train.device_data_limit_mb = 4096.0
     # BatchNorm under pmap: "cross_replica" normalises over the global batch (the same
     # numbers as one device); "per_device" over each device's share (running statistics
     # are then averaged over devices after every update).
@@ -360,6 +369,10 @@ def _check_ranges(config: ConfigDict) -> None:
             _require(0 <= cfg[key] < 1, f"optim.{player}.{key}", "must be in [0, 1)", cfg[key])
     _require(t.parallel in PARALLEL_MODES, "train.parallel",
              f"must be one of {', '.join(PARALLEL_MODES)}", t.parallel)
+    _require(t.input in INPUT_MODES, "train.input", f"must be one of {', '.join(INPUT_MODES)}",
+             t.input)
+    _require(t.device_data_limit_mb >= 0, "train.device_data_limit_mb", "must be >= 0",
+             t.device_data_limit_mb)
     _require(not t.shard_params or t.parallel == "mesh", "train.shard_params",
              "shards over a device mesh: set train.parallel=mesh", t.shard_params)
     _require(t.batch_norm in BATCH_NORM_MODES, "train.batch_norm",

@@ -25,6 +25,7 @@ from gan_jax import config as config_lib
 from gan_jax import data as data_lib
 from gan_jax import grids, losses, models, optim
 from gan_jax.config import ConfigError
+from gan_jax.data import streaming
 from gan_jax.eval import path_length as path_length_lib
 from gan_jax.eval.extractors import build_extractor, check_extractor, missing_extractor
 from gan_jax.eval.images import ImageEvaluator, parse_metrics
@@ -121,6 +122,16 @@ class Experiment:
         make = make_translation_step if self.translation else make_train_step
         return make(self.generator, self.discriminator, self.loss, self.g_tx, self.d_tx,
                     self.settings, self.dataset.sample)
+
+    @property
+    def streamed(self) -> bool:
+        """Whether real batches are read on the host for every call (`train.input`)."""
+        return isinstance(self.dataset, streaming.StreamedImages)
+
+    def batch_feeder(self, first_batch: int) -> streaming.BatchFeeder:
+        """The host pipeline of a streamed run's real batches, from batch `first_batch`."""
+        return streaming.BatchFeeder(self.dataset.dataset, self.stream_key(DATA_STREAM),
+                                     self.config.train.batch_size, first_batch)
 
     def device_data(self) -> Any:
         """The dataset's arrays on device (reads image data from disk: slow the first time)."""
@@ -494,6 +505,9 @@ def build_experiment(config: Any) -> Experiment:
     if config.seed is None:
         raise config_lib.ConfigError("seed: must be resolved first (config.with_seed)")
     dataset = data_lib.build_dataset(config.data)
+    if streaming.choose_input(config.train.input, config.train.device_data_limit_mb, dataset,
+                              config.train.num_seeds):
+        dataset = streaming.StreamedImages(dataset)
     check_translation(config, dataset)
     check_augment(config, dataset)
     num_classes = resolve_classes(config, dataset)

@@ -162,6 +162,17 @@ def one_device_copy(tree: Any) -> Any:
     return jax.tree.map(gather, tree)
 
 
+def place_data(plan: ParallelPlan, data: Any) -> Any:
+    """Host arrays where the plan's compiled step reads them: on the device, on every local
+    device (pmap), or replicated over the mesh. Asynchronous: returns before the copy ends."""
+    if plan.mode == "pmap":
+        return replicate(data)
+    if plan.mode == "mesh":
+        replicated = NamedSharding(plan.mesh(), PartitionSpec())
+        return _global_arrays(data, jax.tree.map(lambda _: replicated, data))
+    return jax.device_put(data)
+
+
 def compile_run(multi_step: Callable, plan: ParallelPlan, state: Any,
                 data: Any) -> tuple[Callable, Any, Any, Callable]:
     """`multi_step(state, data, num_steps)` jitted on one device, pmapped over the plan's
@@ -172,13 +183,12 @@ def compile_run(multi_step: Callable, plan: ParallelPlan, state: Any,
     if plan.mode == "pmap":
         compiled = jax.pmap(multi_step, axis_name=AXIS, static_broadcasted_argnums=2,
                             donate_argnums=0)
-        return compiled, replicate(state), replicate(data), unreplicate
+        return compiled, replicate(state), place_data(plan, data), unreplicate
     if plan.mode == "mesh":
         shardings = state_shardings(state, plan)
         replicated = NamedSharding(plan.mesh(), PartitionSpec())
         compiled = jax.jit(multi_step, static_argnums=2, donate_argnums=0,
                            out_shardings=(shardings, replicated))
-        data = _global_arrays(data, jax.tree.map(lambda _: replicated, data))
-        return compiled, _global_arrays(state, shardings), data, one_device_copy
+        return compiled, _global_arrays(state, shardings), place_data(plan, data), one_device_copy
     compiled = jax.jit(multi_step, static_argnums=2, donate_argnums=0)
     return compiled, state, data, lambda tree: tree

@@ -32,6 +32,8 @@ NOT_SETTINGS = (
     "train.keep_checkpoints",
     "train.eval_every",
     "train.compilation_cache",
+    "train.input",
+    "train.device_data_limit_mb",
     "eval.cache_dir",
     "eval.batch_size",
 )

@@ -178,7 +178,14 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
         say(f"gan_jax: {experiment.plan.mode} over {experiment.plan.num_replicas} devices, "
             f"{train_cfg.batch_size // experiment.plan.num_replicas} examples each"
             + (f" (the batch{sharded} sharded)" if experiment.plan.mode == "mesh" else ""))
-    data, data_axes = seeds.device_data(replicas)
+    feeder = None
+    if experiment.streamed:  # Real batches from the host, the next call's during this one.
+        n_disc = train_cfg.n_disc
+        feeder = experiment.batch_feeder(step * n_disc)
+        data, data_axes = feeder.take(n_disc * (next_boundary(step, train_cfg) - step)), None
+        say(f"gan_jax: streaming real batches from {experiment.dataset.description}")
+    else:
+        data, data_axes = seeds.device_data(replicas)
     multi_step, state, data, host_view = parallel.compile_run(
         seeds.run_step(replicas, data_axes), experiment.plan, state, data)
 
@@ -232,6 +239,10 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
                 chunk_end = next_boundary(step, train_cfg)
                 first_call = started is not None
                 state, metrics = multi_step(state, data, chunk_end - step)
+                if feeder is not None and chunk_end < last:
+                    following = next_boundary(chunk_end, train_cfg) - chunk_end
+                    data = parallel.place_data(experiment.plan,
+                                               feeder.take(train_cfg.n_disc * following))
                 metrics = host_view(metrics)  # Already averaged over devices.
                 if first_call:  # Startup cost: reading data, initialising and compiling.
                     jax.block_until_ready(metrics)

@@ -95,6 +95,11 @@ class ImageDataset:
     random_flip: bool = False
     num_classes: int | None = None  # None: the data has no class labels.
     class_names: tuple[str, ...] = ()
+    num_examples: int = 0  # The split's size when known before reading it (0: unknown).
+    # For streaming from files: () -> (paths, labels or None, decode: file bytes -> uint8 image
+    # as TensorFlow ops), this process's shard in the order `read` returns; None: stream from
+    # the split read into host memory.
+    files: Callable[[], tuple[np.ndarray, np.ndarray | None, Callable[[Any], Any]]] | None = None
 
     kind = "images"
 
@@ -232,8 +237,14 @@ def batch_indices(shuffle_key: jax.Array, batch_index: jax.Array, num: int,
     b // (size // num), drawn from the shuffle key and the epoch."""
     per_epoch = size // num
     epoch, position = batch_index // per_epoch, batch_index % per_epoch
-    order = jax.random.permutation(jax.random.fold_in(shuffle_key, epoch), size)
-    return jax.lax.dynamic_slice_in_dim(order, position * num, num)
+    return jax.lax.dynamic_slice_in_dim(epoch_order(shuffle_key, epoch, size), position * num,
+                                        num)
+
+
+def epoch_order(shuffle_key: jax.Array, epoch: Any, size: int) -> jax.Array:
+    """The order of a split's examples in `epoch` (traceable; the host streaming path calls
+    it too, so both read the same batches)."""
+    return jax.random.permutation(jax.random.fold_in(shuffle_key, epoch), size)
 
 
 def to_float(images: jax.Array) -> jax.Array:
@@ -353,6 +364,10 @@ def tfds_images(
     size = (image_size or native[0]) + 2 * pad
     out_channels = channels or native[-1]
     description = f"TFDS {name}:{split}"
+    try:
+        num_examples = int(builder.info.splits[split].num_examples)
+    except (KeyError, ValueError, TypeError):  # Not prepared yet, or no split info.
+        num_examples = 0
 
     def read() -> tuple[np.ndarray, np.ndarray | None]:
         import tensorflow as tf
@@ -376,7 +391,7 @@ def tfds_images(
         return _read_all(dataset)
 
     return ImageDataset(description, (size, size, out_channels), read, random_flip,
-                        len(classes) or None, classes)
+                        len(classes) or None, classes, num_examples)
 
 
 def folder_classes(path: str, split: str) -> tuple[str, ...]:
@@ -421,33 +436,49 @@ def image_folder(
     classes = folder_classes(path, split)
     description = f"image folder {split_dir}"
 
+    def decode(contents: Any) -> Any:
+        import tensorflow as tf
+
+        image = tf.io.decode_image(contents, channels=channels, expand_animations=False)
+        return _preprocess(image, image_size, channels, crop)
+
+    def builder() -> Any:
+        import tensorflow_datasets as tfds
+
+        folder = tfds.ImageFolder(path)
+        if split not in folder.info.splits or folder.info.splits[split].num_examples == 0:
+            raise ConfigError(f"{description}: no images (png, jpg, jpeg, bmp or gif) in its "
+                              "class folders; expected <split>/<class>/<image>")
+        return folder
+
     def read() -> tuple[np.ndarray, np.ndarray | None]:
         import tensorflow as tf
         import tensorflow_datasets as tfds
 
-        builder = tfds.ImageFolder(path)
-        if split not in builder.info.splits or builder.info.splits[split].num_examples == 0:
-            raise ConfigError(f"{description}: no images (png, jpg, jpeg, bmp or gif) in its "
-                              "class folders; expected <split>/<class>/<image>")
         # ImageFolder has no sub-splits: each process takes every process_count-th image.
-        dataset = builder.as_dataset(split=split, shuffle_files=False,
-                                     decoders={"image": tfds.decode.SkipDecoding()})
+        dataset = builder().as_dataset(split=split, shuffle_files=False,
+                                       decoders={"image": tfds.decode.SkipDecoding()})
         dataset = dataset.shard(jax.process_count(), jax.process_index())
-
-        def decode(ex):
-            image = tf.io.decode_image(ex["image"], channels=channels, expand_animations=False)
-            return {"image": _preprocess(image, image_size, channels, crop),
-                    "label": ex["label"]}
-
         try:
-            return _read_all(dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE,
-                                         deterministic=True))
+            return _read_all(dataset.map(
+                lambda ex: {"image": decode(ex["image"]), "label": ex["label"]},
+                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True))
         except tf.errors.InvalidArgumentError:
             raise ConfigError(f"{description}: cannot decode image "
                               f"{_first_unreadable(dataset)}") from None
 
+    def files() -> tuple[np.ndarray, np.ndarray, Callable[[Any], Any]]:
+        folder = builder()
+        # TFDS ImageFolder's own deterministic order, which `read` returns too.
+        examples = folder._split_examples[split][jax.process_index()::jax.process_count()]
+        label = folder.info.features["label"]
+        paths = np.array([e.image_path for e in examples])
+        labels = np.array([label.str2int(e.label) for e in examples], np.int32)
+        return paths, labels, decode
+
+    num_examples = sum(len(files) for _, _, files in os.walk(split_dir))
     return ImageDataset(description, (image_size, image_size, channels), read, random_flip,
-                        len(classes), classes)
+                        len(classes), classes, num_examples, files)
 
 
 def _first_unreadable(dataset: Any) -> str:
