@@ -102,9 +102,24 @@ def _lax_conv(x: jax.Array, kernel: jax.Array, strides: tuple[int, int], padding
                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+def matmul_gradients() -> bool:
+    """Whether convolution gradients are computed as matmuls: on XLA:CPU, whose own
+    convolution gradients are slow. GPUs and TPUs keep their convolution kernels."""
+    return jax.default_backend() == "cpu"
+
+
 def conv2d(x: jax.Array, kernel: jax.Array, strides: tuple[int, int], padding: Pads,
            precision: lax.PrecisionLike = None) -> jax.Array:
+    """`lax.conv_general_dilated` (NHWC, HWIO); on CPU with its kernel gradient as matmuls
+    (`matmul_gradients`, `conv2d_matmul_kernel_grad`)."""
+    if matmul_gradients():
+        return conv2d_matmul_kernel_grad(x, kernel, strides, padding, precision)
+    return _lax_conv(x, kernel, strides, padding, precision)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+def conv2d_matmul_kernel_grad(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
+                              padding: Pads, precision: lax.PrecisionLike = None) -> jax.Array:
     """`lax.conv_general_dilated` (NHWC, HWIO) whose kernel gradient is a sum of matmuls.
 
     XLA:CPU computes the kernel gradient of a convolution with few taps and many channels
@@ -158,7 +173,7 @@ def _kernel_grad(x: jax.Array, dy: jax.Array, kernel_shape: tuple[int, ...],
     return grads[:kh, :kw]
 
 
-conv2d.defvjp(_conv2d_fwd, _conv2d_bwd)
+conv2d_matmul_kernel_grad.defvjp(_conv2d_fwd, _conv2d_bwd)
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
@@ -215,7 +230,9 @@ def sub_pixel_conv_transpose(
     ]
     plan_h, plan_w = plans
     sub_kernel = _phase_kernel(kernel, plan_h, plan_w)
-    y = _phase_conv(inputs, sub_kernel, (plan_h.pad, plan_w.pad), precision)
+    pads = (plan_h.pad, plan_w.pad)
+    y = (_phase_conv(inputs, sub_kernel, pads, precision) if matmul_gradients()
+         else _lax_conv(inputs, sub_kernel, (1, 1), pads, precision))
     batch, cout = inputs.shape[0], kernel.shape[-1]
     sh, sw = strides
     y = jnp.reshape(y, (*y.shape[:3], sh, sw, cout))

@@ -80,3 +80,21 @@ def test_sub_pixel_transpose_compiles_without_transposed_convolutions():
     grad = jax.jit(jax.grad(lambda v, x: jnp.sum(layer.apply(v, x) ** 2), argnums=(0, 1)))
     hlo = grad.lower(variables, x).as_text()
     assert "lhs_dilation" not in hlo and "window_dilation" not in hlo
+
+
+def test_off_cpu_the_layers_run_xla_convolutions_and_equal_flax(monkeypatch):
+    """GPUs and TPUs keep their own convolution kernels: the same function, no matmul
+    gradients, and no custom gradient rule in the program."""
+    from gan_jax.models import conv
+
+    monkeypatch.setattr(conv, "matmul_gradients", lambda: False)
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 6, 6, 3))
+    for ours, reference in (
+            (SubPixelConvTranspose(5, (4, 4), (2, 2), "SAME"),
+             nn.ConvTranspose(5, (4, 4), (2, 2), "SAME")),
+            (Conv2D(5, (4, 4), (2, 2), ((1, 1), (1, 1))),
+             nn.Conv(5, (4, 4), (2, 2), ((1, 1), (1, 1))))):
+        variables = jax.tree.map(lambda v: v + 0.1, reference.init(jax.random.PRNGKey(1), x))
+        _assert_close(_outputs_and_grads.__wrapped__(ours, variables, x),
+                      _outputs_and_grads.__wrapped__(reference, variables, x))
+        assert "custom_vjp" not in str(jax.make_jaxpr(ours.apply)(variables, x))
