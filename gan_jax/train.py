@@ -182,7 +182,8 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
     if experiment.streamed:  # Real batches from the host, the next call's during this one.
         n_disc = train_cfg.n_disc
         feeder = experiment.batch_feeder(step * n_disc)
-        data, data_axes = feeder.take(n_disc * (next_boundary(step, train_cfg) - step)), None
+        first_chunk = max(1, next_boundary(step, train_cfg) - step)  # 1: a finished run.
+        data, data_axes = feeder.take(n_disc * first_chunk), None
         say(f"gan_jax: streaming real batches from {experiment.dataset.description}")
     else:
         data, data_axes = seeds.device_data(replicas)

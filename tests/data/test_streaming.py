@@ -63,6 +63,8 @@ def test_a_streamed_run_resumed_midway_equals_the_device_run(image_folder, tmp_p
     second.train.n_disc = 2
     train_and_evaluate(second, streamed)
     assert_states_identical(load_state(streamed), load_state(str(tmp_path / "device")))
+    train_and_evaluate(second, streamed)  # Already finished: evaluates again, trains nothing.
+    assert int(load_state(streamed).step) == 20
 
 
 def test_streaming_what_it_cannot_stream_is_one_clear_error(image_folder):
