@@ -62,24 +62,38 @@ def _due(step: int, every: int, last: int) -> bool:
     return step == last or (every > 0 and step % every == 0)
 
 
+class StopRequest:
+    """Set by the first SIGTERM or Ctrl-C, which asks the loop to stop at its next step
+    boundary; `release()` hands both signals back to their previous handlers."""
+
+    def __init__(self) -> None:
+        self.stop = False
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.stop = True  # Only set a flag: the loop saves and reports.
+        signal.signal(signum, self._previous[signum])  # A second signal acts as usual.
+
+    def release(self) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+
+
 @contextlib.contextmanager
-def stop_on_signal() -> Iterator[dict[str, bool]]:
-    """Turns the first SIGTERM or Ctrl-C into a request to stop at the next step boundary."""
-    request = {"stop": False}
-    handlers = {}
+def stop_on_signal() -> Iterator[StopRequest]:
+    """Catches SIGTERM and Ctrl-C as a `StopRequest` for the duration of the block.
 
-    def handler(signum, frame):
-        request["stop"] = True  # Only set a flag: the loop saves and reports.
-        signal.signal(signum, handlers[signum])  # A second signal acts as usual.
-
+    Installed before a run builds anything: Python raises KeyboardInterrupt wherever it happens
+    to be, and one raised inside a garbage-collection callback (JAX runs one) is printed and
+    lost, so a Ctrl-C while compiling could let the run train to the end.
+    """
+    request = StopRequest()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        handlers[signum] = signal.getsignal(signum)
-        signal.signal(signum, handler)
+        request._previous[signum] = signal.signal(signum, request._handle)
     try:
         yield request
     finally:
-        for signum, previous in handlers.items():
-            signal.signal(signum, previous)
+        request.release()
 
 
 def save_samples(experiment: Experiment, state: Any, workdir: str,
@@ -150,7 +164,17 @@ def summary_line(step: int, last: int, metrics: dict[str, Any], rate: float) -> 
 
 
 def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str, Any]:
-    """Trains (or resumes) the run in `workdir` and returns its final evaluation."""
+    """Trains (or resumes) the run in `workdir` and returns its final evaluation.
+
+    A SIGTERM or Ctrl-C stops it at the next step boundary with a checkpoint and returns
+    {"step", "stopped": True}; one before the first step raises KeyboardInterrupt.
+    """
+    with stop_on_signal() as request:
+        return _train_and_evaluate(config, workdir, request)
+
+
+def _train_and_evaluate(config: config_lib.ConfigDict, workdir: str,
+                        request: StopRequest) -> dict[str, Any]:
     started = time.perf_counter()
     config = rundir.prepare(config, workdir)  # Validated here, once.
     use_compilation_cache(config.train.compilation_cache)  # Before anything compiles.
@@ -231,12 +255,14 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
             save_samples(replica, replica_view(state, k), run_dir, writers[k])
 
     try:
-        with stop_on_signal() as request, tqdm(
+        if request.stop:  # Asked to stop while building or compiling: nothing new to save.
+            raise KeyboardInterrupt
+        with tqdm(
             total=train_cfg.num_steps, initial=step, desc="train", unit="step",
             # None: shown on a terminal only, so logs (e.g. a sweep's log.txt) stay readable.
             disable=None if train_cfg.progress_bar and main else True, dynamic_ncols=True,
         ) as progress:
-            while step < last and not request["stop"]:
+            while step < last and not request.stop:
                 chunk_end = next_boundary(step, train_cfg)
                 first_call = started is not None
                 state, metrics = multi_step(state, data, chunk_end - step)
@@ -278,12 +304,13 @@ def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str,
                         results = evaluate_all(viewed)
                         for writer, result in zip(writers, results, strict=True):
                             writer.write_scalars(step, flatten_eval(result))
-                if _due(step, train_cfg.checkpoint_every, last) or request["stop"]:
+                if _due(step, train_cfg.checkpoint_every, last) or request.stop:
                     check_finite(step)
                     checkpointer.save(step, host_view(state))
                     last_good_step = step
-        if request["stop"]:
+        if request.stop:
             return {"step": step, "stopped": True}
+        request.release()  # From here, a Ctrl-C interrupts the final evaluation at once.
 
         state = host_view(state)
         if not main:

@@ -133,13 +133,16 @@ def test_ctrl_c_before_the_first_checkpoint_says_nothing_was_saved(tmp_path):
         [os.path.join(BIN, "gan-train"), "--config", RING, "--workdir", workdir,
          "--config.train.checkpoint_every=5000"], cwd=REPO, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
-    process.stderr.readline()  # "run in ...": built; now compiling, before the first step.
+    process.stderr.readline()  # "run in ...": the run is being built, before the first step.
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=600)  # Compiling ends before SIGINT is handled.
+    out, err = process.communicate(timeout=600)
     assert process.returncode == 130
-    assert "Traceback" not in err
-    assert err.strip().splitlines()[-1] == (
-        "error: interrupted before the first checkpoint; nothing was saved")
+    assert "Traceback" not in err and "Exception ignored" not in err
+    last = err.strip().splitlines()[-1]
+    if "saved step 100" in last:  # A loaded machine: the signal came during the first call.
+        assert last.startswith("error: interrupted; saved step 100 in ")
+    else:
+        assert last == "error: interrupted before the first checkpoint; nothing was saved"
 
 
 def test_a_nan_halt_then_a_retry_and_an_extension_from_another_directory(tmp_path):

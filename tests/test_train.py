@@ -127,3 +127,37 @@ def test_periodic_evaluation_is_logged(make_config, tmp_path):
     assert [r["step"] for r in evals] == [50, 100]
     assert evals[-1]["eval/ema/modes"] == results["ema"]["modes"]
     assert evals[-1]["eval/raw/high_quality"] == results["raw"]["high_quality"]
+
+
+def test_a_ctrl_c_while_building_is_never_lost(make_config, tmp_path, monkeypatch):
+    """Python drops a KeyboardInterrupt raised inside a garbage-collection callback (JAX runs
+    one); a Ctrl-C landing there while the run is built must still stop it before step 1."""
+    import gc
+    import signal
+
+    from gan_jax import seeds
+
+    build = seeds.build_replicas
+
+    def build_then_ctrl_c_inside_gc(config):
+        replicas = build(config)
+
+        def ctrl_c(phase, info):
+            if phase == "start":  # Once: a second Ctrl-C acts as usual.
+                os.kill(os.getpid(), signal.SIGINT)  # Handled before the callback returns.
+
+        gc.callbacks.append(ctrl_c)
+        try:
+            gc.collect()
+        finally:
+            gc.callbacks.remove(ctrl_c)
+        return replicas
+
+    monkeypatch.setattr(seeds, "build_replicas", build_then_ctrl_c_inside_gc)
+    workdir = str(tmp_path / "run")
+    previous = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        train_and_evaluate(make_config(num_steps=50), workdir)
+    assert signal.getsignal(signal.SIGINT) is previous  # Handed back.
+    assert not os.path.exists(os.path.join(workdir, "checkpoints")) or not os.listdir(
+        os.path.join(workdir, "checkpoints"))
