@@ -153,35 +153,25 @@ def write_jpeg_folder(root: str, num: int, size: int = 64, chunk: int = 1000) ->
     return root
 
 
-def input_rate(config: config_lib.ConfigDict, folder: str, batches: int = 100,
+def input_rate(folder: str, image_shape: tuple[int, ...], batch_size: int, batches: int = 100,
                repeats: int = 3) -> dict[str, Any]:
-    """Images/s of the streaming input pipeline (read, decode, resize, batch) on `folder`, at
-    the config's batch size and image shape: median of `repeats` blocks of `batches`."""
+    """Images/s of the streaming input pipeline (read, decode, resize, batch) on the image
+    folder `folder`, at `image_shape` and `batch_size`: median of `repeats` blocks of
+    `batches`."""
     from ml_collections import ConfigDict
 
     from gan_jax.data import streaming
 
-    config = config_lib.with_seed(config, 0)
-    shape = experiment_shape(config)
-    config.data = ConfigDict(dict(name="image_folder", path=folder, split="train",
-                                  image_size=shape[0], channels=shape[-1], crop="center"))
-    config.train.input = "stream"
-    experiment = seeds.build_replicas(config)[0]
-    batch = config.train.batch_size
-    feeder = streaming.BatchFeeder(experiment.dataset.dataset, jax.random.PRNGKey(0), batch, 0)
+    dataset = data_lib.build_dataset(ConfigDict(dict(
+        name="image_folder", path=folder, split="train", image_size=image_shape[0],
+        channels=image_shape[-1], crop="center")))
+    feeder = streaming.BatchFeeder(dataset, jax.random.PRNGKey(0), batch_size, 0)
     feeder.take(batches)  # Start the threads and fill the prefetch buffer.
     rates = []
     for _ in range(repeats):
         start = time.perf_counter()
         feeder.take(batches)
-        rates.append(batches * batch / (time.perf_counter() - start))
-    return {"input_images": experiment.dataset.num_examples,
+        rates.append(batches * batch_size / (time.perf_counter() - start))
+    return {"input_images": dataset.num_examples,
             "input_images_per_sec_median": statistics.median(rates),
             "input_images_per_sec_repeats": rates}
-
-
-def experiment_shape(config: config_lib.ConfigDict) -> tuple[int, ...]:
-    """The example shape of the config's dataset (built for its shapes only)."""
-    with data_lib.shapes_only():
-        return tuple(seeds.build_replicas(config_lib.with_seed(config, 0))[0]
-                     .dataset.example_shape)

@@ -405,12 +405,11 @@ def benchmark_main() -> None:
 
             from gan_jax import benchmark as benchmark_lib
 
+            config, shape = config_flag.value, results["example_shape"]
             with tempfile.TemporaryDirectory() as scratch:
-                config = config_flag.value
-                side = benchmark_lib.experiment_shape(config)[0]
                 folder = benchmark_lib.write_jpeg_folder(input_dir.value or scratch,
-                                                         input_images.value, side)
-                results |= benchmark_lib.input_rate(config, folder)
+                                                         input_images.value, shape[0])
+                results |= benchmark_lib.input_rate(folder, shape, config.train.batch_size)
             # Real images a step reads: n_disc batches.
             needed = (results["steps_per_sec_median"] * config.train.batch_size
                       * config.train.n_disc)

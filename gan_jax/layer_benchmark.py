@@ -64,15 +64,8 @@ def capture_layers(module: nn.Module, variables: Any, *args: Any,
         if context.method_name != "__call__" or not isinstance(layer, LAYER_TYPES):
             return next_fun(*call_args, **call_kwargs)
         if depth[0] == 0:
-            path = layer.path
-            layer_variables = {}
-            for collection, tree in variables.items():
-                for name in path:
-                    tree = tree.get(name, {}) if hasattr(tree, "get") else {}
-                if tree:
-                    layer_variables[collection] = tree
-            calls.append(("/".join(path), layer.clone(parent=None), layer_variables,
-                          call_args, dict(call_kwargs)))
+            calls.append(("/".join(layer.path), layer.clone(parent=None),
+                          dict(layer.variables), call_args, dict(call_kwargs)))
         depth[0] += 1
         try:
             return next_fun(*call_args, **call_kwargs)

@@ -29,15 +29,14 @@ def test_flops_per_step_do_not_depend_on_steps_per_call(make_config):
     assert four_seeds["gflop_per_step"] == pytest.approx(4 * one["gflop_per_step"], rel=0.05)
 
 
-def test_input_rate_streams_the_folder_of_jpegs_it_writes(image_folder, tmp_path):
+def test_input_rate_streams_the_folder_of_jpegs_it_writes(tmp_path):
     from gan_jax.benchmark import input_rate, write_jpeg_folder
-    from tests.helpers import tiny_image_config
 
     folder = write_jpeg_folder(str(tmp_path), 40, size=8, chunk=16)
     assert sorted(os.listdir(os.path.join(folder, "train", "all")))[:2] == [
         "000000.jpg", "000001.jpg"]
     assert len(os.listdir(os.path.join(folder, "train", "all"))) == 40
-    report = input_rate(tiny_image_config(image_folder), folder, batches=6, repeats=2)
+    report = input_rate(folder, (8, 8, 3), batch_size=8, batches=6, repeats=2)
     assert report["input_images"] == 40
     assert len(report["input_images_per_sec_repeats"]) == 2
     assert report["input_images_per_sec_median"] > 0

@@ -4,10 +4,10 @@ A stride-s transposed convolution writes each output phase (the outputs whose in
 along every axis) from a fixed subset of the kernel taps applied to the undilated input. So
 the whole layer is one stride-1 convolution of the input with a rearranged kernel holding
 s*s*features output channels, followed by a crop per phase and an interleave of the phases
-(depth-to-space). Its forward pass is a plain convolution and its gradients are matmuls of
-the input's patches, which XLA runs fast on every backend; the kernel gradient of
-`lax.conv_transpose` is pathologically slow on XLA:CPU. `Conv2D` is an ordinary convolution
-whose kernel gradient is computed as matmuls too.
+(depth-to-space), so no pass needs `lax.conv_transpose`, whose kernel gradient is
+pathologically slow on XLA:CPU. On CPU its gradients are matmuls of the input's patches, and
+`Conv2D`'s kernel gradient is computed as matmuls too (`matmul_gradients`); other backends
+run XLA's own convolution gradients.
 
 `SubPixelConvTranspose` has the parameters of `flax.linen.ConvTranspose` (the same names,
 shapes and initialisers) and computes the same function, so checkpoints and weights move
