@@ -159,6 +159,9 @@ def optimizer_config(lr: float = 1e-4, b1: float = 0.5, b2: float = 0.999) -> Co
             schedule="constant",  # constant | linear | cosine (decay to 0 over the run)
             warmup_steps=0,  # Linear warm-up, in this player's updates.
             grad_clip_norm=0.0,  # Clip by global norm; 0 disables it.
+            # One update over all parameters as a single vector (optax.flatten): the same
+            # numbers in fewer, larger kernels; the optimizer state is stored flat.
+            flatten=False,
         )
     )
 

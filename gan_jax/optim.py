@@ -70,4 +70,4 @@ def build_optimizer(
     tx = make(schedule, cfg)
     if cfg.grad_clip_norm:
         tx = optax.chain(optax.clip_by_global_norm(cfg.grad_clip_norm), tx)
-    return tx
+    return optax.flatten(tx) if cfg.flatten else tx

@@ -1,3 +1,4 @@
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -56,3 +57,27 @@ def test_adam_uses_the_configured_betas():
     ours, _ = tx.update(grads, tx.init(params), params)
     ref, _ = reference.update(grads, reference.init(params), params)
     np.testing.assert_allclose(ours, ref, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop"])
+def test_flattened_updates_equal_the_per_leaf_updates(name):
+    cfg = optimizer_config(lr=1e-2)
+    cfg.name, cfg.schedule, cfg.grad_clip_norm, cfg.momentum = name, "linear", 1.0, 0.5
+    per_leaf = optim.build_optimizer(cfg, 10)
+    cfg.flatten = True
+    flat = optim.build_optimizer(cfg, 10)
+    rng = np.random.default_rng(0)
+    params = {"dense": {"kernel": jnp.ones((3, 4)), "bias": jnp.zeros(4)}, "scale": jnp.ones(())}
+    states = {"leaf": per_leaf.init(params), "flat": flat.init(params)}
+    # The flat state holds one vector per moment, 3*4 + 4 + 1 long.
+    assert {leaf.shape for leaf in jax.tree.leaves(states["flat"]) if leaf.ndim} == {(17,)}
+    for _ in range(4):
+        grads = jax.tree.map(lambda p: jnp.asarray(rng.normal(size=p.shape), jnp.float32),
+                             params)
+        leaf_updates, states["leaf"] = per_leaf.update(grads, states["leaf"], params)
+        flat_updates, states["flat"] = flat.update(grads, states["flat"], params)
+        # Elementwise arithmetic on the same numbers; the clip's global norm may sum in a
+        # different order, hence a float32 tolerance rather than bit equality.
+        jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8),
+                     leaf_updates, flat_updates)
+        params = optax.apply_updates(params, leaf_updates)
