@@ -160,7 +160,8 @@ def optimizer_config(lr: float = 1e-4, b1: float = 0.5, b2: float = 0.999) -> Co
             warmup_steps=0,  # Linear warm-up, in this player's updates.
             grad_clip_norm=0.0,  # Clip by global norm; 0 disables it.
             # One update over all parameters as a single vector (optax.flatten): the same
-            # numbers in fewer, larger kernels; the optimizer state is stored flat.
+            # arithmetic in fewer, larger kernels, equal to float32 rounding (not bit for
+            # bit); the optimizer state is stored flat.
             flatten=False,
         )
     )

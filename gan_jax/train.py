@@ -64,11 +64,15 @@ def _due(step: int, every: int, last: int) -> bool:
 
 class StopRequest:
     """Set by the first SIGTERM or Ctrl-C, which asks the loop to stop at its next step
-    boundary; `release()` hands both signals back to their previous handlers."""
+    boundary; `catch()` takes both signals, `release()` hands them back."""
 
     def __init__(self) -> None:
         self.stop = False
         self._previous: dict[int, Any] = {}
+
+    def catch(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self._previous[signum] = signal.signal(signum, self._handle)
 
     def _handle(self, signum: int, frame: Any) -> None:
         self.stop = True  # Only set a flag: the loop saves and reports.
@@ -88,8 +92,7 @@ def stop_on_signal() -> Iterator[StopRequest]:
     lost, so a Ctrl-C while compiling could let the run train to the end.
     """
     request = StopRequest()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        request._previous[signum] = signal.signal(signum, request._handle)
+    request.catch()
     try:
         yield request
     finally:
