@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import signal
@@ -106,6 +107,19 @@ def test_sweep_file_names_its_trials_and_configs(tmp_path):
     assert s.configs[2].optim.d.lr == 3e-4 and s.configs[2].seed == 0
     assert s.configs[2].optim.g.lr == 1e-3  # Untouched keys keep the base config's values.
     assert s.trial_dir("w", 3) == os.path.join("w", "optim.d.lr=0.0003,seed=1")
+
+
+STUDY_FILES = sorted(
+    os.path.relpath(path, REPO)
+    for path in glob.glob(os.path.join(REPO, "experiments", "*", "*.py"))
+    if "def get_sweep" in open(path).read())
+
+
+@pytest.mark.parametrize("study", STUDY_FILES)
+def test_every_study_in_experiments_checks_out(study):
+    """The sweeps the study reports quote stay runnable as the config schema moves."""
+    s = sweep_lib.Sweep(os.path.join(REPO, study))
+    assert len(s) == len(set(s.names)) > 0
 
 
 @pytest.mark.parametrize("trials, message", [

@@ -1,0 +1,20 @@
+"""PacGAN's Table 2 setting (VEEGAN's DCGAN setting): Stacked MNIST with G and D of width 64,
+the plain non-saturating DCGAN, seeds 0-4, 5,000 steps each (the config's default is 20,000),
+26,000 samples per generator; the EMA generator is evaluated with standing BatchNorm statistics
+(20 batches of its own samples).
+
+    gan-train-classifier --config configs/classifier.py --workdir classifiers/mnist_cnn
+    gan-sweep --sweep experiments/mode_collapse/table2_stacked.py \\
+        --workdir workdirs/table2_stacked --parallel 2
+    gan-report workdirs/table2_stacked --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000
+"""
+
+from gan_jax.sweep import product, sweep
+
+CONFIG = "../../configs/stacked_mnist.py"
+
+COMMON = {"train.num_steps": 5_000, "eval.standing_stats": 20}
+
+
+def get_sweep():
+    return product([COMMON], sweep("seed", range(5)))

@@ -1,0 +1,19 @@
+"""PacGAN's Table 3 setting: Stacked MNIST with D at 1/4 of G's width, seeds 0-4, 5,000 steps
+each (the config's default is 20,000), 26,000 samples per generator; the EMA generator is
+evaluated with standing BatchNorm statistics (20 batches of its own samples).
+
+    gan-train-classifier --config configs/classifier.py --workdir classifiers/mnist_cnn
+    gan-sweep --sweep experiments/mode_collapse/table3_stacked.py \\
+        --workdir workdirs/table3_stacked --parallel 2
+    gan-report workdirs/table3_stacked --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000
+"""
+
+from gan_jax.sweep import product, sweep
+
+CONFIG = "../../configs/stacked_mnist.py:quarter"
+
+COMMON = {"train.num_steps": 5_000, "eval.standing_stats": 20}
+
+
+def get_sweep():
+    return product([COMMON], sweep("seed", range(5)))
