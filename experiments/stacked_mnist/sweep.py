@@ -12,4 +12,6 @@ CONFIG = "configs/stacked_mnist.py:quarter"
 
 
 def get_sweep():
-    return product(sweep("train.num_steps", [5_000]), sweep("seed", range(3)))
+    # One D step per G step: the plain DCGAN this study measured (the config now takes two).
+    return product(sweep("train.n_disc", [1]), sweep("train.num_steps", [5_000]),
+                   sweep("seed", range(3)))
