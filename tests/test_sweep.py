@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -112,7 +113,7 @@ def test_sweep_file_names_its_trials_and_configs(tmp_path):
 STUDY_FILES = sorted(
     os.path.relpath(path, REPO)
     for path in glob.glob(os.path.join(REPO, "experiments", "*", "*.py"))
-    if "def get_sweep" in open(path).read())
+    if "def get_sweep" in pathlib.Path(path).read_text())
 
 
 @pytest.mark.parametrize("study", STUDY_FILES)
