@@ -1,7 +1,8 @@
 """PacGAN's Table 3 setting: Stacked MNIST with D at 1/4 of G's width; the plain DCGAN (the
 baseline) and two D steps per G step (the remedy tune_stacked.py chose on seed 100), seeds
-0-4, 5,000 steps each (the config's default is 20,000), 26,000 samples per generator; the EMA
-generator is evaluated with standing BatchNorm statistics (20 batches of its own samples).
+0-4, at 5,000 and 10,000 steps (the config's default is 20,000), 26,000 samples per generator;
+the EMA generator is evaluated with standing BatchNorm statistics (20 batches of its own
+samples). The 5,000-step trials come first, so `--task 0` to `--task 9` give the short table.
 
     gan-train-classifier --config configs/classifier.py --workdir classifiers/mnist_cnn
     gan-sweep --sweep experiments/mode_collapse/table3_stacked.py \\
@@ -13,8 +14,6 @@ from gan_jax.sweep import product, sweep
 
 CONFIG = "../../configs/stacked_mnist.py:quarter"
 
-COMMON = {"train.num_steps": 5_000, "eval.standing_stats": 20}
-
 SETTINGS = [
     {"train.n_disc": 1},  # The plain non-saturating DCGAN: the baseline.
     {"train.n_disc": 2},  # The remedy.
@@ -22,4 +21,9 @@ SETTINGS = [
 
 
 def get_sweep():
-    return product([COMMON], SETTINGS, sweep("seed", range(5)))
+    return product(
+        sweep("train.num_steps", [5_000, 10_000]),
+        [{"eval.standing_stats": 20}],
+        SETTINGS,
+        sweep("seed", range(5)),
+    )
