@@ -644,13 +644,17 @@ def report_main() -> None:
                 "that differ), each cell the mean ± standard error over that row's seeds.",
         examples=("gan-report sweeps/ring --metrics modes,high_quality,reverse_kl "
                   "--percent high_quality",
-                  "gan-report sweeps/ring --csv ring.csv --markdown ring.md"),
+                  "gan-report sweeps/ring --csv ring.csv --markdown ring.md",
+                  "gan-report sweeps/long --by_step --metrics kl_modes_mnist_cnn_n26000"),
         docs=f"{DOCS}sweeps.md#reports", positional="DIR"))
     metrics = flags.DEFINE_list("metrics", None, "Metrics to show (e.g. modes or ema/modes); "
                                 "all by default.")
     percent = flags.DEFINE_list("percent", [], "Metrics to show as percentages.")
     ignore = flags.DEFINE_list("ignore", [], "Config keys that differ between runs but must "
                                "not make rows.")
+    by_step = flags.DEFINE_bool("by_step", False, "A row per evaluated step too: the "
+                                "evaluations logged during training (train.eval_every) as "
+                                "well as the final one.")
     csv_path = flags.DEFINE_string("csv", None, "Also write the table as CSV here.")
     markdown_path = flags.DEFINE_string("markdown", None, "Also write the markdown here.")
 
@@ -658,7 +662,7 @@ def report_main() -> None:
         from gan_jax.report import report
 
         markdown, table = report(root, metrics.value, tuple(percent.value),
-                                 tuple(ignore.value))
+                                 tuple(ignore.value), by_step.value)
         for path, text in ((csv_path.value, table), (markdown_path.value, markdown)):
             if path:
                 with open(path, "w") as f:

@@ -5,6 +5,10 @@ A run is a directory holding `config.json` and an `eval.json` with "raw" and "em
 *settings* are the config keys whose values differ between runs, apart from the seed and the
 keys that only say how often to log; runs with equal settings are seeds of one row. A cell is
 the mean ± standard error (sample standard deviation / sqrt(n)) over that row's seeds.
+
+By step, each run also contributes the evaluations it logged during training
+(`train.eval_every`: the `eval/raw/...` and `eval/ema/...` records of `metrics.jsonl`), and
+the evaluated step becomes one more setting: a learning curve over seeds.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class Run:
     path: str
     config: dict[str, Any]
     metrics: dict[str, float | None]
+    step: int | None = None  # The evaluated step; set when reading runs by step.
 
 
 @dataclasses.dataclass
@@ -56,8 +61,10 @@ class Row:
     cells: dict[str, tuple[float, float, int] | None]  # metric -> (mean, s.e., n)
 
 
-def find_runs(root: str) -> tuple[list[Run], list[dict[str, Any]]]:
-    """Every run under `root` (sorted by path), and the trial.json records of failed trials."""
+def find_runs(root: str, by_step: bool = False) -> tuple[list[Run], list[dict[str, Any]]]:
+    """Every run under `root` (sorted by path, then step), and the trial.json records of
+    failed trials. By step, a run is one Run per evaluated step, from its final eval.json and
+    the evaluations in its metrics.jsonl (so an unfinished run counts too)."""
     runs, failures = [], []
     for directory, subdirs, files in os.walk(root):
         subdirs[:] = sorted(d for d in subdirs if d not in ("checkpoints", "tensorboard",
@@ -67,23 +74,50 @@ def find_runs(root: str) -> tuple[list[Run], list[dict[str, Any]]]:
                 record = json.load(f)
             if record.get("status") == "failed":
                 failures.append(record)
-        if "eval.json" not in files or "config.json" not in files:
+        if "config.json" not in files:
             continue
-        with open(os.path.join(directory, "eval.json")) as f:
-            results = json.load(f)
-        if not all(g in results for g in GENERATORS):
-            continue  # E.g. the summary of a vectorised run; its seed_<s>/ are the runs.
+        evaluations = {}  # step -> {"raw": {...}, "ema": {...}}
+        if "eval.json" in files:
+            with open(os.path.join(directory, "eval.json")) as f:
+                results = json.load(f)
+            if all(g in results for g in GENERATORS):  # Not a vectorised run's summary.
+                evaluations[results.get("step")] = results
+        if by_step and "metrics.jsonl" in files:
+            evaluations.update(_logged_evaluations(os.path.join(directory, "metrics.jsonl")))
+        if not evaluations:
+            continue
         with open(os.path.join(directory, "config.json")) as f:
             saved = config_lib.from_json(f.read())  # Older runs: new keys take defaults.
         config = config_lib.flatten(config_lib.with_defaults(saved, config_lib.base_config()))
-        metrics = {
-            f"{generator}/{name}": value
-            for generator in GENERATORS
-            for name, value in results[generator].items()
-            if name not in NOT_METRICS and (value is None or isinstance(value, int | float))
-        }
-        runs.append(Run(directory, config, metrics))
-    return sorted(runs, key=lambda r: r.path), failures
+        if not by_step:
+            evaluations = {None: next(iter(evaluations.values()))}
+        for step, results in sorted(evaluations.items(), key=lambda item: item[0] or 0):
+            metrics = {
+                f"{generator}/{name}": value
+                for generator in GENERATORS
+                for name, value in results[generator].items()
+                if name not in NOT_METRICS and (value is None or isinstance(value, int | float))
+            }
+            runs.append(Run(directory, config, metrics, step))
+    return sorted(runs, key=lambda r: (r.path, r.step or 0)), failures
+
+
+def _logged_evaluations(path: str) -> dict[int, dict[str, dict[str, Any]]]:
+    """The in-training evaluations of a metrics.jsonl, by step."""
+    evaluations = {}
+    with open(path) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            results = {g: {} for g in GENERATORS}
+            for key, value in record.items():
+                parts = key.split("/", 2)
+                if len(parts) == 3 and parts[0] == "eval" and parts[1] in results:
+                    results[parts[1]][parts[2]] = value
+            if any(results.values()):
+                evaluations[record["step"]] = results
+    return evaluations
 
 
 def swept_keys(runs: list[Run], ignore: tuple[str, ...] = ()) -> list[str]:
@@ -104,22 +138,39 @@ def mean_and_error(values: list[float]) -> tuple[float, float, int]:
 
 def aggregate(runs: list[Run], metrics: list[str] | None = None,
               ignore: tuple[str, ...] = ()) -> tuple[list[str], list[Row]]:
-    """Groups runs by their settings; returns (setting keys, rows in order of first run)."""
+    """Groups runs by their settings; returns (setting keys, rows in order of first run).
+    Runs read by step have the evaluated step as their last setting, "step"."""
     keys = swept_keys(runs, ignore)
+    by_step = any(run.step is not None for run in runs)
     names = sorted({m for run in runs for m in run.metrics})
     if metrics:
         names = [n for n in names if n in metrics or n.split("/", 1)[1] in metrics]
     groups: dict[str, list[Run]] = {}
     for run in runs:
         settings = {k: run.config.get(k) for k in keys}
+        if by_step:
+            settings["step"] = run.step
         groups.setdefault(json.dumps(settings, sort_keys=True), []).append(run)
+    if by_step:  # Settings in order of first run, each one's steps in increasing order.
+        keys = [*keys, "step"]
+        order = {}
+        for members in groups.values():
+            order.setdefault(json.dumps({k: members[0].config.get(k) for k in keys[:-1]},
+                                        sort_keys=True), len(order))
+
+        def position(members: list[Run]) -> tuple[int, int]:
+            setting = {k: members[0].config.get(k) for k in keys[:-1]}
+            return order[json.dumps(setting, sort_keys=True)], members[0].step or 0
+
+        groups = {name: members for name, members
+                  in sorted(groups.items(), key=lambda item: position(item[1]))}
     rows = []
     for members in groups.values():
         cells = {}
         for name in names:
             values = [r.metrics[name] for r in members if r.metrics.get(name) is not None]
             cells[name] = mean_and_error(values) if values else None
-        rows.append(Row(settings={k: members[0].config.get(k) for k in keys},
+        rows.append(Row(settings={k: _setting(members[0], k) for k in keys},
                         seeds=sorted(r.config.get("seed") for r in members), cells=cells))
     return keys, rows
 
@@ -168,6 +219,10 @@ def csv_table(keys: list[str], rows: list[Row]) -> str:
     return out.getvalue()
 
 
+def _setting(run: Run, key: str) -> Any:
+    return run.step if key == "step" and run.step is not None else run.config.get(key)
+
+
 def _is_percent(name: str, percent: tuple[str, ...]) -> bool:
     return name in percent or name.split("/", 1)[-1] in percent
 
@@ -177,11 +232,12 @@ def _format_setting(value: Any) -> str:
 
 
 def report(root: str, metrics: list[str] | None = None, percent: tuple[str, ...] = (),
-           ignore: tuple[str, ...] = ()) -> tuple[str, str]:
+           ignore: tuple[str, ...] = (), by_step: bool = False) -> tuple[str, str]:
     """(markdown, csv) tables of every run under `root`; failed trials are listed below the
     markdown table. Config keys in `ignore` never make rows (e.g. an evaluation setting that
-    changed between runs without changing what was measured)."""
-    runs, failures = find_runs(root)
+    changed between runs without changing what was measured). `by_step` adds a row per
+    evaluated step, from the evaluations logged during training."""
+    runs, failures = find_runs(root, by_step)
     if not runs:
         raise FileNotFoundError(f"{root}: no runs (directories with config.json and eval.json)")
     keys, rows = aggregate(runs, metrics, ignore)

@@ -92,12 +92,56 @@ def test_report_lists_failed_trials_and_cli_writes_files(tmp_path):
         {"name": "seed=1", "status": "failed", "error": "NonFiniteLossError: nan"}))
     result = subprocess.run(
         [sys.executable, os.path.join(REPO, "scripts", "report.py"), str(root),
-         f"--csv={tmp_path / 't.csv'}", f"--markdown={tmp_path / 't.md'}"],
+         f"--csv={tmp_path / 't.csv'}", f"--markdown={tmp_path / 't.md'}", "--by_step"],
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "- seed=1: NonFiniteLossError: nan" in result.stdout
     assert (tmp_path / "t.md").read_text() == result.stdout
-    assert (tmp_path / "t.csv").read_text().startswith("seeds,")
+    assert (tmp_path / "t.csv").read_text().startswith("step,seeds,")  # By step: eval.json's.
     empty = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "report.py"),
                             str(tmp_path / "nothing")], capture_output=True, text=True)
     assert empty.returncode == 2 and "no runs" in empty.stderr
+
+
+def log_evaluations(root, name: str, evaluations: dict[int, tuple[int, float]]) -> None:
+    """Appends training-time records to a run's metrics.jsonl: step -> (raw modes, ema modes),
+    beside a loss record that is not an evaluation."""
+    with open(os.path.join(root, name, "metrics.jsonl"), "a") as f:
+        for step, (raw, ema) in evaluations.items():
+            f.write(json.dumps({"step": step - 1, "d_loss": 0.7}) + "\n")
+            f.write(json.dumps({"step": step, "d_loss": 0.6, "eval/raw/modes": raw,
+                                "eval/raw/num_modes": 8, "eval/ema/modes": ema}) + "\n")
+
+
+def test_report_by_step_tabulates_the_evaluations_logged_during_training(tmp_path):
+    root = str(tmp_path)
+    make_run(root, "a0", 0, 1e-3, [8, 8], [0.9, 0.9], [0.1, 0.1])  # eval.json at step 100.
+    log_evaluations(root, "a0", {50: (5, 6), 100: (8, 8)})
+    make_run(root, "a1", 1, 1e-3, [7, 8], [0.9, 0.9], [0.1, 0.1])
+    log_evaluations(root, "a1", {50: (3, 4), 100: (7, 8)})
+    make_run(root, "b0", 0, 3e-4, [6, 6], [0.9, 0.9], [0.1, 0.1])
+    log_evaluations(root, "b0", {50: (2, 2), 100: (6, 6)})
+    # An unfinished run of the first setting: evaluations logged, no eval.json yet.
+    make_run(root, "a2", 2, 1e-3, [0, 0], [0.0, 0.0], [0.0, 0.0])
+    os.remove(os.path.join(root, "a2", "eval.json"))
+    log_evaluations(root, "a2", {25: (1, 1), 50: (4, 5)})
+
+    markdown, table = report(root, metrics=["modes"], by_step=True)
+    lines = markdown.splitlines()
+    assert lines[0] == "| optim.d.lr | step | ema/modes | raw/modes | seeds |"
+    # Settings in order of first run, steps increasing; step 100 is eval.json and the log.
+    assert lines[2:] == [
+        "| 0.001 | 25 | 1 | 1 | 1 |",
+        "| 0.001 | 50 | 5.00 ± 0.58 | 4.00 ± 0.58 | 3 |",
+        "| 0.001 | 100 | 8 ± 0 | 7.50 ± 0.50 | 2 |",
+        "| 0.0003 | 50 | 2 | 2 | 1 |",
+        "| 0.0003 | 100 | 6 | 6 | 1 |",
+    ]
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert [(r["optim.d.lr"], r["step"]) for r in rows] == [
+        ("0.001", "25"), ("0.001", "50"), ("0.001", "100"), ("0.0003", "50"), ("0.0003", "100")]
+    assert float(rows[1]["raw/modes_mean"]) == pytest.approx(4.0)  # 5, 3, 4.
+
+    # Without it, only finished runs' eval.json count: the table of the final step.
+    final, _ = report(root, metrics=["raw/modes"])
+    assert final.splitlines()[2:] == ["| 0.001 | 7.50 ± 0.50 | 2 |", "| 0.0003 | 6 | 1 |"]
