@@ -1,5 +1,5 @@
 """PacGAN's Table 3 setting: Stacked MNIST with D at 1/4 of G's width; the plain DCGAN (the
-baseline) and two D steps per G step (the remedy tune_stacked.py chose on seed 100), seeds
+shipped `:quarter`, chosen on seeds 100-103) and two D steps per G step (seed 100's choice), seeds
 0-4, at 5,000 and 10,000 steps (the config's default is 20,000), 26,000 samples per generator;
 the EMA generator is evaluated with standing BatchNorm statistics (20 batches of its own
 samples). The 5,000-step trials come first, so `--task 0` to `--task 9` give the short table.
@@ -15,7 +15,7 @@ from gan_jax.sweep import product, sweep
 CONFIG = "../../configs/stacked_mnist.py:quarter"
 
 SETTINGS = [
-    {"train.n_disc": 1},  # The plain non-saturating DCGAN: the baseline.
+    {"train.n_disc": 1},  # The plain non-saturating DCGAN: the baseline and the default.
     {"train.n_disc": 2},  # The remedy.
 ]
 
