@@ -89,8 +89,6 @@ def find_runs(root: str, by_step: bool = False) -> tuple[list[Run], list[dict[st
         with open(os.path.join(directory, "config.json")) as f:
             saved = config_lib.from_json(f.read())  # Older runs: new keys take defaults.
         config = config_lib.flatten(config_lib.with_defaults(saved, config_lib.base_config()))
-        if not by_step:
-            evaluations = {None: next(iter(evaluations.values()))}
         for step, results in sorted(evaluations.items(), key=lambda item: item[0] or 0):
             metrics = {
                 f"{generator}/{name}": value
@@ -98,7 +96,7 @@ def find_runs(root: str, by_step: bool = False) -> tuple[list[Run], list[dict[st
                 for name, value in results[generator].items()
                 if name not in NOT_METRICS and (value is None or isinstance(value, int | float))
             }
-            runs.append(Run(directory, config, metrics, step))
+            runs.append(Run(directory, config, metrics, step if by_step else None))
     return sorted(runs, key=lambda r: (r.path, r.step or 0)), failures
 
 
@@ -145,34 +143,25 @@ def aggregate(runs: list[Run], metrics: list[str] | None = None,
     names = sorted({m for run in runs for m in run.metrics})
     if metrics:
         names = [n for n in names if n in metrics or n.split("/", 1)[1] in metrics]
-    groups: dict[str, list[Run]] = {}
+    groups: dict[tuple[str, int | None], list[Run]] = {}  # (settings, step) -> seeds.
     for run in runs:
-        settings = {k: run.config.get(k) for k in keys}
-        if by_step:
-            settings["step"] = run.step
-        groups.setdefault(json.dumps(settings, sort_keys=True), []).append(run)
+        settings = json.dumps({k: run.config.get(k) for k in keys}, sort_keys=True)
+        groups.setdefault((settings, run.step), []).append(run)
     if by_step:  # Settings in order of first run, each one's steps in increasing order.
-        keys = [*keys, "step"]
-        order = {}
-        for members in groups.values():
-            order.setdefault(json.dumps({k: members[0].config.get(k) for k in keys[:-1]},
-                                        sort_keys=True), len(order))
-
-        def position(members: list[Run]) -> tuple[int, int]:
-            setting = {k: members[0].config.get(k) for k in keys[:-1]}
-            return order[json.dumps(setting, sort_keys=True)], members[0].step or 0
-
-        groups = {name: members for name, members
-                  in sorted(groups.items(), key=lambda item: position(item[1]))}
+        first: dict[str, int] = {}
+        for settings, _ in groups:
+            first.setdefault(settings, len(first))
+        groups = dict(sorted(groups.items(), key=lambda item: (first[item[0][0]], item[0][1] or 0)))
     rows = []
-    for members in groups.values():
+    for (_, step), members in groups.items():
         cells = {}
         for name in names:
             values = [r.metrics[name] for r in members if r.metrics.get(name) is not None]
             cells[name] = mean_and_error(values) if values else None
-        rows.append(Row(settings={k: _setting(members[0], k) for k in keys},
+        settings = {k: members[0].config.get(k) for k in keys}
+        rows.append(Row(settings={**settings, "step": step} if by_step else settings,
                         seeds=sorted(r.config.get("seed") for r in members), cells=cells))
-    return keys, rows
+    return ([*keys, "step"] if by_step else keys), rows
 
 
 def format_cell(cell: tuple[float, float, int] | None, seeds: int, scale: float = 1.0) -> str:
@@ -219,10 +208,6 @@ def csv_table(keys: list[str], rows: list[Row]) -> str:
     return out.getvalue()
 
 
-def _setting(run: Run, key: str) -> Any:
-    return run.step if key == "step" and run.step is not None else run.config.get(key)
-
-
 def _is_percent(name: str, percent: tuple[str, ...]) -> bool:
     return name in percent or name.split("/", 1)[-1] in percent
 
@@ -239,7 +224,8 @@ def report(root: str, metrics: list[str] | None = None, percent: tuple[str, ...]
     evaluated step, from the evaluations logged during training."""
     runs, failures = find_runs(root, by_step)
     if not runs:
-        raise FileNotFoundError(f"{root}: no runs (directories with config.json and eval.json)")
+        raise FileNotFoundError(f"{root}: no runs (directories with config.json and eval.json"
+                                + (" or evaluations in metrics.jsonl)" if by_step else ")"))
     keys, rows = aggregate(runs, metrics, ignore)
     markdown = markdown_table(keys, rows, percent)
     if failures:
