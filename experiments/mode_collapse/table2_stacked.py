@@ -1,7 +1,7 @@
 """PacGAN's Table 2 setting (VEEGAN's DCGAN setting): Stacked MNIST with G and D of width 64,
-the plain non-saturating DCGAN, seeds 0-4, 5,000 steps each (the config's default is 20,000),
-26,000 samples per generator; the EMA generator is evaluated with standing BatchNorm statistics
-(20 batches of its own samples).
+the plain non-saturating DCGAN, seeds 0-4, at 5,000 and 10,000 steps (the config's default is
+20,000), 26,000 samples per generator; the EMA generator is evaluated with standing BatchNorm
+statistics (20 batches of its own samples). The 5,000-step trials are tasks 0-4.
 
     gan-train-classifier --config configs/classifier.py --workdir classifiers/mnist_cnn
     gan-sweep --sweep experiments/mode_collapse/table2_stacked.py \\
@@ -13,8 +13,10 @@ from gan_jax.sweep import product, sweep
 
 CONFIG = "../../configs/stacked_mnist.py"
 
-COMMON = {"train.num_steps": 5_000, "eval.standing_stats": 20}
-
 
 def get_sweep():
-    return product([COMMON], sweep("seed", range(5)))
+    return product(
+        sweep("train.num_steps", [5_000, 10_000]),
+        [{"eval.standing_stats": 20}],
+        sweep("seed", range(5)),
+    )
