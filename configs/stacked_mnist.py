@@ -33,7 +33,7 @@ def get_config(setting: str = "dcgan"):
                                   download=mnist.download))
     config.model.generator.width = G_WIDTH
     config.model.discriminator.width = D_WIDTHS[setting]
-    config.train.n_disc = 1  # Two lost for :quarter: experiments/mode_collapse.
+    config.train.n_disc = 1  # For :quarter, two D steps lost: experiments/mode_collapse.
 
     config.train.num_steps = 20_000
     config.train.log_every = 200

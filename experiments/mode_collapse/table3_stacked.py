@@ -22,16 +22,7 @@ SETTINGS = [
 
 
 def get_sweep():
-    short = product(
-        sweep("train.num_steps", [5_000, 10_000]),
-        [{"eval.standing_stats": 20}],
-        SETTINGS,
-        sweep("seed", range(5)),
-    )
-    full = product(
-        sweep("train.num_steps", [20_000]),
-        [{"eval.standing_stats": 20}],
-        SETTINGS[:1],
-        sweep("seed", range(5)),
-    )
-    return short + full
+    standing = [{"eval.standing_stats": 20}]
+    lengths = product(sweep("train.num_steps", [5_000, 10_000]), standing, SETTINGS)
+    lengths += product(sweep("train.num_steps", [20_000]), standing, SETTINGS[:1])
+    return product(lengths, sweep("seed", range(5)))
