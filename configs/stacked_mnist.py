@@ -5,7 +5,8 @@ the MNIST classifier (classifiers/mnist_cnn).
     :dcgan (default)  the VEEGAN / PacGAN setting (PacGAN's Table 2): G and D of width 64.
                       It trains the plain DCGAN: the search in experiments/mode_collapse
                       (seeds 100-101, 5,000 steps) found it ahead of packing of 2
-                      (--config.model.packing=2).
+                      (--config.model.packing=2), which caught up and passed it by
+                      10,000 steps on the evaluation seeds.
     :quarter, :half   the Unrolled-GAN small-discriminator setting (PacGAN's Table 3): D at 1/4
                       or 1/2 of G's width (16 or 32 against 64), which makes collapse likely.
                       All three train the plain DCGAN: for :quarter, the search in
