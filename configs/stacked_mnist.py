@@ -38,7 +38,7 @@ def get_config(setting: str = "dcgan"):
     config.model.generator.width = G_WIDTH
     config.model.discriminator.width = D_WIDTHS[setting]
     config.train.n_disc = 1  # For :quarter, two D steps lost: experiments/mode_collapse.
-    config.model.packing = 1  # For :dcgan, packing of 2 lost: experiments/mode_collapse.
+    config.model.packing = 1  # For :dcgan, packing of 2 lost the 5k search: experiments/.
 
     config.train.num_steps = 20_000
     config.train.log_every = 200
