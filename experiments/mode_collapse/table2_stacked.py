@@ -7,7 +7,8 @@ is evaluated with standing BatchNorm statistics (20 batches of its own samples).
     gan-train-classifier --config configs/classifier.py --workdir classifiers/mnist_cnn
     gan-sweep --sweep experiments/mode_collapse/table2_stacked.py \\
         --workdir workdirs/table2_stacked --parallel 2
-    gan-report workdirs/table2_stacked --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000
+    gan-report workdirs/table2_stacked \\
+        --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000,fd_mnist_cnn_n26000_test
 """
 
 from gan_jax.sweep import product, sweep

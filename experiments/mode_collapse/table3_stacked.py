@@ -8,7 +8,8 @@ table; tasks 20-24 are the plain DCGAN's 20,000-step runs.
     gan-train-classifier --config configs/classifier.py --workdir classifiers/mnist_cnn
     gan-sweep --sweep experiments/mode_collapse/table3_stacked.py \\
         --workdir workdirs/table3_stacked --parallel 2
-    gan-report workdirs/table3_stacked --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000
+    gan-report workdirs/table3_stacked \\
+        --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000,fd_mnist_cnn_n26000_test
 """
 
 from gan_jax.sweep import product, sweep

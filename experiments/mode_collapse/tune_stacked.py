@@ -5,7 +5,8 @@ steps each. Every run also evaluates its EMA generator with standing BatchNorm s
 
     gan-sweep --sweep experiments/mode_collapse/tune_stacked.py --workdir workdirs/tune_stacked \\
         --parallel 2
-    gan-report workdirs/tune_stacked --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000
+    gan-report workdirs/tune_stacked \\
+        --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000,fd_mnist_cnn_n26000_test
 """
 
 from gan_jax.sweep import product, sweep

@@ -5,7 +5,7 @@ steps, 26,000 samples per generator, standing BatchNorm statistics for the EMA g
     gan-sweep --sweep experiments/mode_collapse/tune_stacked_dcgan.py \\
         --workdir workdirs/tune_stacked_dcgan --parallel 2
     gan-report workdirs/tune_stacked_dcgan \\
-        --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000
+        --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000,fd_mnist_cnn_n26000_test
 """
 
 from gan_jax.sweep import product, sweep

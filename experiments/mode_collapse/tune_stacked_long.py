@@ -5,7 +5,7 @@ BatchNorm statistics). The evaluations land in each run's metrics.jsonl and Tens
 
     gan-sweep --sweep experiments/mode_collapse/tune_stacked_long.py \\
         --workdir workdirs/tune_stacked_long --parallel 2
-    gan-report workdirs/tune_stacked_long --by_step \
+    gan-report workdirs/tune_stacked_long --by_step \\
         --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000,fd_mnist_cnn_n26000_test
 """
 
