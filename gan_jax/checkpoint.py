@@ -31,13 +31,27 @@ def saved_steps(directory: str) -> list[int]:
     return sorted(int(name) for name in os.listdir(directory) if name.isdigit())
 
 
+def _leaf_shapes(tree: Any) -> dict[str, tuple[int, ...]]:
+    """Each array's path in `tree` ('g_params/Dense_0/kernel') and its shape. Dataclass fields,
+    named-tuple fields and dict keys all name a level, as Orbax saves them."""
+    def name(key: Any) -> str:
+        for attribute in ("key", "name", "idx"):
+            if hasattr(key, attribute):
+                return str(getattr(key, attribute))
+        return str(key)
+
+    return {"/".join(name(key) for key in path): tuple(getattr(leaf, "shape", ()))
+            for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]}
+
+
 class Checkpointer:
     """Saves and restores train states under `directory` (one subdirectory per step)."""
 
     def __init__(self, directory: str, max_to_keep: int):
         self.directory = os.path.abspath(directory)
         options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
-        self._manager = ocp.CheckpointManager(self.directory, options=options)
+        self._manager = ocp.CheckpointManager(self.directory, options=options,
+                                              item_handlers=ocp.StandardCheckpointHandler())
 
     def latest_step(self) -> int | None:
         return self._manager.latest_step()
@@ -55,8 +69,11 @@ class Checkpointer:
 
         A latest checkpoint that cannot be read (truncated, half-copied) while an older one
         can is reported in one line and moved to `../unreadable_checkpoints/`. When none can
-        be read, nothing is moved and the newest one's error is raised."""
+        be read, nothing is moved and the newest one's error is raised. A checkpoint whose
+        saved arrays do not fit `template` (another model) raises a `ValueError` naming the
+        arrays that differ, before any array is read."""
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, global_replicated(template))
+        self._check_fits(step if step is not None else self._manager.latest_step(), abstract)
         if step is not None:
             restored = self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
             return host_local(restored)
@@ -76,6 +93,27 @@ class Checkpointer:
         if failed:
             raise failed[0][1]
         raise FileNotFoundError(f"no checkpoint in {self.directory}")
+
+    def _check_fits(self, step: int | None, abstract: Any) -> None:
+        """Raises if the saved array names or shapes of `step` differ from `abstract`'s. A step
+        whose metadata cannot be read passes: restoring it says what is wrong."""
+        try:
+            saved = _leaf_shapes(self._manager.item_metadata(step).tree)
+        except Exception:  # noqa: BLE001 - missing or damaged metadata: the restore reports it.
+            return
+        wanted = _leaf_shapes(abstract)
+        differences = [f"{name} is missing from the checkpoint" for name in wanted
+                       if name not in saved]
+        differences += [f"{name} is in the checkpoint but not in this model" for name in saved
+                        if name not in wanted]
+        differences += [f"{name} is {saved[name]} in the checkpoint and {shape} in this model"
+                        for name, shape in wanted.items() if saved.get(name, shape) != shape]
+        if differences:
+            more = f" (and {len(differences) - 3} more)" if len(differences) > 3 else ""
+            raise ValueError(
+                f"the checkpoint of step {step} in {self.directory} does not fit this model: "
+                f"{'; '.join(differences[:3])}{more}. Was the model's config changed since the "
+                "run saved it?")
 
     def _set_aside(self, step: int, error: Exception) -> None:
         aside = os.path.join(os.path.dirname(self.directory), UNREADABLE_DIR, str(step))

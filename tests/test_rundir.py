@@ -133,6 +133,7 @@ def test_a_checkpoint_that_does_not_fit_the_model_is_not_set_aside(tmp_path, mak
     train_and_evaluate(make_config(num_steps=100), workdir)
     wider = make_config()
     wider.model.generator.hidden_dim = 48  # Another model: its template does not fit.
-    with pytest.raises(Exception):  # noqa: B017 - Orbax's own error for a mismatched tree.
+    with pytest.raises(ValueError, match=r"step 100 .* does not fit this model: "
+                       r"g_params/Dense_0/bias is \(32,\) in the checkpoint and \(48,\)"):
         rundir.restore(seeds.build_replicas(with_seed(wider, 0)), workdir)
     assert saved_steps(rundir.checkpoint_dir(workdir)) == [100]  # Nothing moved aside.
