@@ -34,13 +34,8 @@ def saved_steps(directory: str) -> list[int]:
 def _leaf_shapes(tree: Any) -> dict[str, tuple[int, ...]]:
     """Each array's path in `tree` ('g_params/Dense_0/kernel') and its shape. Dataclass fields,
     named-tuple fields and dict keys all name a level, as Orbax saves them."""
-    def name(key: Any) -> str:
-        for attribute in ("key", "name", "idx"):
-            if hasattr(key, attribute):
-                return str(getattr(key, attribute))
-        return str(key)
-
-    return {"/".join(name(key) for key in path): tuple(getattr(leaf, "shape", ()))
+    return {jax.tree_util.keystr(path, simple=True, separator="/"):
+            tuple(getattr(leaf, "shape", ()))
             for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]}
 
 
