@@ -21,7 +21,7 @@ import jax
 import numpy as np
 from PIL import Image
 
-FIRST = re.compile(r"first steps \((\d+)-(\d+)\) done ([0-9.]+) s")
+FIRST = re.compile(r"first steps? \((\d+(?:-\d+)?)\) done ([0-9.]+) s")
 
 
 def write_folder(root: str, num: int = 128, size: int = 64) -> str:
@@ -41,7 +41,7 @@ def run(args: list[str], cache_dir: str, workdir: str) -> tuple[float, float, st
                          capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
     match = FIRST.search(out.stdout + out.stderr)
-    return float(match.group(3)), wall, f"steps {match.group(1)}-{match.group(2)}"
+    return float(match.group(2)), wall, f"steps {match.group(1)}"
 
 
 def main() -> None:

@@ -82,11 +82,33 @@ def prepare(config: config_lib.ConfigDict, workdir: str) -> config_lib.ConfigDic
                 "use a new --workdir, or the saved config to resume: gan-train --workdir "
                 f"{workdir}")
         old, new = saved.train.num_steps, resolved.train.num_steps
+        reached = saved_steps(checkpoint_dir(workdir))[-1]
+        if new < reached:
+            raise ConfigError(
+                f"train.num_steps: {new:,} is fewer than the {reached:,} steps the run in "
+                f"{workdir} has trained; give at least {reached:,} (its config says {old:,}), "
+                "or use a new --workdir for a shorter run")
         if new > old:
-            say(f"gan_jax: extending the run in {workdir} from {old:,} to {new:,} steps")
+            say(f"gan_jax: extending the run in {workdir} from {old:,} to {new:,} steps"
+                + _schedule_note(resolved, old))
+        elif new == reached:
+            say(f"gan_jax: the run in {workdir} is finished ({reached:,}/{new:,} steps); "
+                "nothing to train, evaluating its final state")
     elif saved is not None and config_lib.resume_conflicts(saved, resolved):
         say(f"gan_jax: {workdir} holds no checkpoint; starting afresh with this config")
     return resolved
+
+
+def _schedule_note(config: config_lib.ConfigDict, old_steps: int) -> str:
+    """Why an extended run differs from a fresh run of its new length, if it does: schedules
+    other than a constant one (after warm-up) span train.num_steps."""
+    players = [p for p in ("g", "d") if config.optim[p].schedule != "constant"]
+    if not players:
+        return ""
+    names = " and ".join(f"optim.{p}.schedule={config.optim[p].schedule!r}" for p in players)
+    return (f"; {names} spans num_steps, so from here the learning rates follow the "
+            f"{config.train.num_steps:,}-step schedule, and the result differs from a fresh "
+            f"run of that length (it continues a {old_steps:,}-step one)")
 
 
 def record(config: config_lib.ConfigDict, workdir: str) -> None:

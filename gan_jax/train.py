@@ -196,7 +196,8 @@ def _train_and_evaluate(config: config_lib.ConfigDict, workdir: str,
     checkpointer = Checkpointer(rundir.checkpoint_dir(workdir), train_cfg.keep_checkpoints)
     if checkpointer.latest_step() is not None:
         state = checkpointer.restore(seeds.state_shapes(replicas))
-        say(f"gan_jax: resumed from step {int(state.step.reshape(-1)[0])}")
+        if int(state.step.reshape(-1)[0]) < train_cfg.num_steps:  # Else: finished, said so.
+            say(f"gan_jax: resumed from step {int(state.step.reshape(-1)[0])}")
     else:
         state = seeds.init_states(replicas)
     step = int(state.step.reshape(-1)[0])  # Every seed is at the same step.
@@ -278,8 +279,10 @@ def _train_and_evaluate(config: config_lib.ConfigDict, workdir: str,
                     jax.block_until_ready(metrics)
                     seconds, started = time.perf_counter() - started, None
                     if main:
-                        say(f"gan_jax: first steps ({step + 1}-{chunk_end}) done {seconds:.1f} s "
-                            "after the run started, compiling included")
+                        steps = (f"step ({chunk_end})" if chunk_end == step + 1
+                                 else f"steps ({step + 1}-{chunk_end})")
+                        say(f"gan_jax: first {steps} done {seconds:.1f} s after the run "
+                            "started, compiling included")
                 all_finite = all_finite * metrics["finite"]
                 progress.update(chunk_end - step)
                 step = chunk_end

@@ -95,6 +95,41 @@ def test_extending_a_run_says_so(tmp_path, make_config, capsys):
     rundir.prepare(make_config(num_steps=200), workdir)
     assert f"extending the run in {workdir} from 100 to 200 steps" in capsys.readouterr().err
 
+    def decaying(num_steps):
+        config = make_config(num_steps=num_steps)
+        config.optim.g.schedule = "linear"
+        return config
+
+    workdir = str(tmp_path / "decaying")
+    train_and_evaluate(decaying(100), workdir)
+    capsys.readouterr()
+    rundir.prepare(decaying(200), workdir)
+    err = capsys.readouterr().err
+    assert "optim.g.schedule='linear' spans num_steps" in err
+    assert "differs from a fresh run of that length" in err
+
+
+def test_fewer_steps_than_trained_are_refused_and_nothing_is_written(tmp_path, make_config):
+    workdir = tmp_path / "run"
+    train_and_evaluate(make_config(num_steps=100), str(workdir))
+    before = {name: (workdir / name).read_bytes()
+              for name in ("config.json", "environment.json", "eval.json")}
+    with pytest.raises(ConfigError, match="train.num_steps: 50 is fewer than the 100 steps the "
+                                          "run in .* has trained; give at least 100"):
+        prepare(make_config(num_steps=50), str(workdir))
+    assert {name: (workdir / name).read_bytes() for name in before} == before
+
+
+def test_a_finished_run_says_it_has_nothing_to_train(tmp_path, make_config, capsys):
+    workdir = str(tmp_path / "run")
+    first = train_and_evaluate(make_config(num_steps=100), workdir)
+    capsys.readouterr()
+    again = train_and_evaluate(make_config(num_steps=100), workdir)
+    err = capsys.readouterr().err
+    assert "is finished (100/100 steps); nothing to train" in err
+    assert "resumed from step" not in err
+    assert again == first
+
 
 def test_an_unreadable_latest_checkpoint_falls_back_to_the_one_before(tmp_path, make_config,
                                                                       capsys):
