@@ -12,7 +12,7 @@ import pytest
 
 from gan_jax import environment
 from gan_jax.registry import ConfigError
-from gan_jax.reproduce import compare_evals, compare_states, reproduce
+from gan_jax.reproduce import compare_evals, compare_states, reproduce, summary
 from gan_jax.train import train_and_evaluate
 from tests.conftest import REPO
 
@@ -90,6 +90,32 @@ def test_another_platform_is_compared_on_eval_within_tolerance(finished_run, tmp
     assert verdict["match"] and verdict["criterion"].startswith("eval within")
     verdict = reproduce(moved, str(tmp_path / "again"), rtol=0.0, atol=0.001, overwrite=True)
     assert not verdict["match"] and list(verdict["eval_differences"]) == ["raw/high_quality"]
+
+
+def test_another_cpu_instruction_set_is_never_held_to_bit_exactness(finished_run, tmp_path):
+    import shutil
+
+    moved = str(tmp_path / "moved")
+    shutil.copytree(finished_run, moved)
+    now = environment.current()
+    other = "AVX2" if now["cpu_isa"] != "AVX2" else "AVX512"
+    edit_json(os.path.join(moved, environment.ENVIRONMENT_FILE),
+              lambda e: e["sessions"][0].update(cpu_isa=other))
+    verdict = reproduce(moved, str(tmp_path / "again"))
+    assert verdict["criterion"].startswith("eval within")
+    assert f"cpu_isa: {other} -> {now['cpu_isa']}" in verdict["why"]
+    assert verdict["match"]  # Same machine in truth, so the eval agrees.
+    text = summary(verdict)
+    assert "bit-exact" not in text.splitlines()[0] and "not held to bit-exactness" in text
+
+    # A run recorded before CPUs were: the fields it lacks count as differing.
+    older = str(tmp_path / "older")
+    shutil.copytree(finished_run, older)
+    edit_json(os.path.join(older, environment.ENVIRONMENT_FILE),
+              lambda e: [s.pop(k) for s in e["sessions"] for k in ("cpu_isa", "cpu_model")])
+    verdict = reproduce(older, str(tmp_path / "again_older"))
+    assert verdict["criterion"].startswith("eval within") and verdict["match"]
+    assert "cpu_isa: not recorded ->" in verdict["why"]
 
 
 def test_unfinished_runs_are_refused(finished_run, tmp_path):
