@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from gan_jax import config as config_lib
+from gan_jax.config import ConfigError
 
 # Keys that differ between runs without changing what is trained or measured.
 NOT_SETTINGS = (
@@ -216,6 +217,17 @@ def _format_setting(value: Any) -> str:
     return json.dumps(value) if isinstance(value, list | dict) else str(value)
 
 
+def check_metric_names(requested: list[str], known: list[str], flag: str, root: str) -> None:
+    """Raises ConfigError for a requested metric that no run under `root` has, with the
+    closest name (a metric may be named with or without its generator, as `ema/modes`)."""
+    names = sorted(set(known) | {name.split("/", 1)[-1] for name in known})
+    for name in requested:
+        if name not in names:
+            listed = f" (metrics there: {', '.join(names)})" if len(names) <= 16 else ""
+            raise ConfigError(f"{flag}: no run under {root} has the metric {name!r}{listed}"
+                              f"{config_lib.did_you_mean(name, names)}")
+
+
 def report(root: str, metrics: list[str] | None = None, percent: tuple[str, ...] = (),
            ignore: tuple[str, ...] = (), by_step: bool = False) -> tuple[str, str]:
     """(markdown, csv) tables of every run under `root`; failed trials are listed below the
@@ -226,6 +238,9 @@ def report(root: str, metrics: list[str] | None = None, percent: tuple[str, ...]
     if not runs:
         raise FileNotFoundError(f"{root}: no runs (directories with config.json and eval.json"
                                 + (" or evaluations in metrics.jsonl)" if by_step else ")"))
+    known = sorted({m for run in runs for m in run.metrics})
+    check_metric_names(metrics or [], known, "--metrics", root)
+    check_metric_names(list(percent), known, "--percent", root)
     keys, rows = aggregate(runs, metrics, ignore)
     markdown = markdown_table(keys, rows, percent)
     if failures:

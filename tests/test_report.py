@@ -103,6 +103,26 @@ def test_report_lists_failed_trials_and_cli_writes_files(tmp_path):
     assert empty.returncode == 2 and "no runs" in empty.stderr
 
 
+def test_an_unknown_metric_is_refused_with_the_closest_name(tmp_path):
+    root = tmp_path / "sweep"
+    make_run(str(root), "seed=0", 0, 1e-3, [8, 8], [0.9, 0.9], [0.1, 0.1])
+    with pytest.raises(config_lib.ConfigError,
+                       match="--metrics: no run under .* has the metric 'modez' .*; did "
+                             "you mean 'modes'\\?"):
+        report(str(root), ["modes", "modez"])
+    with pytest.raises(config_lib.ConfigError, match="--percent: .* 'hq'"):
+        report(str(root), ["modes"], percent=("hq",))
+    assert "ema/modes" in report(str(root), ["ema/modes", "reverse_kl"])[0]
+    result = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "report.py"),
+                             str(root), "--metrics", "modez"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"error: --metrics: no run under {root} has the metric 'modez' (metrics there: "
+        "ema/high_quality, ema/modes, ema/reverse_kl, high_quality, modes, raw/high_quality, "
+        "raw/modes, raw/reverse_kl, reverse_kl); did you mean 'modes'?"]
+
+
 def log_evaluations(root, name: str, evaluations: dict[int, tuple[int, float]]) -> None:
     """Appends training-time records to a run's metrics.jsonl: step -> (raw modes, ema modes),
     beside a loss record that is not an evaluation."""
