@@ -32,10 +32,15 @@ def mnist_run(tmp_path_factory, mnist_data_dir):
                 "--workdir", workdir, "--config.train.num_steps=4",
                 f"--config.data.data_dir={mnist_data_dir}", *TINY)
     assert done.returncode == 0, done.stderr[-3000:]
+    (root / "train_stderr.txt").write_text(done.stderr)
     return workdir
 
 
 def test_dcgan_mnist_smoke_run(mnist_run):
+    stderr = open(os.path.join(os.path.dirname(mnist_run), "train_stderr.txt")).read()
+    # TensorFlow's C++ start-up INFO lines stay hidden at the default verbosity.
+    assert "oneDNN" not in stderr and "absl::InitializeLog" not in stderr, stderr
+    assert stderr.startswith("gan_jax: run in ")
     assert sorted(os.listdir(os.path.join(mnist_run, "samples"))) == [
         "step_00000004_ema.png", "step_00000004_raw.png"]
     with open(os.path.join(mnist_run, "metrics.jsonl")) as f:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gan_jax.data import images, mixtures, paired
+from gan_jax.data.tensorflow_runtime import import_tensorflow
 from gan_jax.registry import ConfigError, Registry, check_kwargs, did_you_mean
 
 shapes_only = images.shapes_only
@@ -60,6 +61,7 @@ def build_dataset(data_config: Any) -> Any:
 
 
 def _check_tfds_name(name: str) -> None:
+    import_tensorflow()  # Before TFDS imports it: quietly.
     import tensorflow_datasets as tfds
 
     try:

@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax.data.tensorflow_runtime import import_tensorflow
 from gan_jax.registry import ConfigError
 
 CROP_MODES = ("none", "center")
@@ -264,7 +265,7 @@ def _check_preprocessing(image_size: int, channels: int, crop: str) -> None:
 
 def _preprocess(image: Any, image_size: int, channels: int, crop: str) -> Any:
     """uint8 HWC tensor -> uint8 [image_size, image_size, channels] (tf ops, host side)."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     if channels == 1 and image.shape[-1] == 3:
         image = tf.image.rgb_to_grayscale(image)
@@ -283,7 +284,7 @@ def _preprocess(image: Any, image_size: int, channels: int, crop: str) -> Any:
 
 def _padded(image: Any, pad: int) -> Any:
     """`pad` zero (black) pixels on every side of an HWC tensor."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     return tf.pad(image, [[pad, pad], [pad, pad], [0, 0]]) if pad else image
 
@@ -292,6 +293,7 @@ def _prepare(builder: Any, manual_dir: str) -> None:
     """Downloads (or reads from the manual dir) and prepares a TFDS dataset, under a file lock:
     runs of a sweep that start together prepare it once, not into each other's files."""
     import filelock
+    import_tensorflow()  # Before TFDS imports it: quietly.
     import tensorflow_datasets as tfds
 
     root = str(builder.data_dir_root)
@@ -309,6 +311,7 @@ def _prepare(builder: Any, manual_dir: str) -> None:
 
 
 def _read_all(dataset: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    import_tensorflow()  # Before TFDS imports it: quietly.
     import tensorflow_datasets as tfds
 
     images, labels = [], []
@@ -338,6 +341,7 @@ def tfds_images(
     pad=2 is 32x32, for models that need a power of two).
     `data_dir` / `manual_dir` are TFDS's data and manual dirs ("" for TFDS's defaults); with
     `download=False` the data must already be prepared."""
+    import_tensorflow()  # Before TFDS imports it: quietly.
     import tensorflow_datasets as tfds
 
     _check_preprocessing(image_size, channels, crop)
@@ -370,7 +374,7 @@ def tfds_images(
         num_examples = 0
 
     def read() -> tuple[np.ndarray, np.ndarray | None]:
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         prepared = builder
         if not builder.is_prepared():
@@ -437,12 +441,13 @@ def image_folder(
     description = f"image folder {split_dir}"
 
     def decode(contents: Any) -> Any:
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         image = tf.io.decode_image(contents, channels=channels, expand_animations=False)
         return _preprocess(image, image_size, channels, crop)
 
     def builder() -> Any:
+        import_tensorflow()  # Before TFDS imports it: quietly.
         import tensorflow_datasets as tfds
 
         folder = tfds.ImageFolder(path)
@@ -452,7 +457,7 @@ def image_folder(
         return folder
 
     def read() -> tuple[np.ndarray, np.ndarray | None]:
-        import tensorflow as tf
+        tf = import_tensorflow()
         import tensorflow_datasets as tfds
 
         # ImageFolder has no sub-splits: each process takes every process_count-th image.
@@ -483,7 +488,7 @@ def image_folder(
 
 def _first_unreadable(dataset: Any) -> str:
     """The file name of the first example that TensorFlow cannot decode."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     for ex in dataset:
         try:

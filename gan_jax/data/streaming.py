@@ -19,6 +19,7 @@ import jax
 import numpy as np
 
 from gan_jax.data.images import ImageDataset, epoch_order, to_float
+from gan_jax.data.tensorflow_runtime import import_tensorflow
 from gan_jax.registry import ConfigError
 
 FIRST_BATCH = "first_batch"
@@ -66,7 +67,7 @@ class BatchFeeder:
 
     def __init__(self, dataset: ImageDataset, shuffle_key: jax.Array, batch_size: int,
                  first_batch: int, prefetch: int = 4):
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         if dataset.files is not None:
             paths, labels, decode = dataset.files()
