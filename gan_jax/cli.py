@@ -538,8 +538,9 @@ def translate_main() -> None:
     def main() -> None:
         for name in ("workdir", "input", "out"):
             _missing(name, command.name, command.usage.synopsis)
-        from gan_jax.translate import load_run, translate_files
+        from gan_jax.translate import check_output, load_run, translate_files
 
+        check_output(input_path.value, out.value)
         experiment, state = load_run(workdir.value)
         _print_json(translate_files(experiment, state, input_path.value, out.value,
                                     target.value, aligned.value, generator.value, seed.value))

@@ -155,15 +155,17 @@ def flatten_eval(results: dict[str, Any]) -> dict[str, Any]:
     return {f"eval/{gen}/{k}": v for gen in ("raw", "ema") for k, v in results[gen].items()}
 
 
-def summary_line(step: int, last: int, metrics: dict[str, Any], rate: float) -> str:
-    """One line per log interval: losses, D(x), D(G(z)) and speed (means over seeds)."""
+def summary_line(step: int, last: int, metrics: dict[str, Any], rate: float,
+                 translation: bool = False) -> str:
+    """One line per log interval: losses, D(x), D(G(z)) (D(G(a)) for a translation run, whose
+    G reads an input image a) and speed (means over seeds)."""
     def mean(name: str) -> float:
         return float(np.mean(metrics[name]))
 
     l1 = f"  L1 {mean('g_l1'):.3f}" if "g_l1" in metrics else ""
     return (f"step {step:>{len(str(last))}}/{last}  d_loss {mean('d_loss'):.3f}  "
             f"g_loss {mean('g_loss'):.3f}{l1}  D(x) {mean('d_real'):.3f}  "
-            f"D(G(z)) {mean('d_fake'):.3f}  {rate:,.1f} steps/s")
+            f"D(G({'a' if translation else 'z'})) {mean('d_fake'):.3f}  {rate:,.1f} steps/s")
 
 
 def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str, Any]:
@@ -298,7 +300,8 @@ def _train_and_evaluate(config: config_lib.ConfigDict, workdir: str,
                                    in replica_view(host_metrics, k).items() if name != "finite"}
                         writer.write_scalars(step, {**scalars, "steps_per_sec": rate})
                     if main:
-                        say(summary_line(step, last, host_metrics, rate))
+                        say(summary_line(step, last, host_metrics, rate,
+                                         experiment.translation))
                 sample_due = train_cfg.sample_every and _due(step, train_cfg.sample_every, last)
                 eval_due = train_cfg.eval_every and _due(step, train_cfg.eval_every, last)
                 if sample_due or eval_due:

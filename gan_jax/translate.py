@@ -39,6 +39,21 @@ def _files(path: str, flag: str) -> list[str]:
     return files
 
 
+def check_output(input_path: str, out: str) -> None:
+    """Raises ConfigError, before the run is loaded, when `out` cannot hold what `input_path`
+    gives: one PNG for one image, a folder for a folder of them."""
+    if os.path.isfile(input_path):
+        if not out.endswith(".png"):
+            raise ConfigError(f"--out: translating one image writes one PNG; {out!r} must end "
+                              "in .png")
+        return
+    if os.path.isdir(input_path) and (out.lower().endswith(IMAGE_EXTENSIONS)
+                                      or os.path.isfile(out)):
+        raise ConfigError(f"--out: translating the folder {input_path} writes an output and a "
+                          f"comparison per image into a folder; {out!r} names a file, so give "
+                          f"a folder (e.g. {os.path.splitext(out)[0]}/)")
+
+
 def _prepare(experiment: Experiment, image: np.ndarray) -> np.ndarray:
     dataset = experiment.dataset
     return center_crop(resize(image, dataset.load_size)[None], dataset.crop_size)[0]
@@ -92,11 +107,9 @@ def translate_files(experiment: Experiment, state: Any, input_path: str, out: st
                     generator: str = "raw", seed: int = 0) -> dict[str, Any]:
     """Translates an image or a folder of images; writes outputs and comparisons to `out` (a
     .png file for one image, else a folder). `seed` draws the dropout G keeps on at sampling."""
+    check_output(input_path, out)
     names, inputs, targets = read_inputs(experiment, input_path, target_path, aligned)
     single = os.path.isfile(input_path)
-    if single and not out.endswith(".png"):
-        raise ConfigError(f"--out: translating one image writes one PNG; {out!r} must end in "
-                          ".png")
     params, g_state = experiment.generators(state)[generator]
     outputs = experiment.translate(params, g_state, inputs, jax.random.PRNGKey(seed))
     if single:

@@ -183,3 +183,14 @@ def test_a_flattened_optimizer_trains_like_per_leaf_and_resumes_exactly(make_con
                      getattr(load_state(per_leaf), name), getattr(flat, name))
     # One vector per Adam moment and player.
     assert {x.ndim for x in jax.tree.leaves(flat.g_opt_state) if x.size > 1} == {1}
+
+
+def test_the_progress_line_names_what_g_reads():
+    from gan_jax.train import summary_line
+
+    metrics = {"d_loss": [1.0], "g_loss": [0.5], "d_real": [0.6], "d_fake": [0.4]}
+    line = summary_line(5, 100, metrics, 12.0)
+    assert line == ("step   5/100  d_loss 1.000  g_loss 0.500  D(x) 0.600  D(G(z)) 0.400  "
+                    "12.0 steps/s")
+    translated = summary_line(5, 100, {**metrics, "g_l1": [0.1]}, 12.0, translation=True)
+    assert "L1 0.100" in translated and "D(G(a)) 0.400" in translated

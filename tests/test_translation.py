@@ -3,6 +3,8 @@ numbers, a facades-setting run on a small aligned folder (metrics, grids, exact 
 against jit), gan-translate, and one-line errors."""
 
 import os
+import subprocess
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -19,8 +21,9 @@ from gan_jax.experiment import build_experiment
 from gan_jax.registry import ConfigError
 from gan_jax.state import create_state
 from gan_jax.train import train_and_evaluate
-from gan_jax.translate import load_run, translate_files
+from gan_jax.translate import check_output, load_run, translate_files
 from gan_jax.translation_step import TranslationSettings, make_translation_step
+from tests.conftest import REPO
 from tests.helpers import assert_states_identical, load_state
 from tests.test_parallel import max_relative_difference, train_on_devices
 
@@ -146,6 +149,23 @@ def test_gan_translate_writes_outputs_and_comparisons_for_a_folder(facades, faca
     with pytest.raises(ConfigError, match="--target: .*0.jpg has no partner"):
         translate_files(experiment, state, os.path.join(facades, "test"), out,
                         target_path=str(tmp_path))
+
+
+def test_gan_translate_refuses_a_file_name_for_a_folder_of_inputs(facades, tmp_path):
+    folder = os.path.join(facades, "test")
+    with pytest.raises(ConfigError, match="--out: translating the folder .* names a file, so "
+                                          "give a folder \\(e.g. .*x/\\)"):
+        check_output(folder, str(tmp_path / "x.png"))
+    with pytest.raises(ConfigError, match="must end in .png"):
+        check_output(os.path.join(folder, sorted(os.listdir(folder))[0]), str(tmp_path / "x"))
+    check_output(folder, str(tmp_path / "translated"))  # A folder: fine.
+    done = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "translate.py"),
+                           "--workdir", str(tmp_path / "no_run"), "--input", folder,
+                           "--out", str(tmp_path / "x.png")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "names a file, so give a folder" in done.stderr  # Checked before the run is read.
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_translation_on_two_devices_matches_one_device(facades, facades_run, tmp_path):
