@@ -33,6 +33,8 @@ def get_config(source: str = "celeb_a"):
     config.train.log_every = 500
     config.train.sample_every = 2_500
     config.train.checkpoint_every = 2_500
+    # StyleGAN2-ADA's EMA ramp-up, so the EMA samples of a short run already show something.
+    config.train.ema_rampup = 0.05
     # FID on InceptionV3 features: skipped, saying how to get the weights, until
     # --config.eval.extractor_path names them (docs/evaluation.md).
     config.eval.extractor = "inception_v3"

@@ -43,6 +43,7 @@ def get_config(style: str = "modulation"):
     config.train.batch_size = BATCH
     # StyleGAN2 halves the EMA's weight on the past every 10k images.
     config.train.ema_decay = 0.5 ** (BATCH / EMA_HALF_LIFE_IMAGES)
+    config.train.ema_rampup = 0.0  # paper256 has none; its half-life is 156 steps anyway.
     config.train.num_steps = 400_000
     config.train.log_every = 500
     config.train.sample_every = 5_000

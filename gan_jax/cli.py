@@ -488,6 +488,9 @@ def sample_main() -> None:
         from gan_jax import sample
 
         experiment, state = sample.load_run(workdir.value)
+        warning = sample.ema_warning(experiment, state, generator.value)
+        if warning:
+            print(warning, file=sys.stderr)
         sample.check_request(experiment, mode.value, out.value, traverse_dims, label.value,
                              per_class.value, truncation.value, space.value, psi_values)
         step = int(state.step)

@@ -229,6 +229,10 @@ def base_config() -> ConfigDict:
     # Each is logged and evaluated in workdir/seed_<s>/ (see gan_jax/seeds.py).
     config.train.num_seeds = 1
     config.train.ema_decay = 0.999  # Generator weight EMA; 0 makes the EMA a copy.
+    # StyleGAN2-ADA's ramp-up: the EMA's half-life is at most this fraction of the images
+    # seen (its decay min(ema_decay, 0.5 ** (1 / (ema_rampup * step)))), so the EMA follows G
+    # closely early on instead of holding the initial weights; 0: off (StyleGAN2-ADA: 0.05).
+    config.train.ema_rampup = 0.0
     config.train.log_every = 500
     config.train.sample_every = 2_500  # 0: only at the end.
     config.train.checkpoint_every = 2_500
@@ -337,6 +341,8 @@ def _check_ranges(config: ConfigDict) -> None:
     for key in ("sample_every", "eval_every"):
         _require(t[key] >= 0, f"train.{key}", "must be >= 0 (0 disables it)", t[key])
     _require(0.0 <= t.ema_decay < 1.0, "train.ema_decay", "must be in [0, 1)", t.ema_decay)
+    _require(0.0 <= t.ema_rampup <= 1.0, "train.ema_rampup", "must be in [0, 1] (0: off)",
+             t.ema_rampup)
     _require(t.unroll_steps >= 0, "train.unroll_steps", "must be >= 0 (0: no unrolling)",
              t.unroll_steps)
     _require(config.model.packing >= 1, "model.packing", "must be >= 1 (1: no packing)",

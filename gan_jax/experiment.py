@@ -263,9 +263,10 @@ class Experiment:
             return results
         evaluator = self.image_evaluator()
         if evaluator is None:
-            if self.skipped_metrics:
-                results["skipped"] = {"metrics": self.config.eval.metrics,
-                                      "reason": self.skipped_metrics}
+            if self.skipped_metrics:  # First, so the printed JSON leads with why it is empty.
+                return {"step": results["step"],
+                        "skipped": {"metrics": self.config.eval.metrics,
+                                    "reason": self.skipped_metrics}, "raw": {}, "ema": {}}
             return results
         z = self.latents(jax.random.fold_in(key, 0), num)
         keys = self.example_keys(jax.random.fold_in(key, 2), num)

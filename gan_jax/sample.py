@@ -41,17 +41,34 @@ from gan_jax.config import ConfigError
 from gan_jax.experiment import PLOT_STREAM, Experiment
 from gan_jax.models import stylegan
 from gan_jax.models.latent import interpolate, traverse
-from gan_jax.state import GANState
+from gan_jax.state import GANState, ema_initial_weight
 
 STYLE_MODES = ("truncation", "mixing", "noise")
 MODES = ("random", "interpolate", "traverse", *STYLE_MODES)
 SPACES = ("z", "w")
 PSI_RANGE = (-1.0, 1.0)
+# Warn when more of the EMA generator than this is still its initial weights.
+EMA_WARN_INITIAL_WEIGHT = 0.1
 
 
 def load_run(workdir: str) -> tuple[Experiment, GANState]:
     """The experiment of `workdir` and its latest checkpointed state."""
     return rundir.load_run(workdir)
+
+
+def ema_warning(experiment: Experiment, state: GANState, generator: str = "ema") -> str | None:
+    """A warning when the EMA generator has averaged too few steps to show what G learned."""
+    if generator != "ema":
+        return None
+    train = experiment.config.train
+    step = int(state.step)
+    initial = ema_initial_weight(step, train.ema_decay, train.ema_rampup)
+    if initial <= EMA_WARN_INITIAL_WEIGHT:
+        return None
+    return (f"gan_jax: warning: after {step:,} steps with train.ema_decay={train.ema_decay:g}, "
+            f"{initial:.0%} of the EMA generator is still its initial weights, so its samples "
+            "show little of what G learned; --generator raw draws the trained weights, and "
+            "--config.train.ema_rampup=0.05 makes a new run's EMA follow G from the start")
 
 
 def is_style_based(experiment: Experiment) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from flax import linen as nn
 from flax import struct
@@ -33,6 +34,32 @@ class GANState:
     g_opt_state: optax.OptState
     d_opt_state: optax.OptState
     ema_g_params: PyTree
+
+
+def ema_decay_at(step: jax.Array | int, decay: float, rampup: float = 0.0
+                 ) -> jax.Array | float:
+    """The EMA decay of the generator update that follows `step` earlier ones.
+
+    Without ramp-up, `decay`. With it (StyleGAN2-ADA), the EMA's half-life in images is at
+    most `rampup` times the images seen, step x batch; since the half-life of `decay` is
+    batch x log 0.5 / log decay images, the batch cancels: min(decay, 0.5 ** (1 / (rampup x
+    step))), and 0 at step 0, so the EMA starts as a copy of G.
+    """
+    if not rampup:
+        return decay
+    step = jnp.asarray(step, jnp.float32)
+    ramped = jnp.where(step > 0, 0.5 ** (1.0 / (rampup * jnp.maximum(step, 1.0))), 0.0)
+    return jnp.minimum(decay, ramped)
+
+
+def ema_initial_weight(steps: int, decay: float, rampup: float = 0.0) -> float:
+    """How much of the EMA generator is still its initial weights after `steps` updates: the
+    product of the decays so far (1 - that is spread over the weights G has had)."""
+    if not rampup:
+        return float(decay) ** steps
+    t = np.arange(steps, dtype=np.float64)
+    decays = np.minimum(decay, np.where(t > 0, 0.5 ** (1.0 / (rampup * np.maximum(t, 1))), 0))
+    return float(np.prod(decays))
 
 
 def split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:

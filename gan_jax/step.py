@@ -69,7 +69,7 @@ from gan_jax import augment
 from gan_jax import losses as losses_lib
 from gan_jax.models.latent import sample_latent
 from gan_jax.packing import pack, unpack
-from gan_jax.state import GANState
+from gan_jax.state import GANState, ema_decay_at
 
 Array = jax.Array
 Metrics = dict[str, Array]
@@ -101,6 +101,8 @@ class StepSettings:
     gp_weight: float
     r1_weight: float
     ema_decay: float
+    # StyleGAN2-ADA's EMA ramp-up (0: off), see gan_jax.state.ema_decay_at.
+    ema_rampup: float = 0.0
     # Lazy R1: the penalty (times the interval) on every r1_interval-th D update.
     r1_interval: int = 1
     # Unrolled GAN: G's loss is taken against D after this many more of its updates.
@@ -148,6 +150,7 @@ class StepSettings:
             pl_decay=float(config.loss.pl_decay),
             pl_batch_shrink=config.loss.pl_batch_shrink,
             ema_decay=float(config.train.ema_decay),
+            ema_rampup=float(config.train.ema_rampup),
             num_classes=num_classes,
             fake_labels=config.model.fake_labels,
             class_weight=float(config.loss.class_weight),
@@ -459,7 +462,8 @@ def make_train_step(
         updates, g_opt_state = g_tx.update(g_grads, state.g_opt_state, state.g_params)
         g_params = optax.apply_updates(state.g_params, updates)
         ema_g_params = optax.incremental_update(g_params, state.ema_g_params,
-                                                1.0 - s.ema_decay)
+                                                1.0 - ema_decay_at(state.step, s.ema_decay,
+                                                                   s.ema_rampup))
 
         metrics = mean_over_devices({
             **d_metrics,

@@ -192,7 +192,8 @@ def _train_and_evaluate(config: config_lib.ConfigDict, workdir: str,
     say(f"gan_jax: run in {workdir} with seed {config.seed}"
         + (f" (and {len(replicas) - 1} more, vectorised)" if vectorised else ""))
     if experiment.skipped_metrics:
-        say(f"gan_jax: eval.metrics {config.eval.metrics} will be skipped: "
+        also = " (and class_accuracy, intra_fd)" if experiment.num_classes else ""
+        say(f"gan_jax: eval.metrics {config.eval.metrics}{also} will be skipped: "
             f"{experiment.skipped_metrics}")
 
     checkpointer = Checkpointer(rundir.checkpoint_dir(workdir), train_cfg.keep_checkpoints)

@@ -30,7 +30,7 @@ import optax
 from flax import linen as nn
 
 from gan_jax import losses as losses_lib
-from gan_jax.state import GANState
+from gan_jax.state import GANState, ema_decay_at
 from gan_jax.step import (
     Metrics,
     PyTree,
@@ -53,6 +53,8 @@ class TranslationSettings:
     ema_decay: float
     l1_weight: float
     gan_weight: float
+    # StyleGAN2-ADA's EMA ramp-up (0: off), see gan_jax.state.ema_decay_at.
+    ema_rampup: float = 0.0
     axis_name: str | None = None
     num_replicas: int = 1
     batch_sharding: Any = None
@@ -64,6 +66,7 @@ class TranslationSettings:
             batch_size=config.train.batch_size,
             n_disc=config.train.n_disc,
             ema_decay=float(config.train.ema_decay),
+            ema_rampup=float(config.train.ema_rampup),
             l1_weight=float(config.loss.l1_weight),
             gan_weight=float(config.loss.gan_weight),
             **parallel_settings(plan),
@@ -161,7 +164,8 @@ def make_translation_step(
         updates, g_opt_state = g_tx.update(g_grads, state.g_opt_state, state.g_params)
         g_params = optax.apply_updates(state.g_params, updates)
         ema_g_params = optax.incremental_update(g_params, state.ema_g_params,
-                                                1.0 - s.ema_decay)
+                                                1.0 - ema_decay_at(state.step, s.ema_decay,
+                                                                   s.ema_rampup))
         metrics = mean_over_devices({
             **d_metrics,
             "g_loss": g_loss,

@@ -228,3 +228,22 @@ def test_the_missing_mnist_classifier_message_is_the_command_that_trains_it():
     message = missing_extractor("classifier", "/x/classifiers/mnist_cnn", "fashion_mnist")
     assert ("gan-train-classifier --config configs/classifier.py:fashion_mnist --workdir "
             "/x/classifiers/mnist_cnn") in message
+    # Datasets derived from MNIST-like data name the same classifier's command.
+    for derived, variant in (("edges2fashion", ":fashion_mnist"), ("edges2mnist", ""),
+                             ("inpaint_fashion", ":fashion_mnist")):
+        message = missing_extractor("classifier", "/x/c", derived)
+        assert f"gan-train-classifier --config configs/classifier.py{variant} " in message
+
+
+def test_a_conditional_run_says_its_class_metrics_are_skipped_too(tmp_path, image_folder,
+                                                                   capsys):
+    from gan_jax.train import train_and_evaluate
+    from tests.helpers import tiny_image_config
+
+    config = tiny_image_config(image_folder, num_steps=2)
+    config.model.condition = "class"
+    config.eval.metrics = "fd"
+    config.eval.extractor_path = str(tmp_path / "classifiers" / "digits")
+    train_and_evaluate(config, str(tmp_path / "run"))
+    assert ("eval.metrics fd (and class_accuracy, intra_fd) will be skipped"
+            in capsys.readouterr().err)

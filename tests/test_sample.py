@@ -124,3 +124,20 @@ def test_path_length_in_w_is_measured_through_the_extractor(style_run):
     again = experiment.path_length(state.ema_g_params, state.g_state, evaluator,
                                    jax.random.PRNGKey(0), 8)
     assert again == out
+
+
+def test_sampling_an_ema_that_holds_its_initial_weights_warns(tmp_path, make_config):
+    from gan_jax.train import train_and_evaluate
+
+    config = make_config(num_steps=100)
+    train_and_evaluate(config, str(tmp_path / "plain"))
+    experiment, state = sample.load_run(str(tmp_path / "plain"))
+    warning = sample.ema_warning(experiment, state)
+    assert "after 100 steps with train.ema_decay=0.999, 90% of the EMA generator is still its " \
+           "initial weights" in warning and "--generator raw" in warning
+    assert sample.ema_warning(experiment, state, "raw") is None
+
+    config.train.ema_rampup = 0.05
+    train_and_evaluate(config, str(tmp_path / "ramped"))
+    experiment, state = sample.load_run(str(tmp_path / "ramped"))
+    assert sample.ema_warning(experiment, state) is None

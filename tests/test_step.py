@@ -61,6 +61,36 @@ def test_ema_follows_the_generator(make_config):
                  state.ema_g_params, expected)
 
 
+def test_ema_ramp_up_follows_stylegan2_ada(make_config):
+    from gan_jax.state import ema_decay_at, ema_initial_weight
+
+    # StyleGAN2-ADA: half-life min(H, rampup * images seen); beta = 0.5 ** (batch / half-life).
+    batch, decay, rampup = 64, 0.999, 0.05
+    half_life = batch * np.log(0.5) / np.log(decay)
+    for step in (1, 7, 100, 5_000, 20_000):
+        expected = 0.5 ** (batch / min(half_life, rampup * step * batch))
+        np.testing.assert_allclose(float(ema_decay_at(step, decay, rampup)), expected,
+                                   rtol=1e-6)
+    assert float(ema_decay_at(0, decay, rampup)) == 0.0  # The EMA starts as a copy of G.
+    assert ema_decay_at(123, decay) == decay  # No ramp: the plain decay, a Python float.
+    assert ema_initial_weight(300, decay) == pytest.approx(0.999 ** 300)
+    assert ema_initial_weight(300, decay, rampup) == 0.0
+
+    config = make_config()
+    config.train.ema_decay, config.train.ema_rampup = 0.999, 0.05
+    exp = _experiment(config)
+    step = jax.jit(exp.train_step())
+    state, _ = step(exp.init_state(), {})
+    assert _tree_equal(state.ema_g_params, state.g_params)  # Decay 0 at the first update.
+    before = state
+    state, _ = step(state, {})
+    beta = 0.5 ** (1 / 0.05)  # Second update: step 1.
+    expected = jax.tree.map(lambda e, p: beta * e + (1 - beta) * p, before.ema_g_params,
+                            state.g_params)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7),
+                 state.ema_g_params, expected)
+
+
 def test_multi_step_equals_repeated_single_steps(make_config):
     exp = _experiment(make_config())
     step = jax.jit(exp.train_step())

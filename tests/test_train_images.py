@@ -81,3 +81,23 @@ def test_stylegan_run_resumes_exactly_with_its_average_w(image_folder, tmp_path)
     assert float(np.abs(final.g_state["stats"]["w_avg"]).sum()) > 0
     assert float(final.g_state["path_length"]["mean"]) > 0
     assert_states_identical(load_state(straight), final)
+
+
+def test_the_folder_recipe_trains_on_a_folder_as_the_readme_gives_it(image_folder, tmp_path):
+    from configs import dcgan_folder
+
+    config = dcgan_folder.get_config()
+    assert (config.data.image_size, config.data.channels, config.train.ema_rampup) == (
+        32, 3, 0.05)
+    config.seed = 0
+    config.data.path = image_folder
+    config.data.image_size = 12  # 3 * 2**2: the recipe's size rule, at a test's size.
+    config.model.generator.width = config.model.discriminator.width = 4
+    config.train.batch_size, config.train.num_steps = 8, 2
+    config.train.sample_every = config.train.log_every = config.train.checkpoint_every = 2
+    config.train.progress_bar = False
+    workdir = str(tmp_path / "mine")
+    result = train_and_evaluate(config, workdir)
+    assert result["step"] == 2 and result["raw"] == {} and result["ema"] == {}
+    grid = np.asarray(Image.open(os.path.join(workdir, "samples", "step_00000002_ema.png")))
+    assert grid.shape == (8 * 14 + 2, 8 * 14 + 2, 3)

@@ -136,6 +136,10 @@ def load_inception(path: str) -> FeatureExtractor:
 CLASSIFIER_CONFIGS = {"mnist": "configs/classifier.py",
                       "stacked_mnist": "configs/classifier.py",
                       "fashion_mnist": "configs/classifier.py:fashion_mnist"}
+# Datasets derived from those, whose images the same classifier measures.
+CLASSIFIER_CONFIGS |= {"edges2mnist": CLASSIFIER_CONFIGS["mnist"],
+                       "edges2fashion": CLASSIFIER_CONFIGS["fashion_mnist"],
+                       "inpaint_fashion": CLASSIFIER_CONFIGS["fashion_mnist"]}
 
 
 def check_extractor(kind: str) -> None:
