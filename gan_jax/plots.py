@@ -13,10 +13,12 @@ from matplotlib.figure import Figure  # noqa: E402
 
 def scatter_figure(
     real: np.ndarray, fakes: dict[str, np.ndarray], centres: np.ndarray, title: str,
-    labels: np.ndarray | None = None,
+    labels: np.ndarray | None = None, mode_counts: dict[str, np.ndarray] | None = None,
 ) -> Figure:
     """One panel per generator (e.g. raw and EMA): its samples over the real mixture; with
-    the `labels` (modes) the samples were conditioned on, coloured by label."""
+    the `labels` (modes) the samples were conditioned on, coloured by label. With each
+    generator's high-quality samples per mode, `mode_counts`, the panel's title counts the
+    captured modes and a red cross marks each mode without a high-quality sample."""
     extent = np.abs(centres).max() * 1.5 + 0.5
     fig, axes = plt.subplots(1, len(fakes), figsize=(4.2 * len(fakes), 4.4), squeeze=False)
     for ax, (name, fake) in zip(axes[0], fakes.items(), strict=True):
@@ -31,13 +33,21 @@ def scatter_figure(
                        label=f"{name}, coloured by mode asked for")
         ax.scatter(centres[:, 0], centres[:, 1], s=80, marker="o", facecolors="none",
                    edgecolors="tab:red", linewidths=0.8, label="centres")
+        panel_title = name
+        if mode_counts is not None:
+            missed = np.asarray(mode_counts[name]) == 0
+            panel_title = f"{name}: {len(centres) - missed.sum()}/{len(centres)} modes"
+            if missed.any():
+                ax.scatter(centres[missed, 0], centres[missed, 1], s=140, marker="x",
+                           c="tab:red", linewidths=2.0, label="no high-quality sample")
         ax.set_xlim(-extent, extent)
         ax.set_ylim(-extent, extent)
         ax.set_aspect("equal")
-        ax.set_title(name)
+        ax.set_title(panel_title)
         legend = ax.legend(loc="upper right", fontsize=7)
         for handle in legend.legend_handles:  # Sample dots legible, centres their own size.
-            handle.set_sizes([20 if handle.get_label() == "centres" else 12])
+            handle.set_sizes([12 if "generator" in handle.get_label() or
+                              handle.get_label() == "real" else 20])
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -38,6 +38,7 @@ import numpy as np
 
 from gan_jax import grids, rundir
 from gan_jax.config import ConfigError
+from gan_jax.eval.mixtures import high_quality_counts
 from gan_jax.experiment import PLOT_STREAM, Experiment
 from gan_jax.models import stylegan
 from gan_jax.models.latent import interpolate, traverse
@@ -195,9 +196,11 @@ def write_samples(experiment: Experiment, state: GANState, out: str, z: jax.Arra
         dataset = experiment.dataset
         real = np.asarray(dataset.draw(jax.random.fold_in(experiment.stream_key(PLOT_STREAM),
                                                           1), samples.shape[0]))
-        fig = plots.scatter_figure(real, {f"{generator} generator": samples}, dataset.centres,
+        name = f"{generator} generator"
+        counts = {name: high_quality_counts(samples, dataset.centres, dataset.std)}
+        fig = plots.scatter_figure(real, {name: samples}, dataset.centres,
                                    f"{experiment.config.data.name}, step {int(state.step)}",
-                                   labels)
+                                   labels, counts)
         plots.save_figure(fig, out)
     elif out.endswith(".png"):
         grids.save_png(grids.make_grid(samples, columns), out)

@@ -36,6 +36,7 @@ from gan_jax import grids, parallel, plots, rundir, seeds
 from gan_jax.checkpoint import Checkpointer
 from gan_jax.compilation_cache import use_compilation_cache
 from gan_jax.console import is_main_process, say
+from gan_jax.eval.mixtures import high_quality_counts
 from gan_jax.experiment import PLOT_STREAM, Experiment
 from gan_jax.writers import MetricWriter, NullWriter, write_json_atomic
 
@@ -144,8 +145,11 @@ def save_samples(experiment: Experiment, state: Any, workdir: str,
     real = np.asarray(experiment.dataset.draw(jax.random.fold_in(key, 1), NUM_PLOT_SAMPLES))
     fakes = {f"{name} generator": experiment.generate(params, g_state, z, labels)
              for name, (params, g_state) in generators.items()}
-    fig = plots.scatter_figure(real, fakes, experiment.dataset.centres,
-                               f"{experiment.config.data.name}, step {step}", labels)
+    dataset = experiment.dataset
+    counts = {name: high_quality_counts(fake, dataset.centres, dataset.std)
+              for name, fake in fakes.items()}
+    fig = plots.scatter_figure(real, fakes, dataset.centres,
+                               f"{experiment.config.data.name}, step {step}", labels, counts)
     writer.write_figure(step, "samples", fig)
     plots.save_figure(fig, f"{stem}.png")
     return [f"{stem}.png"]

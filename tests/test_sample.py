@@ -141,3 +141,22 @@ def test_sampling_an_ema_that_holds_its_initial_weights_warns(tmp_path, make_con
     train_and_evaluate(config, str(tmp_path / "ramped"))
     experiment, state = sample.load_run(str(tmp_path / "ramped"))
     assert sample.ema_warning(experiment, state) is None
+
+
+def test_the_ring_picture_marks_modes_without_high_quality_samples():
+    from gan_jax import plots
+    from gan_jax.eval.mixtures import high_quality_counts
+
+    angles = np.arange(8) * np.pi / 4
+    centres = np.stack([np.cos(angles), np.sin(angles)], 1)
+    pick, noise = jax.random.split(jax.random.PRNGKey(0))
+    fake = (centres[np.asarray(jax.random.randint(pick, (500,), 1, 8))]
+            + 0.005 * np.asarray(jax.random.normal(noise, (500, 2))))
+    counts = high_quality_counts(fake, centres, 0.01)
+    assert counts[0] == 0 and (counts[1:] > 0).all()
+    fig = plots.scatter_figure(centres, {"raw generator": fake}, centres, "ring",
+                               mode_counts={"raw generator": counts})
+    (ax,) = fig.axes
+    assert ax.get_title() == "raw generator: 7/8 modes"
+    (crosses,) = [c for c in ax.collections if c.get_label() == "no high-quality sample"]
+    np.testing.assert_allclose(crosses.get_offsets(), centres[:1])

@@ -23,6 +23,21 @@ def mode_assignments(points: np.ndarray, centres: np.ndarray) -> tuple[np.ndarra
     return nearest, distances[np.arange(len(points)), nearest]
 
 
+def _high_quality(points: np.ndarray, centres: np.ndarray, std: float, num_std: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(high-quality points per mode, whether each point is high quality)."""
+    finite = np.all(np.isfinite(points), axis=-1)
+    nearest, distance = mode_assignments(np.where(finite[:, None], points, 0.0), centres)
+    high_quality = finite & (distance <= num_std * std)
+    return np.bincount(nearest[high_quality], minlength=len(centres)), high_quality
+
+
+def high_quality_counts(points: np.ndarray, centres: np.ndarray, std: float,
+                        num_std: float = 3.0) -> np.ndarray:
+    """The number of high-quality points of each mode (0: the mode is not captured)."""
+    return _high_quality(np.asarray(points, np.float64), centres, std, num_std)[0]
+
+
 def mixture_metrics(
     points: np.ndarray, centres: np.ndarray, std: float, num_std: float = 3.0
 ) -> dict[str, float | int | None]:
@@ -31,10 +46,7 @@ def mixture_metrics(
     if points.ndim != 2 or points.shape[1] != centres.shape[1] or not len(points):
         raise ValueError(f"expected points of shape [N>0, {centres.shape[1]}], got {points.shape}")
     num_modes = len(centres)
-    finite = np.all(np.isfinite(points), axis=-1)
-    nearest, distance = mode_assignments(np.where(finite[:, None], points, 0.0), centres)
-    high_quality = finite & (distance <= num_std * std)
-    counts = np.bincount(nearest[high_quality], minlength=num_modes)
+    counts, high_quality = _high_quality(points, centres, std, num_std)
     reverse_kl = kl_to_uniform(counts)
     return {
         "modes": int(np.count_nonzero(counts)),
