@@ -173,6 +173,14 @@ def ring_run(tmp_path_factory):
     return workdir
 
 
+def test_asking_a_finished_run_for_fewer_steps_is_one_line_and_writes_nothing(ring_run):
+    saved = open(os.path.join(ring_run, "config.json"), "rb").read()
+    done = run("gan-train", "--workdir", ring_run, "--config.train.num_steps=20")
+    assert_one_line_error(done, 2, "train.num_steps: 20 is fewer than the 50 steps",
+                          "give at least 50")
+    assert open(os.path.join(ring_run, "config.json"), "rb").read() == saved
+
+
 def test_sample_draws_a_scatter_plot_of_a_mixture_run(ring_run, tmp_path):
     from PIL import Image
 
