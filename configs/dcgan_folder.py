@@ -1,7 +1,7 @@
 """A DCGAN on your own folder of images, sized for a CPU: 32x32 RGB, G and D of width 32,
 z 100, batch 64, Adam 2e-4 (beta1 0.5), the non-saturating loss, random flips, 3,000 steps
-(about 20 minutes on 2 CPU cores), and an EMA that ramps up (StyleGAN2-ADA's), so the EMA
-samples of a short run already show something.
+(about 4 minutes on a 2-core AMD EPYC: 15 steps/s at 32x32, 2.7 at 64x64), and an EMA that
+ramps up (StyleGAN2-ADA's), so the EMA samples of a short run already show something.
 
 Images go in PATH/train/<any folder name>/ (png, jpg, bmp, gif); each is centre-cropped to a
 square and resized. The size must be b * 2**k with b in [3, 8] and k >= 1 (24, 28, 32, 48,
