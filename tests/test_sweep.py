@@ -119,7 +119,12 @@ STUDY_FILES = sorted(
 @pytest.mark.parametrize("study", STUDY_FILES)
 def test_every_study_in_experiments_checks_out(study):
     """The sweeps the study reports quote stay runnable as the config schema moves."""
-    s = sweep_lib.Sweep(os.path.join(REPO, study))
+    try:
+        s = sweep_lib.Sweep(os.path.join(REPO, study))
+    except ConfigError as error:  # A checkout without ../shared/datasets, offline.
+        if "cannot be downloaded" not in str(error):
+            raise
+        pytest.skip(f"{study} reads a dataset this machine lacks and tests do not download")
     assert len(s) == len(set(s.names)) > 0
 
 
