@@ -45,9 +45,9 @@ def scatter_figure(
         ax.set_aspect("equal")
         ax.set_title(panel_title)
         legend = ax.legend(loc="upper right", fontsize=7)
-        for handle in legend.legend_handles:  # Sample dots legible, centres their own size.
-            handle.set_sizes([12 if "generator" in handle.get_label() or
-                              handle.get_label() == "real" else 20])
+        for handle in legend.legend_handles:  # Sample dots legible, markers their own size.
+            marker = handle.get_label() in ("centres", "no high-quality sample")
+            handle.set_sizes([20 if marker else 12])
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 from gan_jax import config as config_lib
-from gan_jax.config import ConfigError
 
 # Keys that differ between runs without changing what is trained or measured.
 NOT_SETTINGS = (
@@ -224,8 +223,9 @@ def check_metric_names(requested: list[str], known: list[str], flag: str, root: 
     for name in requested:
         if name not in names:
             listed = f" (metrics there: {', '.join(names)})" if len(names) <= 16 else ""
-            raise ConfigError(f"{flag}: no run under {root} has the metric {name!r}{listed}"
-                              f"{config_lib.did_you_mean(name, names)}")
+            raise config_lib.ConfigError(
+                f"{flag}: no run under {root} has the metric {name!r}{listed}"
+                f"{config_lib.did_you_mean(name, names)}")
 
 
 def report(root: str, metrics: list[str] | None = None, percent: tuple[str, ...] = (),

@@ -6,7 +6,6 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 from flax import linen as nn
 from flax import struct
@@ -54,12 +53,9 @@ def ema_decay_at(step: jax.Array | int, decay: float, rampup: float = 0.0
 
 def ema_initial_weight(steps: int, decay: float, rampup: float = 0.0) -> float:
     """How much of the EMA generator is still its initial weights after `steps` updates: the
-    product of the decays so far (1 - that is spread over the weights G has had)."""
-    if not rampup:
-        return float(decay) ** steps
-    t = np.arange(steps, dtype=np.float64)
-    decays = np.minimum(decay, np.where(t > 0, 0.5 ** (1.0 / (rampup * np.maximum(t, 1))), 0))
-    return float(np.prod(decays))
+    product of the decays so far, decay ** steps; with ramp-up 0, since the first update's
+    decay is 0 (`ema_decay_at`)."""
+    return 0.0 if rampup and steps else float(decay) ** steps
 
 
 def split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:

@@ -203,11 +203,11 @@ def _train_and_evaluate(config: config_lib.ConfigDict, workdir: str,
     checkpointer = Checkpointer(rundir.checkpoint_dir(workdir), train_cfg.keep_checkpoints)
     if checkpointer.latest_step() is not None:
         state = checkpointer.restore(seeds.state_shapes(replicas))
-        if int(state.step.reshape(-1)[0]) < train_cfg.num_steps:  # Else: finished, said so.
-            say(f"gan_jax: resumed from step {int(state.step.reshape(-1)[0])}")
     else:
         state = seeds.init_states(replicas)
     step = int(state.step.reshape(-1)[0])  # Every seed is at the same step.
+    if 0 < step < train_cfg.num_steps:  # A finished run was said to be so by `prepare`.
+        say(f"gan_jax: resumed from step {step}")
     if experiment.plan.mode in ("pmap", "mesh"):
         sharded = " and the state" if experiment.plan.shard_params else ""
         say(f"gan_jax: {experiment.plan.mode} over {experiment.plan.num_replicas} devices, "

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gan_jax.data import images, mixtures, paired
-from gan_jax.data.tensorflow_runtime import import_tensorflow
+from gan_jax.data.tensorflow_runtime import import_tfds
 from gan_jax.registry import ConfigError, Registry, check_kwargs, did_you_mean
 
 shapes_only = images.shapes_only
@@ -61,8 +61,7 @@ def build_dataset(data_config: Any) -> Any:
 
 
 def _check_tfds_name(name: str) -> None:
-    import_tensorflow()  # Before TFDS imports it: quietly.
-    import tensorflow_datasets as tfds
+    tfds = import_tfds()
 
     try:
         tfds.builder_cls(name.split(":")[0].split("/")[0])

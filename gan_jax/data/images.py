@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax.data.tensorflow_runtime import import_tensorflow
+from gan_jax.data.tensorflow_runtime import import_tensorflow, import_tfds
 from gan_jax.registry import ConfigError
 
 CROP_MODES = ("none", "center")
@@ -293,8 +293,7 @@ def _prepare(builder: Any, manual_dir: str) -> None:
     """Downloads (or reads from the manual dir) and prepares a TFDS dataset, under a file lock:
     runs of a sweep that start together prepare it once, not into each other's files."""
     import filelock
-    import_tensorflow()  # Before TFDS imports it: quietly.
-    import tensorflow_datasets as tfds
+    tfds = import_tfds()
 
     root = str(builder.data_dir_root)
     os.makedirs(root, exist_ok=True)
@@ -311,8 +310,7 @@ def _prepare(builder: Any, manual_dir: str) -> None:
 
 
 def _read_all(dataset: Any) -> tuple[np.ndarray, np.ndarray | None]:
-    import_tensorflow()  # Before TFDS imports it: quietly.
-    import tensorflow_datasets as tfds
+    tfds = import_tfds()
 
     images, labels = [], []
     for batch in tfds.as_numpy(dataset.batch(_READ_BATCH)):
@@ -341,8 +339,7 @@ def tfds_images(
     pad=2 is 32x32, for models that need a power of two).
     `data_dir` / `manual_dir` are TFDS's data and manual dirs ("" for TFDS's defaults); with
     `download=False` the data must already be prepared."""
-    import_tensorflow()  # Before TFDS imports it: quietly.
-    import tensorflow_datasets as tfds
+    tfds = import_tfds()
 
     _check_preprocessing(image_size, channels, crop)
     if pad < 0:
@@ -447,8 +444,7 @@ def image_folder(
         return _preprocess(image, image_size, channels, crop)
 
     def builder() -> Any:
-        import_tensorflow()  # Before TFDS imports it: quietly.
-        import tensorflow_datasets as tfds
+        tfds = import_tfds()
 
         folder = tfds.ImageFolder(path)
         if split not in folder.info.splits or folder.info.splits[split].num_examples == 0:
@@ -458,7 +454,7 @@ def image_folder(
 
     def read() -> tuple[np.ndarray, np.ndarray | None]:
         tf = import_tensorflow()
-        import tensorflow_datasets as tfds
+        tfds = import_tfds()
 
         # ImageFolder has no sub-splits: each process takes every process_count-th image.
         dataset = builder().as_dataset(split=split, shuffle_files=False,

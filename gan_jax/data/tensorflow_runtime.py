@@ -1,4 +1,4 @@
-"""TensorFlow, imported once with its C++ start-up INFO lines dropped.
+"""TensorFlow (and TFDS), imported once with its C++ start-up INFO lines dropped.
 
 TensorFlow reads TF_CPP_MIN_LOG_LEVEL for its C++ logs, but once jaxlib's libraries are loaded
 (every gan_jax command imports JAX first) its start-up lines reach stderr whatever the level:
@@ -67,3 +67,11 @@ def import_tensorflow() -> ModuleType:
     with _filtered_stderr(min_level):
         import tensorflow
     return tensorflow
+
+
+def import_tfds() -> ModuleType:
+    """`import tensorflow_datasets`, which imports TensorFlow: quietly, as `import_tensorflow`."""
+    import_tensorflow()
+    import tensorflow_datasets
+
+    return tensorflow_datasets
