@@ -1,6 +1,6 @@
 """A DCGAN on your own folder of images, sized for a CPU: 32x32 RGB, G and D of width 32,
 z 100, batch 64, Adam 2e-4 (beta1 0.5), the non-saturating loss, random flips, 3,000 steps
-(about 4 minutes on a 2-core AMD EPYC: 15 steps/s at 32x32, 2.7 at 64x64), and an EMA that
+(about 4 minutes on a 2-core AMD EPYC: 14.6 steps/s at 32x32, 2.75 at 64x64), and an EMA that
 ramps up (StyleGAN2-ADA's), so the EMA samples of a short run already show something.
 
 Images go in PATH/train/<any folder name>/ (png, jpg, bmp, gif); each is centre-cropped to a
