@@ -12,7 +12,7 @@ import argparse
 import json
 
 from configs import mog
-from gan_jax.benchmark import benchmark, machine_info
+from gan_jax.commands.benchmark import benchmark, machine_info
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ see experiments/image_metrics/.
 
 import os
 
-from gan_jax.train_classifier import base_config
+from gan_jax.commands.train_classifier import base_config
 
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "datasets")
 DATASETS = ("mnist", "fashion_mnist")

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from gan_jax import compilation_cache
 from gan_jax.config import ConfigError, flatten, load_config_file, unknown_key_message
+from gan_jax.runs import compilation_cache
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -273,8 +273,8 @@ def train_main() -> None:
             # Before anything else touches JAX: the runtime must know every process first.
             jax.distributed.initialize(*explicit)
         from gan_jax import config as config_lib
-        from gan_jax import rundir
-        from gan_jax.train import train_and_evaluate
+        from gan_jax.runs import rundir
+        from gan_jax.runs.loop import train_and_evaluate
 
         rundir.check_workdir(workdir.value)
         if overwrite.value:
@@ -293,7 +293,7 @@ def train_main() -> None:
         _print_json(results)
 
     def interrupted() -> str:
-        from gan_jax.checkpoint import saved_steps
+        from gan_jax.runs.checkpoint import saved_steps
 
         steps = saved_steps(os.path.join(workdir.value or "", "checkpoints"))
         if not steps:
@@ -341,7 +341,7 @@ def evaluate_main() -> None:
             if not os.path.exists(chosen["extractor_path"]):
                 _fail(f"--extractor_path: {chosen['extractor_path']} not found")
         if workdir.value is not None:
-            from gan_jax.evaluate import evaluate_workdir
+            from gan_jax.runs.evaluation import evaluate_workdir
 
             results = evaluate_workdir(workdir.value, num_samples.value, chosen,
                                        baseline_split.value)
@@ -351,7 +351,9 @@ def evaluate_main() -> None:
                       f"{skipped['reason']}", file=sys.stderr)
         else:
             from gan_jax import config as config_lib
-            from gan_jax.experiment import build_experiment
+            from gan_jax.runs.evaluation import evaluate_real
+            from gan_jax.training.checks import validate
+            from gan_jax.training.experiment import build_experiment
 
             if config_flag.value is None:
                 _fail("--real_split needs --config CONFIG")
@@ -360,9 +362,9 @@ def evaluate_main() -> None:
                 config.eval.num_samples = num_samples.value
             for key, value in chosen.items():
                 config.eval[key] = value
-            config_lib.validate(config)
-            results = build_experiment(config_lib.absolute_paths(config)).evaluate_real(
-                real_split.value)
+            validate(config)
+            results = evaluate_real(build_experiment(config_lib.absolute_paths(config)),
+                                    real_split.value)
         _print_json(results)
 
     command.run(main)
@@ -397,14 +399,13 @@ def benchmark_main() -> None:
 
     def main() -> None:
         _missing("config", command.name, command.usage.synopsis)
-        from gan_jax.benchmark import benchmark
+        from gan_jax.commands.benchmark import benchmark
 
         results = benchmark(config_flag.value, calls.value, repeats.value)
         if input_images.value:
             import tempfile
 
-            from gan_jax import benchmark as benchmark_lib
-
+            from gan_jax.commands import benchmark as benchmark_lib
             config, shape = config_flag.value, results["example_shape"]
             with tempfile.TemporaryDirectory() as scratch:
                 folder = benchmark_lib.write_jpeg_folder(input_dir.value or scratch,
@@ -416,8 +417,7 @@ def benchmark_main() -> None:
             results["train_real_images_per_sec"] = needed
             results["input_to_train_ratio"] = results["input_images_per_sec_median"] / needed
         if per_layer.value:
-            from gan_jax import layer_benchmark
-
+            from gan_jax.commands import layer_benchmark
             rows = layer_benchmark.per_layer(config_flag.value, results["step_time_median_s"],
                                              results["matmul_gflops"], repeats.value)
             results["layers"] = rows
@@ -485,8 +485,7 @@ def sample_main() -> None:
             _fail(f"--psi: expected numbers, got {','.join(psis.value)}")
         if not out.value.endswith((".png", ".npz")):
             _fail(f"--out: {out.value!r} must end in .png or .npz")
-        from gan_jax import sample
-
+        from gan_jax.commands import sample
         experiment, state = sample.load_run(workdir.value)
         warning = sample.ema_warning(experiment, state, generator.value)
         if warning:
@@ -541,7 +540,7 @@ def translate_main() -> None:
     def main() -> None:
         for name in ("workdir", "input", "out"):
             _missing(name, command.name, command.usage.synopsis)
-        from gan_jax.translate import check_output, load_run, translate_files
+        from gan_jax.commands.translate import check_output, load_run, translate_files
 
         check_output(input_path.value, out.value)
         experiment, state = load_run(workdir.value)
@@ -568,7 +567,7 @@ def train_classifier_main() -> None:
     def main() -> None:
         _missing("config", command.name, command.usage.synopsis)
         _missing("workdir", command.name, command.usage.synopsis)
-        from gan_jax.train_classifier import train_classifier
+        from gan_jax.commands.train_classifier import train_classifier
 
         _print_json(train_classifier(config_flag.value, workdir.value))
 
@@ -609,8 +608,7 @@ def sweep_main() -> None:
     def main() -> None:
         _missing("sweep", command.name, command.usage.synopsis)
         _missing("workdir", command.name, command.usage.synopsis)
-        from gan_jax import sweep as sweep_lib
-
+        from gan_jax.commands import sweep as sweep_lib
         sweep = sweep_lib.Sweep(sweep_file.value, config.value, common)
         if list_only.value:
             for index, name in enumerate(sweep.names):
@@ -663,7 +661,7 @@ def report_main() -> None:
     markdown_path = flags.DEFINE_string("markdown", None, "Also write the markdown here.")
 
     def main(root: str) -> None:
-        from gan_jax.report import report
+        from gan_jax.commands.report import report
 
         markdown, table = report(root, metrics.value, tuple(percent.value),
                                  tuple(ignore.value), by_step.value)
@@ -693,8 +691,7 @@ def reproduce_main() -> None:
 
     def main(run_dir: str) -> None:
         _missing("workdir", command.name, command.usage.synopsis)
-        from gan_jax import reproduce as reproduce_lib
-
+        from gan_jax.commands import reproduce as reproduce_lib
         tolerances = {k: v.value for k, v in (("rtol", rtol), ("atol", atol))
                       if v.value is not None}
         verdict = reproduce_lib.reproduce(run_dir, workdir.value, overwrite=overwrite.value,

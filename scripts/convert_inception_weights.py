@@ -13,7 +13,7 @@ The .pth is read with `torch.load(weights_only=True)`, which executes no pickled
 
 import sys
 
-from gan_jax.models.inception import convert_pth
+from gan_jax.eval.inception import convert_pth
 
 
 def main(argv: list[str]) -> None:

@@ -8,7 +8,7 @@ import re
 import jax
 import numpy as np
 
-from gan_jax.rundir import load_state
+from gan_jax.runs.rundir import load_state
 
 __all__ = ["load_state", "tiny_config", "tiny_conditional_config", "tiny_image_config",
            "assert_states_identical"]
@@ -144,8 +144,8 @@ def write_digit_folder(root, splits: dict[str, int], seed: int = 0) -> str:
 
 def train_tiny_classifier(workdir: str, monkeypatch, num_epochs: int = 2) -> dict:
     """A small DigitCNN trained on synthetic digits (the data loader is patched)."""
-    from gan_jax import train_classifier
-    from gan_jax.train_classifier import base_config
+    from gan_jax.commands import train_classifier
+    from gan_jax.commands.train_classifier import base_config
 
     splits = {"train": synthetic_digits(2048, 0), "test": synthetic_digits(256, 1)}
     monkeypatch.setattr(train_classifier, "load_split", lambda data, split: dict(
@@ -206,8 +206,8 @@ def train_steps(config, num_steps: int):
     """The final state of `num_steps` train steps of a config (one compiled call per step;
     no files written)."""
     from gan_jax import config as config_lib
-    from gan_jax.experiment import build_experiment
-    from gan_jax.step import make_multi_step
+    from gan_jax.training.experiment import build_experiment
+    from gan_jax.training.update import make_multi_step
 
     config_lib.validate(config)
     experiment = build_experiment(config)

@@ -165,7 +165,7 @@ def test_a_nan_halt_then_a_retry_and_an_extension_from_another_directory(tmp_pat
 
 @pytest.fixture(scope="module")
 def ring_run(tmp_path_factory):
-    from gan_jax.train import train_and_evaluate
+    from gan_jax.runs.loop import train_and_evaluate
     from tests.helpers import tiny_config
 
     workdir = str(tmp_path_factory.mktemp("ring") / "run")
@@ -214,7 +214,7 @@ def test_evaluate_says_which_metrics_it_skipped_and_how_to_get_them(tmp_path, im
                                                                    capsys):
     import json
 
-    from gan_jax.train import train_and_evaluate
+    from gan_jax.runs.loop import train_and_evaluate
     from tests.helpers import tiny_image_config
 
     config = tiny_image_config(image_folder, num_steps=5)
@@ -245,7 +245,7 @@ def test_the_missing_mnist_classifier_message_is_the_command_that_trains_it():
 
 def test_a_conditional_run_says_its_class_metrics_are_skipped_too(tmp_path, image_folder,
                                                                    capsys):
-    from gan_jax.train import train_and_evaluate
+    from gan_jax.runs.loop import train_and_evaluate
     from tests.helpers import tiny_image_config
 
     config = tiny_image_config(image_folder, num_steps=2)

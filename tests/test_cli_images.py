@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_jax.sample import load_run, make_latents, write_samples
+from gan_jax.commands.sample import load_run, make_latents, write_samples
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--config.seed=0", "--config.model.generator.width=8",

@@ -19,9 +19,9 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from gan_jax.config.registry import ConfigError, Registry, check_kwargs, did_you_mean
 from gan_jax.data import images, mixtures, paired
 from gan_jax.data.tensorflow_runtime import import_tfds
-from gan_jax.registry import ConfigError, Registry, check_kwargs, did_you_mean
 
 shapes_only = images.shapes_only
 

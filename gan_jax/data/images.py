@@ -28,8 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.data.tensorflow_runtime import import_tensorflow, import_tfds
-from gan_jax.registry import ConfigError
 
 CROP_MODES = ("none", "center")
 _READ_BATCH = 1024
@@ -251,6 +251,12 @@ def epoch_order(shuffle_key: jax.Array, epoch: Any, size: int) -> jax.Array:
 def to_float(images: jax.Array) -> jax.Array:
     """uint8 -> float32 in [-1, 1]."""
     return images.astype(jnp.float32) / 127.5 - 1.0
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """Floats in [-1, 1] -> uint8 in [0, 255] (values outside are clipped), on the host."""
+    return np.clip(np.round((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(
+        np.uint8)
 
 
 def _check_preprocessing(image_size: int, channels: int, crop: str) -> None:

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax.registry import ConfigError
+from gan_jax.config.registry import ConfigError
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

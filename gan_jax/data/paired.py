@@ -28,8 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.data.images import batch_indices, place_split, tfds_images, to_float
-from gan_jax.registry import ConfigError
 
 DIRECTIONS = ("AtoB", "BtoA")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")

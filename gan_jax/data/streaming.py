@@ -18,9 +18,9 @@ from typing import Any
 import jax
 import numpy as np
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.data.images import ImageDataset, epoch_order, to_float
 from gan_jax.data.tensorflow_runtime import import_tensorflow
-from gan_jax.registry import ConfigError
 
 FIRST_BATCH = "first_batch"
 

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax.registry import ConfigError
+from gan_jax.config.registry import ConfigError
 
 EXTRACTOR_KINDS = ("classifier", "inception_v3")
 
@@ -91,7 +91,7 @@ def load_classifier(path: str) -> FeatureExtractor:
     """The classifier exported by `gan-train-classifier` into directory `path`: features
     from its penultimate layer, probabilities from its softmax."""
     from gan_jax.data.images import to_float
-    from gan_jax.models import classifier
+    from gan_jax.eval import classifier
 
     if not os.path.exists(os.path.join(path, classifier.METADATA_FILE)):
         raise ConfigError(f"eval.extractor_path: no trained classifier in {path!r} (missing "
@@ -115,7 +115,7 @@ def load_classifier(path: str) -> FeatureExtractor:
 def load_inception(path: str) -> FeatureExtractor:
     """InceptionV3 with pytorch-fid's FID weights, from an `.npz` written by
     `scripts/convert_inception_weights.py`: 2048-d pool features, 1008-way logits."""
-    from gan_jax.models import inception
+    from gan_jax.eval import inception
 
     if not path or not os.path.exists(path):
         raise ConfigError(f"eval.extractor_path: InceptionV3 weights {path!r} not found; see "
@@ -151,7 +151,7 @@ def check_extractor(kind: str) -> None:
 def missing_extractor(kind: str, path: str, dataset: str = "") -> str:
     """Why the `kind` extractor at `path` cannot be loaded (with the command that makes it),
     or "" when it is there. Loads nothing."""
-    from gan_jax.models.classifier import METADATA_FILE
+    from gan_jax.eval.classifier import METADATA_FILE
 
     check_extractor(kind)
     if kind == "classifier":

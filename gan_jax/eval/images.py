@@ -30,28 +30,14 @@ from typing import Any
 import jax
 import numpy as np
 
+from gan_jax.config import ConfigError, did_you_mean
 from gan_jax.eval import metrics as M
 from gan_jax.eval.extractors import FeatureExtractor
-from gan_jax.registry import ConfigError
 
-# kid: Kernel Inception Distance; pr: precision/recall; dc: density/coverage; modes: Stacked
-# MNIST modes and KL (3-channel digit images only); ppl: perceptual path length in W through
-# the extractor (style-based generators; computed by the experiment, which holds the model).
-IMAGE_METRICS = ("fd", "kid", "is", "pr", "dc", "modes", "ppl")
-_NEEDS_FEATURES = ("kid", "pr", "dc")
+# The table below registers every image metric.
 # Reference images that a dataset composes (Stacked MNIST) are drawn with this fixed key, so
 # every run and every seed compares against the same real sample.
 REFERENCE_KEY = 20_191_010
-
-
-def parse_metrics(text: str) -> tuple[str, ...]:
-    """`"fd,kid,is"` -> ("fd", "kid", "is"), checking each name."""
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    for name in names:
-        if name not in IMAGE_METRICS:
-            raise ConfigError(f"eval.metrics: unknown metric {name!r} (known: "
-                              f"{', '.join(IMAGE_METRICS)})")
-    return names
 
 
 @dataclasses.dataclass
@@ -126,37 +112,106 @@ def load_reference(path: str, fingerprint: str, keep_features: bool,
                           f["labels"] if "labels" in f else None)
 
 
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """What a metric compares: generated and real features, and how to name the result."""
+
+    fake: FeatureSet
+    real: FeatureSet
+    extractor: str
+    split: str
+    key: jax.Array  # for metrics that subsample
+    stacked: bool  # the dataset composes Stacked MNIST images
+
+    @property
+    def against(self) -> str:
+        """`<extractor>_n<count>_<split>`: the name tail of a metric against real images."""
+        return f"{self.extractor}_n{self.fake.count}_{self.split}"
+
+    @property
+    def alone(self) -> str:
+        """`<extractor>_n<count>`: the name tail of a metric of the samples alone."""
+        return f"{self.extractor}_n{self.fake.count}"
+
+
+def frechet(c: Comparison) -> dict[str, float]:
+    return {f"fd_{c.against}": M.frechet_distance_from_stats(c.fake.stats, c.real.stats)}
+
+
+def kernel(c: Comparison) -> dict[str, float]:
+    mean, std = M.kernel_distance(c.real.features, c.fake.features, c.key)
+    return {f"kid_{c.against}": mean, f"kid_{c.against}_std": std}
+
+
+def inception_score(c: Comparison) -> dict[str, float]:
+    if c.fake.probs is None or c.fake.probs.ndim != 2:
+        raise ConfigError(f"eval.metrics: 'is' needs class probabilities of whole images, "
+                          f"which {c.extractor} does not give for these images")
+    mean, std = M.inception_score(c.fake.probs)
+    return {f"is_{c.alone}": mean, f"is_{c.alone}_std": std}
+
+
+def precision_recall(c: Comparison) -> dict[str, float]:
+    return {f"{name}_{c.against}": value
+            for name, value in M.precision_recall(c.real.features, c.fake.features).items()}
+
+
+def density_coverage(c: Comparison) -> dict[str, float]:
+    return {f"{name}_{c.against}": value
+            for name, value in M.density_coverage(c.real.features, c.fake.features).items()}
+
+
+def stacked_modes(c: Comparison) -> dict[str, float | int]:
+    if not c.stacked or c.fake.probs is None or c.fake.probs.ndim != 3:
+        raise ConfigError("eval.metrics: 'modes' counts Stacked MNIST modes and needs a digit "
+                          "classifier read channel by channel")
+    counted = M.stacked_mnist_modes(np.argmax(c.fake.probs, axis=-1))
+    return {f"modes_{c.alone}": counted["modes"], f"kl_modes_{c.alone}": counted["kl"]}
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageMetric:
+    """An entry of the metric table."""
+
+    # comparison -> {name: value}; None for a metric of the generator itself, which
+    # gan_jax.runs.evaluation computes (it holds the model).
+    compute: Callable[[Comparison], dict[str, float | int]] | None
+    keeps_features: bool = False  # needs every image's features, not just their moments
+    about: str = ""
+
+
+IMAGE_METRICS: dict[str, ImageMetric] = {
+    "fd": ImageMetric(frechet, about="Frechet distance of the feature distributions"),
+    "kid": ImageMetric(kernel, keeps_features=True, about="kernel (Inception) distance"),
+    "is": ImageMetric(inception_score, about="Inception Score of the extractor's classes"),
+    "pr": ImageMetric(precision_recall, keeps_features=True,
+                      about="improved precision and recall"),
+    "dc": ImageMetric(density_coverage, keeps_features=True, about="density and coverage"),
+    "modes": ImageMetric(stacked_modes,
+                         about="Stacked MNIST modes and KL (3-channel digit images only)"),
+    "ppl": ImageMetric(None, about="perceptual path length in W (style-based generators)"),
+}
+
+
+def parse_metrics(text: str) -> tuple[str, ...]:
+    """`"fd,kid,is"` -> ("fd", "kid", "is"), checking each name."""
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    for name in names:
+        if name not in IMAGE_METRICS:
+            raise ConfigError(f"eval.metrics: unknown metric {name!r}"
+                              f"{did_you_mean(name, list(IMAGE_METRICS))} (known: "
+                              f"{', '.join(IMAGE_METRICS)})")
+    return names
+
+
 def compare(metrics: tuple[str, ...], fake: FeatureSet, real: FeatureSet, extractor: str,
             split: str, key: jax.Array, stacked: bool) -> dict[str, float | int]:
     """The requested metrics of `fake` against `real`, named as the module docstring says."""
-    n = fake.count
-    vs = f"{extractor}_n{n}_{split}"
+    comparison = Comparison(fake, real, extractor, split, key, stacked)
     out: dict[str, float | int] = {}
-    for metric in metrics:
-        if metric == "fd":
-            out[f"fd_{vs}"] = M.frechet_distance_from_stats(fake.stats, real.stats)
-        elif metric == "kid":
-            mean, std = M.kernel_distance(real.features, fake.features, key)
-            out[f"kid_{vs}"], out[f"kid_{vs}_std"] = mean, std
-        elif metric == "is":
-            if fake.probs is None or fake.probs.ndim != 2:
-                raise ConfigError(f"eval.metrics: 'is' needs class probabilities of whole "
-                                  f"images, which {extractor} does not give for these images")
-            mean, std = M.inception_score(fake.probs)
-            out[f"is_{extractor}_n{n}"], out[f"is_{extractor}_n{n}_std"] = mean, std
-        elif metric == "pr":
-            for name, value in M.precision_recall(real.features, fake.features).items():
-                out[f"{name}_{vs}"] = value
-        elif metric == "dc":
-            for name, value in M.density_coverage(real.features, fake.features).items():
-                out[f"{name}_{vs}"] = value
-        elif metric == "modes":
-            if not stacked or fake.probs is None or fake.probs.ndim != 3:
-                raise ConfigError("eval.metrics: 'modes' counts Stacked MNIST modes and needs "
-                                  "a digit classifier read channel by channel")
-            counted = M.stacked_mnist_modes(np.argmax(fake.probs, axis=-1))
-            out[f"modes_{extractor}_n{n}"] = counted["modes"]
-            out[f"kl_modes_{extractor}_n{n}"] = counted["kl"]
+    for name in metrics:
+        if IMAGE_METRICS[name].compute is not None:
+            out |= IMAGE_METRICS[name].compute(comparison)
     return out
 
 
@@ -202,7 +257,7 @@ class ImageEvaluator:
 
     @property
     def keep_features(self) -> bool:
-        return any(m in _NEEDS_FEATURES for m in self.metrics)
+        return any(IMAGE_METRICS[m].keeps_features for m in self.metrics)
 
     @property
     def stacked(self) -> bool:

@@ -18,13 +18,13 @@ from typing import Any
 import jax.numpy as jnp
 from flax import linen as nn
 
+from gan_jax.config.registry import ConfigError, Registry, check_kwargs
 from gan_jax.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_jax.models.layers import ACTIVATIONS
 from gan_jax.models.mlp import MLPDiscriminator, MLPGenerator
 from gan_jax.models.pix2pix import PatchDiscriminator, UNetGenerator
 from gan_jax.models.resnet import ResNetDiscriminator, ResNetGenerator
 from gan_jax.models.stylegan import StyleGANDiscriminator, StyleGANGenerator
-from gan_jax.registry import ConfigError, Registry, check_kwargs
 
 GENERATORS: Registry[type[nn.Module]] = Registry("generator")
 DISCRIMINATORS: Registry[type[nn.Module]] = Registry("discriminator")

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
-from gan_jax.registry import ConfigError
+from gan_jax.config.registry import ConfigError
 
 NORMS = ("batch", "instance", "layer", "group", "none")
 SPECTRAL_KINDS = ("dense", "conv", "embed")

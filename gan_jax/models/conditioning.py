@@ -24,8 +24,8 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.models.blocks import maybe_spectral, normalise
-from gan_jax.registry import ConfigError
 
 GENERATOR_CONDITIONING = ("cbn", "concat", "cbn_concat")
 DISCRIMINATOR_CONDITIONING = ("projection", "ac", "concat")

@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.models.blocks import (
     Player,
     check_attention,
@@ -47,7 +48,6 @@ from gan_jax.models.conditioning import (
     one_hot_channels,
 )
 from gan_jax.models.conv import Conv2D, SubPixelConvTranspose
-from gan_jax.registry import ConfigError
 
 WEIGHT_INIT = nn.initializers.normal(0.02)
 UPSAMPLE_MODES = ("transpose", "nearest", "bilinear")

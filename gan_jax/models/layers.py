@@ -7,7 +7,7 @@ from collections.abc import Callable
 import jax
 from flax import linen as nn
 
-from gan_jax.registry import Registry
+from gan_jax.config.registry import Registry
 
 ACTIVATIONS: Registry[Callable[[jax.Array], jax.Array]] = Registry("activation")
 ACTIVATIONS.register("relu")(nn.relu)

@@ -29,9 +29,9 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.models.blocks import NORMS, check_choice, normalise
 from gan_jax.models.conv import Conv2D, SubPixelConvTranspose
-from gan_jax.registry import ConfigError
 
 WEIGHT_INIT = nn.initializers.normal(0.02)
 MAX_PATCH_LAYERS = 8

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.models.blocks import (
     Player,
     check_attention,
@@ -44,7 +45,6 @@ from gan_jax.models.conditioning import (
 )
 from gan_jax.models.conv import Conv2D
 from gan_jax.models.dcgan import check_square, resolution_plan
-from gan_jax.registry import ConfigError
 
 CONV_INIT = nn.initializers.xavier_uniform()
 

@@ -40,9 +40,9 @@ import jax.numpy as jnp
 import numpy as np
 from flax import linen as nn
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.models.blocks import check_choice
 from gan_jax.models.conv import conv2d
-from gan_jax.registry import ConfigError
 
 STYLES = ("adain", "modulation")
 LRELU_GAIN = math.sqrt(2.0)

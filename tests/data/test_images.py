@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.data import build_dataset
 from gan_jax.data.images import ImageDataset, batch_indices, image_folder, tfds_images
-from gan_jax.registry import ConfigError
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED_MNIST = os.path.join(REPO, "..", "shared", "datasets", "mnist")

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from ml_collections import ConfigDict
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.data import DATASETS, build_dataset, mixtures
-from gan_jax.registry import ConfigError
 
 
 def test_ring_has_eight_distinct_centres_on_the_unit_circle():

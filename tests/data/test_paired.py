@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.data.paired import (
     aligned_folder,
     edge_map,
@@ -14,7 +15,6 @@ from gan_jax.data.paired import (
     jitter,
     paired_folders,
 )
-from gan_jax.registry import ConfigError
 
 LOAD = 12
 

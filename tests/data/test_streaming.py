@@ -9,8 +9,8 @@ import pytest
 from gan_jax import config as config_lib
 from gan_jax.config import ConfigError
 from gan_jax.data import streaming
-from gan_jax.experiment import DATA_STREAM, build_experiment
-from gan_jax.train import train_and_evaluate
+from gan_jax.runs.loop import train_and_evaluate
+from gan_jax.training.experiment import DATA_STREAM, build_experiment
 from tests.helpers import assert_states_identical, load_state, tiny_config, tiny_image_config
 
 

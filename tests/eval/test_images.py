@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.data.images import StackedDigits
 from gan_jax.eval import metrics as M
 from gan_jax.eval.extractors import FeatureExtractor
 from gan_jax.eval.images import ImageEvaluator, compare, extract, parse_metrics, reference_path
-from gan_jax.registry import ConfigError
+from gan_jax.runs import evaluation
 from tests.helpers import synthetic_digits, tiny_image_config, write_digit_folder
 
 
@@ -141,8 +142,8 @@ def _eval_config(folder, classifier_dir, cache_dir):
 
 def test_run_is_evaluated_during_training_and_by_command(digit_folder, tiny_classifier,
                                                          tmp_path):
-    from gan_jax.evaluate import evaluate_workdir
-    from gan_jax.train import train_and_evaluate
+    from gan_jax.runs.evaluation import evaluate_workdir
+    from gan_jax.runs.loop import train_and_evaluate
 
     config = _eval_config(digit_folder, tiny_classifier[0], tmp_path / "cache")
     workdir = str(tmp_path / "run")
@@ -166,20 +167,20 @@ def test_run_is_evaluated_during_training_and_by_command(digit_folder, tiny_clas
 
 def test_real_baseline(digit_folder, tiny_classifier, tmp_path):
     from gan_jax.config import with_seed
-    from gan_jax.experiment import build_experiment
+    from gan_jax.training.experiment import build_experiment
 
     config = with_seed(_eval_config(digit_folder, tiny_classifier[0], tmp_path))
     experiment = build_experiment(config)
-    same = experiment.evaluate_real("test")["real"]
+    same = evaluation.evaluate_real(experiment, "test")["real"]
     assert abs(same["fd_tiny_cnn_n48_test"]) < 1e-6
     assert same["precision_tiny_cnn_n48_test"] == same["recall_tiny_cnn_n48_test"] == 1.0
-    other = experiment.evaluate_real("train")["real"]
+    other = evaluation.evaluate_real(experiment, "train")["real"]
     assert other["fd_tiny_cnn_n48_test"] > 0
 
 
 def test_eval_config_errors(digit_folder, tmp_path, make_config):
     from gan_jax.config import with_seed
-    from gan_jax.experiment import build_experiment
+    from gan_jax.training.experiment import build_experiment
 
     def build(config):
         return build_experiment(with_seed(config, 0))
@@ -189,7 +190,7 @@ def test_eval_config_errors(digit_folder, tmp_path, make_config):
     skipped = build(config).skipped_metrics
     assert f"no trained classifier in {tmp_path / 'nowhere'}" in skipped
     with pytest.raises(ConfigError, match="no trained classifier in"):
-        build(config).evaluate_real("test")
+        evaluation.evaluate_real(build(config), "test")
     config.eval.extractor = "vgg"
     with pytest.raises(ConfigError, match="eval.extractor: unknown extractor 'vgg'"):
         build(config)
@@ -222,8 +223,8 @@ def test_class_metrics_of_known_features():
 
 
 def test_conditional_run_reports_class_metrics(digit_folder, tiny_classifier, tmp_path):
-    from gan_jax.sample import load_run, make_latents, write_samples
-    from gan_jax.train import train_and_evaluate
+    from gan_jax.commands.sample import load_run, make_latents, write_samples
+    from gan_jax.runs.loop import train_and_evaluate
 
     config = _eval_config(digit_folder, tiny_classifier[0], tmp_path / "cache")
     config.model.condition = "class"
@@ -244,3 +245,26 @@ def test_conditional_run_reports_class_metrics(digit_folder, tiny_classifier, tm
     out = str(tmp_path / "classes.png")
     write_samples(experiment, state, out, z, columns, labels=labels)
     assert np.asarray(Image.open(out)).shape == (10 * 30 + 2, 4 * 30 + 2)
+
+
+def test_a_metric_is_one_function_and_one_table_entry(tmp_path, monkeypatch):
+    # The "adding a metric" example of docs/development.md, end to end through the evaluator.
+    from gan_jax.eval import images as images_lib
+
+    def mean_shift(c):
+        return {f"mean_shift_{c.against}":
+                float(np.linalg.norm(c.fake.stats.mean - c.real.stats.mean))}
+
+    monkeypatch.setitem(images_lib.IMAGE_METRICS, "mean_shift",
+                        images_lib.ImageMetric(mean_shift))
+    assert parse_metrics("fd,mean_shift") == ("fd", "mean_shift")
+    images, labels = synthetic_digits(300)
+    dataset = StackedDigits("synthetic", (28, 28, 3), lambda: (images, labels))
+    evaluator = ImageEvaluator(oracle(), ("mean_shift",), dataset, "synthetic", "test",
+                               str(tmp_path), 512)
+    real = evaluator.reference(300)
+    blank = evaluator.evaluate(lambda s, n: np.zeros((n, 28, 28, 3), np.uint8), 300,
+                               jax.random.PRNGKey(0))
+    # All-black images have zero features, so the shift is the norm of the real mean.
+    assert blank == {"mean_shift_oracle_n300_test":
+                     pytest.approx(float(np.linalg.norm(real.stats.mean)), rel=1e-6)}

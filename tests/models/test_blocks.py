@@ -9,6 +9,7 @@ from flax import linen as nn
 from ml_collections import ConfigDict
 
 from gan_jax import models
+from gan_jax.config.registry import ConfigError
 from gan_jax.models.blocks import (
     NORMS,
     SPECTRAL_COLLECTION,
@@ -17,7 +18,6 @@ from gan_jax.models.blocks import (
     spectral_kinds,
 )
 from gan_jax.models.conv import Conv2D
-from gan_jax.registry import ConfigError
 
 
 class Normalised(nn.Module):

@@ -10,8 +10,8 @@ import pytest
 from ml_collections import ConfigDict
 
 from gan_jax import models
-from gan_jax.registry import ConfigError
-from gan_jax.step import split_outputs
+from gan_jax.config.registry import ConfigError
+from gan_jax.training.update import split_outputs
 
 NUM_CLASSES = 5
 FAMILIES = {  # name -> (generator fields, discriminator fields, example shape)

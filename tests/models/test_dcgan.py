@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.models import build_discriminator, build_generator
 from gan_jax.models.dcgan import DCGANDiscriminator, DCGANGenerator, resolution_plan
-from gan_jax.registry import ConfigError
 
 
 def jitted(method, train: bool = False):

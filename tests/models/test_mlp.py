@@ -5,8 +5,8 @@ import pytest
 from ml_collections import ConfigDict
 
 from gan_jax import models
+from gan_jax.config.registry import ConfigError
 from gan_jax.models.latent import sample_latent
-from gan_jax.registry import ConfigError
 
 
 def test_generator_and_discriminator_shapes_from_config():

@@ -7,13 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.models.pix2pix import (
     PatchDiscriminator,
     UNetGenerator,
     patch_layers,
     receptive_field,
 )
-from gan_jax.registry import ConfigError
 
 RNGS = {"params": jax.random.PRNGKey(0), "dropout": jax.random.PRNGKey(1)}
 

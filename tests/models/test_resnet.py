@@ -9,7 +9,7 @@ import pytest
 from ml_collections import ConfigDict
 
 from gan_jax import models
-from gan_jax.registry import ConfigError
+from gan_jax.config.registry import ConfigError
 
 
 def shapes(module, *inputs):

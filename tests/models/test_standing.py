@@ -6,8 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import linen as nn
 
-from gan_jax.experiment import build_experiment
 from gan_jax.models.standing import batch_statistics, standing_statistics
+from gan_jax.training.experiment import build_experiment
 
 
 class DenseThenNorms(nn.Module):

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from flax import traverse_util
 
+from gan_jax.config.registry import ConfigError
 from gan_jax.models import stylegan
 from gan_jax.models.conv import conv2d
-from gan_jax.registry import ConfigError
 
 SHAPE = (16, 16, 1)
 Z = 8

@@ -1,0 +1,2 @@
+"""The bodies of the gan-* commands other than training: sample, translate, benchmark,
+report, sweep, reproduce and the metric classifier's training."""

@@ -1,0 +1,143 @@
+"""Every check of a config against itself, its dataset and its device plan, made once per
+entry point before anything is built or compiled. Each raises ConfigError naming the key.
+
+`validate` is the entry points' check of a config alone: the schema (keys, types, ranges) and
+the penalty table's ranges. `check_experiment` checks the combinations, once the dataset and
+the device plan are known.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gan_jax import config as config_lib
+from gan_jax.config import ConfigError
+from gan_jax.eval.extractors import check_extractor, missing_extractor
+from gan_jax.eval.images import parse_metrics
+from gan_jax.training import objective
+
+
+def validate(config: Any) -> None:
+    """Raises ConfigError for the first unknown key, wrong type or out-of-range value,
+    penalty settings included. Names that registries resolve are checked when the experiment
+    is built."""
+    config_lib.validate(config)
+    objective.check_ranges(config.loss)
+
+
+def exclusions(config: Any, dataset: Any) -> dict[str, str]:
+    """{what a penalty may exclude: why, with {key} for its weight key} for this run."""
+    found = {}
+    if dataset.kind == "pairs":
+        found["translation"] = ("loss.{key}: gradient penalties are not implemented for "
+                                "image-to-image translation; set it to 0")
+    if config.train.unroll_steps:
+        found["unrolling"] = (f"train.unroll_steps: {config.train.unroll_steps} unrolled D "
+                              "updates take D's loss without penalties; set loss.{key}=0 or "
+                              "train.unroll_steps=0")
+    return found
+
+
+def check_experiment(config: Any, dataset: Any, plan: Any) -> tuple[int, str]:
+    """Runs every combination check; returns (the number of classes both players are
+    conditioned on, why the configured image metrics will be skipped or "")."""
+    check_translation(config, dataset)
+    check_augment(config, dataset)
+    num_classes = resolve_classes(config, dataset)
+    check_packing(config, plan)
+    objective.check_combinations(config, plan, exclusions(config, dataset))
+    check_unrolling(config)
+    return num_classes, check_eval(config, dataset)
+
+
+def check_translation(config: Any, dataset: Any) -> None:
+    """Paired data and model.condition='image' go together."""
+    pairs = dataset.kind == "pairs"
+    if config.model.condition == "image" and not pairs:
+        raise ConfigError(f"model.condition: 'image' translates input images and needs paired "
+                          f"data (aligned_folder, paired_folders, edges2mnist, ...), but "
+                          f"dataset {config.data.name!r} is not paired")
+    if pairs and config.model.condition != "image":
+        raise ConfigError(f"model.condition: dataset {config.data.name!r} holds image pairs; "
+                          "set model.condition='image' to translate them")
+    if pairs and config.eval.standing_stats:
+        raise ConfigError("eval.standing_stats: standing statistics are drawn from latents; "
+                          "image-to-image translation does not take them (set it to 0)")
+
+
+def check_packing(config: Any, plan: Any) -> None:
+    """Packs are groups of m examples of one device's rows, judged without labels."""
+    m = config.model.packing
+    if m == 1:
+        return
+    if config.model.condition != "none":
+        raise ConfigError(f"model.packing: {m} packs unconditional samples; it cannot be "
+                          f"combined with model.condition={config.model.condition!r}")
+    batch = config.train.batch_size
+    if batch % (m * plan.num_replicas):
+        per_device = "" if plan.num_replicas == 1 else (
+            f" ({batch // plan.num_replicas} per device on {plan.num_replicas} devices)")
+        raise ConfigError(f"model.packing: train.batch_size={batch}{per_device} does not "
+                          f"divide into packs of {m}")
+
+
+def check_unrolling(config: Any) -> None:
+    """Unrolled D updates use D's plain loss: options that change it are refused."""
+    if not config.train.unroll_steps:
+        return
+    what = f"train.unroll_steps: {config.train.unroll_steps} unrolled D updates"
+    if config.train.diff_augment:
+        raise ConfigError(f"{what} take D's loss without augmentation; set "
+                          "train.diff_augment='' or train.unroll_steps=0")
+    if config.model.condition != "none":
+        raise ConfigError(f"{what} are for unconditional GANs, not "
+                          f"model.condition={config.model.condition!r}")
+
+
+def check_augment(config: Any, dataset: Any) -> None:
+    """DiffAugment needs images that D judges alone (its policy is parsed by the step's
+    settings)."""
+    if not config.train.diff_augment:
+        return
+    if dataset.kind != "images":
+        raise ConfigError(f"train.diff_augment: augments images; dataset {config.data.name!r} "
+                          f"holds {dataset.kind}" + (" (image-to-image translation is not "
+                                                     "augmented)" if dataset.kind == "pairs"
+                                                     else ""))
+
+
+def resolve_classes(config: Any, dataset: Any) -> int:
+    """The number of classes both players are conditioned on (0: unconditional), from the
+    dataset and checked against `model.num_classes`."""
+    if config.model.condition != "class":
+        return 0
+    found = getattr(dataset, "num_classes", None)
+    if not found:
+        raise ConfigError(f"model.condition: 'class' needs labelled data, but dataset "
+                          f"{config.data.name!r} has no class labels")
+    wanted = config.model.num_classes
+    if wanted and wanted != found:
+        raise ConfigError(f"model.num_classes: {wanted}, but dataset {config.data.name!r} has "
+                          f"{found} classes (0 takes the dataset's)")
+    return int(found)
+
+
+def check_eval(config: Any, dataset: Any) -> str:
+    """Checks `config.eval` against the dataset; returns why its metrics will be skipped
+    (their extractor is not trained yet), or ""."""
+    metrics = parse_metrics(config.eval.metrics)
+    if not metrics:
+        return ""
+    if dataset.kind == "points":
+        raise ConfigError(
+            f"eval.metrics: {config.eval.metrics!r} are image metrics; 2D mixtures are always "
+            "evaluated by modes and quality")
+    if "ppl" in metrics and config.model.generator.get("name") != "stylegan":
+        raise ConfigError(
+            "eval.metrics: 'ppl' (path length in W) needs a style-based generator "
+            f"(model.generator.name='stylegan'), not {config.model.generator.get('name')!r}")
+    check_extractor(config.eval.extractor)
+    return missing_extractor(config.eval.extractor, config.eval.extractor_path,
+                             config.data.name)
+
+

@@ -1,0 +1,371 @@
+"""The objective in one place: the adversarial losses, the penalties and regularisers, and
+the auxiliary terms (AC-GAN's classification, pix2pix's L1).
+
+Losses are pure functions of discriminator logits. A loss sees D's logits on real and fake
+examples in both players' updates, so relativistic losses fit: G's update evaluates D on the
+real batch for losses that read it (`GANLoss.g_reads_real`), and passes None otherwise.
+
+Penalties and regularisers are rows of one table, `PENALTIES`: the config schema's range
+checks, the combination checks and both steps read it. Adding one is a function, a row, and
+its config key in `gan_jax.config.schema.base_config`.
+
+Every loss returns a scalar averaged over the batch. "Logits" are the raw, unbounded
+discriminator outputs; D(x) = sigmoid(logit) for the probabilistic losses, and the critic
+value itself for the hinge and Wasserstein losses. The BCE forms use log-sigmoid identities
+(log D = -softplus(-l), log(1 - D) = -softplus(l)) so they never take the log of a
+rounded-to-zero probability.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from gan_jax.config import ConfigError
+from gan_jax.config.registry import Registry
+
+Array = jax.Array
+PyTree = Any
+
+
+class GANLoss(NamedTuple):
+    """A discriminator loss and the matching generator loss, both of (real, fake) logits."""
+
+    d_loss: Callable[[Array, Array], Array]  # (real_logits, fake_logits) -> scalar
+    g_loss: Callable[[Array | None, Array], Array]  # (real_logits, fake_logits) -> scalar
+    # Whether g_loss reads the real logits (relativistic losses); if not, G's update passes
+    # None and never runs D on the real batch.
+    g_reads_real: bool = False
+
+
+def on_fakes(g_loss: Callable[[Array], Array]) -> Callable[[Array | None, Array], Array]:
+    """A generator loss of fake logits alone, in the (real, fake) form of `GANLoss.g_loss`."""
+    return lambda real_logits, fake_logits: g_loss(fake_logits)
+
+
+LOSSES: Registry[GANLoss] = Registry("loss")
+
+
+def bce_d_loss(real_logits: Array, fake_logits: Array) -> Array:
+    """-log D(x) - log(1 - D(G(z))): binary cross-entropy with labels 1 (real) and 0 (fake)."""
+    return jnp.mean(jax.nn.softplus(-real_logits)) + jnp.mean(jax.nn.softplus(fake_logits))
+
+
+def minimax_g_loss(fake_logits: Array) -> Array:
+    """log(1 - D(G(z))), the saturating loss of the original minimax game (G minimises it).
+
+    Equivalently G maximises -log(1 - D(G(z))). Its gradient vanishes when D confidently
+    rejects the fakes, which is why the non-saturating loss is used in practice.
+    """
+    return -jnp.mean(jax.nn.softplus(fake_logits))
+
+
+def non_saturating_g_loss(fake_logits: Array) -> Array:
+    """-log D(G(z)): same fixed point as minimax, strong gradients early in training."""
+    return jnp.mean(jax.nn.softplus(-fake_logits))
+
+
+def least_squares_d_loss(real_logits: Array, fake_logits: Array) -> Array:
+    """LSGAN with targets a=0 (fake), b=1 (real): 1/2 E(D(x)-1)^2 + 1/2 E D(G(z))^2."""
+    return 0.5 * jnp.mean((real_logits - 1.0) ** 2) + 0.5 * jnp.mean(fake_logits**2)
+
+
+def least_squares_g_loss(fake_logits: Array) -> Array:
+    """LSGAN generator target c=1: 1/2 E(D(G(z))-1)^2."""
+    return 0.5 * jnp.mean((fake_logits - 1.0) ** 2)
+
+
+def hinge_d_loss(real_logits: Array, fake_logits: Array) -> Array:
+    """E max(0, 1 - D(x)) + E max(0, 1 + D(G(z)))."""
+    return jnp.mean(jax.nn.relu(1.0 - real_logits)) + jnp.mean(jax.nn.relu(1.0 + fake_logits))
+
+
+def wasserstein_d_loss(real_logits: Array, fake_logits: Array) -> Array:
+    """E D(G(z)) - E D(x): the critic maximises the gap between real and fake scores."""
+    return jnp.mean(fake_logits) - jnp.mean(real_logits)
+
+
+def critic_g_loss(fake_logits: Array) -> Array:
+    """-E D(G(z)): generator loss for the hinge and Wasserstein critics."""
+    return -jnp.mean(fake_logits)
+
+
+LOSSES.register("minimax")(GANLoss(bce_d_loss, on_fakes(minimax_g_loss)))
+LOSSES.register("non_saturating")(GANLoss(bce_d_loss, on_fakes(non_saturating_g_loss)))
+LOSSES.register("least_squares")(GANLoss(least_squares_d_loss, on_fakes(least_squares_g_loss)))
+LOSSES.register("hinge")(GANLoss(hinge_d_loss, on_fakes(critic_g_loss)))
+LOSSES.register("wasserstein")(GANLoss(wasserstein_d_loss, on_fakes(critic_g_loss)))
+
+
+def classification_loss(class_logits: Array, labels: Array) -> Array:
+    """Softmax cross-entropy of integer labels, averaged: the auxiliary loss of a
+    discriminator with a class head (AC-GAN)."""
+    log_probs = jax.nn.log_softmax(class_logits.astype(jnp.float32), axis=-1)
+    return -jnp.mean(jnp.take_along_axis(log_probs, labels[:, None], axis=-1))
+
+
+def get_loss(name: str) -> GANLoss:
+    return LOSSES.get(name, key="loss.name")
+
+
+# pix2pix divides D's objective by 2, and adds an L1 term to G's.
+TRANSLATION_D_SCALE = 0.5
+
+
+def l1_loss(outputs: Array, targets: Array) -> Array:
+    """mean |G(a) - b|: pix2pix's reconstruction term (weighted by `loss.l1_weight`)."""
+    return jnp.mean(jnp.abs(outputs - targets))
+
+
+def _per_example_grad_sq_norm(critic: Callable[[Array], Array], x: Array) -> Array:
+    """||d critic(x_i) / d x_i||^2 for every example i (the critic must act per example)."""
+    grads = jax.grad(lambda inputs: jnp.sum(critic(inputs)))(x)
+    return jnp.sum(jnp.reshape(grads, (grads.shape[0], -1)) ** 2, axis=-1)
+
+
+def gradient_penalty(
+    critic: Callable[[Array], Array], real: Array, fake: Array, key: Array
+) -> Array:
+    """WGAN-GP: E (||grad critic(x_hat)|| - 1)^2 at x_hat uniformly between real and fake pairs."""
+    eps_shape = (real.shape[0],) + (1,) * (real.ndim - 1)
+    eps = jax.random.uniform(key, eps_shape, dtype=real.dtype)
+    x_hat = eps * real + (1.0 - eps) * fake
+    sq_norm = _per_example_grad_sq_norm(critic, x_hat)
+    # The tiny offset keeps the gradient of the sqrt finite where the gradient is exactly zero.
+    return jnp.mean((jnp.sqrt(sq_norm + 1e-12) - 1.0) ** 2)
+
+
+def r1_penalty(critic: Callable[[Array], Array], real: Array) -> Array:
+    """R1 (Mescheder et al. 2018): E ||grad critic(x)||^2 on real data. Weighted by gamma/2."""
+    return jnp.mean(_per_example_grad_sq_norm(critic, real))
+
+
+def dragan_penalty(critic: Callable[[Array], Array], real: Array, key: Array,
+                   scale: float = 0.5, spread: Array | None = None) -> Array:
+    """DRAGAN (Kodali et al. 2017): E (||grad critic(x_hat)|| - 1)^2 around the real data, at
+    x_hat = x + a * scale * spread * u, with u ~ U[0, 1) per element, a ~ U[0, 1) per example
+    and `spread` the standard deviation of the real batch (default: of `real`)."""
+    noise_key, alpha_key = jax.random.split(key)
+    spread = jnp.std(real) if spread is None else spread
+    noise = scale * spread * jax.random.uniform(noise_key, real.shape, real.dtype)
+    alpha = jax.random.uniform(alpha_key, (real.shape[0],) + (1,) * (real.ndim - 1),
+                               real.dtype)
+    sq_norm = _per_example_grad_sq_norm(critic, real + alpha * noise)
+    return jnp.mean((jnp.sqrt(sq_norm + 1e-12) - 1.0) ** 2)
+
+
+# Where DRAGAN's perturbations come from: this stream of a D update's penalty key.
+DRAGAN_STREAM = 1
+# Where path-length regularisation draws from: this stream of the G update's key.
+PATH_LENGTH_STREAM = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class DInputs:
+    """What a discriminator penalty sees in one D update (arrays are this device's rows)."""
+
+    critic: Callable[[Array], Array]  # D's logits of packs, through any augmentation
+    real: Array  # real packs (single examples without packing)
+    fake: Array  # fake packs
+    key: Array  # the update's penalty key (per device under pmap)
+    images: Array  # the real examples, unpacked
+    real_logits: Array
+    fake_logits: Array
+    global_std: Callable[[Array], Array]  # std of all elements of the global batch's array
+
+
+@dataclasses.dataclass(frozen=True)
+class GInputs:
+    """What a generator regulariser sees in G's update."""
+
+    generator: Any  # the Linen module
+    params: PyTree
+    g_state: PyTree  # G's model state, without regulariser state
+    key: Array  # the G update's key
+    batch_size: int  # of the global batch
+    latents: Callable[[Array, int], Array]  # (key, n) -> this device's rows of n latents
+    example_keys: Callable[[Array, int], Array]  # (key, n) -> this device's per-example keys
+    local_rows: Callable[[Array], Array]  # this device's rows of a global-batch array
+    mean_over_devices: Callable[[Any], Any]
+
+
+def path_length_penalty(inputs: GInputs, options: Mapping[str, Any],
+                        state: PyTree) -> tuple[Array, PyTree]:
+    """StyleGAN2's path-length regulariser: (mean squared deviation of this device's |J_w^T y|
+    from the running mean a after this batch, {"mean": that a}). J_w is the Jacobian of the
+    images with respect to ws, y Gaussian noise over 1/sqrt(pixels per channel), drawn with
+    batch_size / pl_batch_shrink style-mixed latents from fold_in(G key, PATH_LENGTH_STREAM);
+    a decays towards each batch's mean length at rate `pl_decay`."""
+    generator = inputs.generator
+    num = inputs.batch_size // options["pl_batch_shrink"]
+    latent_key, noise_key = jax.random.split(jax.random.fold_in(inputs.key, PATH_LENGTH_STREAM))
+    z = inputs.latents(latent_key, num)
+    keys = inputs.example_keys(latent_key, num)
+    variables = {"params": inputs.params, **inputs.g_state}
+    ws = generator.apply(variables, z, keys,
+                         method=lambda g, z, keys: g.mix(g.map(z), z, keys))
+    images, pullback = jax.vjp(
+        lambda ws: generator.apply(variables, ws, keys, method="synthesize"), ws)
+    pixels = images.shape[1] * images.shape[2]
+    noise = inputs.local_rows(jax.random.normal(noise_key, (num, *images.shape[1:]),
+                                                images.dtype)) / jnp.sqrt(pixels)
+    (w_grads,) = pullback(noise)
+    lengths = jnp.sqrt(jnp.mean(jnp.sum(jnp.square(w_grads), axis=2), axis=1))
+    batch_length = inputs.mean_over_devices(jnp.mean(lengths))
+    mean_length = state["mean"]
+    mean_length = mean_length + options["pl_decay"] * (jax.lax.stop_gradient(batch_length)
+                                                       - mean_length)
+    return jnp.mean(jnp.square(lengths - mean_length)), {"mean": mean_length}
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """A config key under `loss` that a penalty reads, and the values it accepts."""
+
+    key: str
+    accepts: Callable[[Any], bool]
+    rule: str  # what `accepts` asks, for the error message
+
+
+@dataclasses.dataclass(frozen=True)
+class Penalty:
+    """A row of the penalty table. Its weight is `loss.<weight_key>` (0: off)."""
+
+    name: str
+    weight_key: str
+    player: str  # "d" or "g": whose loss it joins
+    # Stateless: fn(inputs, options) -> value. With `state`: fn(inputs, options, state) ->
+    # (value, new state), the state kept in the player's model state under `name`.
+    fn: Callable[..., Any]
+    scale: float = 1.0  # the weight's factor (R1's gamma / 2)
+    # Lazy regularisation: weight * interval on every `loss.<interval_key>`-th update.
+    interval_key: str | None = None
+    options: tuple[Option, ...] = ()
+    # Settings it cannot be combined with: "translation" (image-to-image runs) and
+    # "unrolling" (train.unroll_steps > 0, whose D updates take D's plain loss).
+    excludes: tuple[str, ...] = ()
+    state: Callable[[], PyTree] | None = None  # its initial running state
+    metrics: Callable[[PyTree], dict[str, Array]] | None = None  # logged from its state
+    # Further checks against the config and device plan: check(config, plan) raises.
+    check: Callable[[Any, Any], None] | None = None
+
+
+def _check_path_length(config: Any, plan: Any) -> None:
+    name = config.model.generator.get("name")
+    if name != "stylegan" or config.model.condition != "none":
+        raise ConfigError(f"loss.pl_weight: path-length regularisation needs an unconditional "
+                          f"style-based generator (model.generator.name='stylegan'), not "
+                          f"{name!r} with model.condition={config.model.condition!r}")
+    shrink, batch = config.loss.pl_batch_shrink, config.train.batch_size
+    if batch % (shrink * plan.num_replicas):
+        raise ConfigError(f"loss.pl_batch_shrink: its batch, train.batch_size={batch} / "
+                          f"{shrink}, must divide evenly over {plan.num_replicas} device(s)")
+
+
+_GRADIENT = ("translation", "unrolling")
+
+# In the order their terms are added to a player's loss.
+PENALTIES: tuple[Penalty, ...] = (
+    Penalty("gp", "gp_weight", "d", excludes=_GRADIENT,
+            fn=lambda x, o: gradient_penalty(x.critic, x.real, x.fake, x.key)),
+    Penalty("dragan", "dragan_weight", "d", excludes=_GRADIENT,
+            options=(Option("dragan_scale", lambda v: v > 0, "must be > 0"),),
+            fn=lambda x, o: dragan_penalty(
+                x.critic, x.real, jax.random.fold_in(x.key, DRAGAN_STREAM), o["dragan_scale"],
+                x.global_std(x.images))),
+    Penalty("r1", "r1_weight", "d", scale=0.5, interval_key="r1_interval", excludes=_GRADIENT,
+            fn=lambda x, o: r1_penalty(x.critic, x.real)),
+    Penalty("path_length", "pl_weight", "g", interval_key="pl_interval",
+            options=(Option("pl_decay", lambda v: 0 < v <= 1, "must be in (0, 1]"),
+                     Option("pl_batch_shrink", lambda v: v >= 1, "must be >= 1")),
+            fn=path_length_penalty, state=lambda: {"mean": jnp.zeros((), jnp.float32)},
+            metrics=lambda state: {"g_path_length": state["mean"]}, check=_check_path_length),
+)
+
+
+def check_ranges(loss_config: Any) -> None:
+    """Raises ConfigError for a penalty weight, interval or option out of its range."""
+    def require(ok: bool, key: str, rule: str) -> None:
+        if not ok:
+            raise ConfigError(f"loss.{key}: {rule}, got {loss_config[key]!r}")
+
+    for row in PENALTIES:
+        require(loss_config[row.weight_key] >= 0, row.weight_key, "must be >= 0 (0: off)")
+        if row.interval_key:
+            require(loss_config[row.interval_key] >= 1, row.interval_key,
+                    f"must be >= 1 (1: every {row.player.upper()} update)")
+        for option in row.options:
+            require(option.accepts(loss_config[option.key]), option.key, option.rule)
+
+
+def check_combinations(config: Any, plan: Any, contexts: Mapping[str, str]) -> None:
+    """Raises ConfigError for an active penalty that `contexts` rule out ({setting that
+    applies to this run: why, with {key} for the weight key}), or that fails its own check."""
+    for row in PENALTIES:
+        if not config.loss[row.weight_key]:
+            continue
+        for context in row.excludes:
+            if context in contexts:
+                raise ConfigError(contexts[context].format(key=row.weight_key))
+        if row.check is not None:
+            row.check(config, plan)
+
+
+@dataclasses.dataclass(frozen=True)
+class ActivePenalty:
+    """A penalty with a non-zero weight, and the settings it is compiled with."""
+
+    row: Penalty
+    weight: float
+    interval: int = 1
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def initial_state(self) -> PyTree:
+        return None if self.row.state is None else self.row.state()
+
+    def term(self, inputs: Any, counter: Array, state: PyTree = None) -> tuple[Array, PyTree]:
+        """(its weighted term, its new state) at update number `counter`; a lazy penalty is
+        taken, times its interval, where `counter` is a multiple of it (and is 0 and keeps its
+        state elsewhere)."""
+        options = dict(self.options)
+        coefficient = self.row.scale * self.weight * self.interval
+
+        def value() -> tuple[Array, PyTree]:
+            if self.row.state is None:
+                return coefficient * self.row.fn(inputs, options), state
+            penalty, new_state = self.row.fn(inputs, options, state)
+            return coefficient * penalty, new_state
+
+        if self.interval == 1:
+            return value()
+        return jax.lax.cond(counter % self.interval == 0, value,
+                            lambda: (jnp.zeros((), jnp.float32), state))
+
+
+def active_penalties(loss_config: Any, player: str) -> tuple[ActivePenalty, ...]:
+    """The player's penalties that `loss_config` turns on, in table order."""
+    return tuple(
+        ActivePenalty(row, float(loss_config[row.weight_key]),
+                      loss_config[row.interval_key] if row.interval_key else 1,
+                      tuple((o.key, loss_config[o.key]) for o in row.options))
+        for row in PENALTIES if row.player == player and loss_config[row.weight_key])
+
+
+def split_penalty_states(model_state: PyTree,
+                         penalties: tuple[ActivePenalty, ...]) -> tuple[PyTree, dict[str, Any]]:
+    """(the model state without the penalties' running states, those states by name)."""
+    model_state = dict(model_state)
+    states = {p.row.name: model_state.pop(p.row.name) for p in penalties if p.row.state}
+    return model_state, states
+
+
+def with_penalty_states(model_state: PyTree, penalties: tuple[ActivePenalty, ...],
+                        states: Mapping[str, Any] | None = None) -> PyTree:
+    """`model_state` with the penalties' running states (`states`, default: initial)."""
+    states = states or {}
+    return {**model_state, **{p.row.name: states.get(p.row.name, p.initial_state())
+                              for p in penalties if p.row.state}}

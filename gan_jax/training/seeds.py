@@ -1,0 +1,103 @@
+"""Several independent seeds in one compiled program: `jax.vmap` over the whole train state.
+
+With `train.num_seeds = K`, replica k is the run of seed `seed + k`: its initial state, step
+keys, data order and evaluation latents are those of a separate run with that seed, so its
+numbers match that run's up to the order of floating-point reductions. The replicas share one
+compiled step, which keeps a small model from leaving an accelerator idle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from gan_jax import config as config_lib
+from gan_jax.training.experiment import DATA_STREAM, Experiment, build_experiment
+from gan_jax.training.update import make_multi_step
+
+PyTree = Any
+# The only per-replica entry of a dataset's device data: the key that orders its batches.
+SHUFFLE_KEY = "shuffle_key"
+
+
+def build_replicas(config: config_lib.ConfigDict) -> list[Experiment]:
+    """One experiment per seed of a validated config, sharing the parts built once (compiles
+    nothing); the first is the base seed's."""
+    experiment = build_experiment(config)
+    if config.train.num_seeds == 1:
+        return [experiment]
+    if experiment.plan.mode != "jit":
+        raise config_lib.ConfigError(
+            f"train.num_seeds={config.train.num_seeds}: vectorised seeds run on one device; "
+            "set train.parallel=jit (or train one seed per device with separate runs)")
+    return [experiment.for_seed(config.seed + k) for k in range(config.train.num_seeds)]
+
+
+def stack(trees: list[PyTree]) -> PyTree:
+    """Stacks pytrees of equal structure along a new leading replica axis."""
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *trees)
+
+
+def unstack(tree: PyTree, index: int) -> PyTree:
+    return jax.tree.map(lambda leaf: leaf[index], tree)
+
+
+def init_states(experiments: list[Experiment]) -> PyTree:
+    """The initial state of a run: one experiment's own, or the replicas' stacked (each
+    exactly its own seed's)."""
+    if len(experiments) == 1:
+        return experiments[0].init_state()
+    return stack([e.init_state() for e in experiments])
+
+
+def state_shapes(experiments: list[Experiment]) -> PyTree:
+    """The shapes and dtypes of `init_states(experiments)`, computed without running it: the
+    template a checkpoint restores into (initialising convolutional models eagerly takes
+    seconds)."""
+    if jax.process_count() > 1:  # Orbax needs concrete arrays to lay out across processes.
+        return init_states(experiments)
+    # On the default device, as initialised arrays are: Orbax then restores a checkpoint saved
+    # on any number of devices onto this one.
+    device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device),
+                        jax.eval_shape(lambda: init_states(experiments)))
+
+
+def device_data(experiments: list[Experiment]) -> tuple[PyTree, PyTree]:
+    """(data, vmap axes): the dataset's arrays once, with each replica's shuffle key (one
+    experiment: its own data, and no axes)."""
+    data = experiments[0].device_data()
+    if len(experiments) == 1:
+        return data, None
+    return with_replica_keys(data, [e.stream_key(DATA_STREAM) for e in experiments])
+
+
+def with_replica_keys(data: PyTree, keys: list[jax.Array]) -> tuple[PyTree, PyTree]:
+    """(data, vmap axes): `data` shared by all replicas, but for its shuffle key, replaced by
+    `keys` (one per replica) when the dataset has one."""
+    axes = jax.tree.map(lambda _: None, data)
+    if SHUFFLE_KEY not in data:
+        return data, axes
+    return {**data, SHUFFLE_KEY: jnp.stack(keys)}, {**axes, SHUFFLE_KEY: 0}
+
+
+def vmap_multi_step(multi_step: Callable, data_axes: PyTree) -> Callable:
+    """`multi_step(state, data, num_steps)` over stacked states (jit with static_argnums=2)."""
+
+    def vmapped(state: PyTree, data: PyTree, num_steps: int):
+        return jax.vmap(lambda s, d: multi_step(s, d, num_steps),
+                        in_axes=(0, data_axes))(state, data)
+
+    return vmapped
+
+
+def run_step(experiments: list[Experiment], data_axes: PyTree) -> Callable:
+    """The run's `multi_step(state, data, num_steps)`: one experiment's, or vmapped over the
+    replicas' stacked states."""
+    multi_step = make_multi_step(experiments[0].train_step())
+    if len(experiments) > 1:
+        multi_step = vmap_multi_step(multi_step, data_axes)
+    return multi_step

@@ -1,0 +1,322 @@
+"""The pure train step: n_disc discriminator updates, then one generator update.
+
+`make_train_step` closes over the models, the loss and the two optimizers and returns
+`step(state, data) -> (state, metrics)`; it knows nothing of files or hosts. `data` is the
+dataset's device-resident pytree (empty for synthetic data), and real batches are drawn from it
+on device, so no data moves between host and device per step. `make_multi_step` fuses several
+steps into one compiled call with `lax.scan`, so small models are not throttled by Python
+dispatch.
+
+Key schedule: the key of step t is fold_in(state.rng, t), split into one key per discriminator
+update (each split again for real data, latents and the gradient penalty) and one for the
+generator update. Discriminator update i of step t reads real batch number t * n_disc + i.
+Nothing depends on how steps are grouped into calls, so a resumed run draws exactly the
+numbers, and sees exactly the batches, of the uninterrupted one.
+
+Conditioning: a real batch is a mapping of named arrays, `x` (what D judges) and, for labelled
+data, `label`. A class-conditional step (`num_classes > 0`) gives D the real batch's labels
+with the real examples, and makes each fake for a label that is either drawn uniformly (from
+fold_in(latent key, 1)) or the real batch's (`fake_labels`); G's update uses fresh uniform
+labels, or the last real batch's. Unconditional steps draw exactly what they drew before.
+A discriminator with a class head returns {"logit", "class_logits"}; its cross-entropy is
+added, weighted by `class_weight`, to D's loss (real and fake) and G's (fake).
+
+Generators that draw per-example randomness (`takes_example_keys`, e.g. StyleGAN's noise and
+style mixing) get one key per example of the global batch, split from fold_in(latent key,
+EXAMPLE_KEY_STREAM), and keep their rows, so a pmapped run draws what a plain one does.
+Penalties and regularisers are the rows of `gan_jax.training.objective.PENALTIES` that the
+config turns on, added in table order. A lazy one (interval k > 1) adds k times its term on
+the updates (D's batch number, or G's step) that are multiples of k, chosen by `lax.cond`
+inside the compiled step. A regulariser with running state (path length's mean length) keeps
+it in its player's model state under its name, so it is checkpointed and a resumed run
+continues exactly; the model never sees it.
+
+Unrolled GAN (`unroll_steps` k > 0, Metz et al. 2017): G's loss is taken against D after k
+more of D's optimizer updates, made on the real batch of the step's last D update and G's own
+fake batch, and G's gradient flows through those updates (they are not applied to D). The
+unrolled updates use D's loss alone, without penalties, augmentation or labels.
+
+Packing (`packing` m > 1, PacGAN): D reads m consecutive examples of this device's rows at a
+time, concatenated along their last axis (see gan_jax.training.packing), after any augmentation; the
+penalties act on packs, with interpolation and perturbation drawn per pack.
+
+A D penalty's key is the update's penalty key (folded with the device index under pmap);
+DRAGAN's perturbation is scaled by the standard deviation of the global batch, so it is the
+same whatever the device count.
+
+DiffAugment (`diff_augment`): every image D sees, real, fake or interpolated for a penalty, is
+augmented with parameters drawn from fold_in(update key, AUGMENT_STREAM), folded with 0 for
+real, 1 for fake and 2 for penalty inputs; penalties are taken through the augmentation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import linen as nn
+
+from gan_jax.models.latent import sample_latent
+from gan_jax.training import augment
+from gan_jax.training import objective as objective_lib
+from gan_jax.training.objective import ActivePenalty, DInputs, GInputs
+from gan_jax.training.packing import pack, unpack
+from gan_jax.training.state import GANState
+from gan_jax.training.update import (
+    Devices,
+    Metrics,
+    PyTree,
+    SampleFn,
+    UpdateSettings,
+    apply_gradients,
+    apply_model,
+    d_metrics,
+    example_keys,
+    finish_step,
+    run_d_updates,
+    split_outputs,
+    update_settings,
+)
+
+# Where uniformly drawn fake labels come from: this stream of the latent key.
+LABEL_STREAM = 1
+# Where DiffAugment's parameters come from: this stream of an update's key.
+AUGMENT_STREAM = 2
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StepSettings(UpdateSettings):
+    """The static numbers the GAN step is compiled with."""
+
+    latent_dim: int
+    latent_dist: str
+    # The penalties and regularisers the config turns on, per player, in table order.
+    d_penalties: tuple[ActivePenalty, ...] = ()
+    g_penalties: tuple[ActivePenalty, ...] = ()
+    # Unrolled GAN: G's loss is taken against D after this many more of its updates.
+    unroll_steps: int = 0
+    # PacGAN: D judges packs of this many examples (1: single examples).
+    packing: int = 1
+    # Class conditioning: 0 for an unconditional GAN.
+    num_classes: int = 0
+    fake_labels: str = "uniform"
+    class_weight: float = 1.0
+    # DiffAugment operations applied to every image D sees (see gan_jax.training.augment).
+    diff_augment: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: Any, plan: Any = None, num_classes: int = 0) -> StepSettings:
+        return cls(
+            latent_dim=config.model.latent_dim,
+            latent_dist=config.model.latent_dist,
+            d_penalties=objective_lib.active_penalties(config.loss, "d"),
+            g_penalties=objective_lib.active_penalties(config.loss, "g"),
+            packing=config.model.packing,
+            unroll_steps=config.train.unroll_steps,
+            num_classes=num_classes,
+            fake_labels=config.model.fake_labels,
+            class_weight=float(config.loss.class_weight),
+            diff_augment=augment.parse_policy(config.train.diff_augment),
+            **update_settings(config, plan),
+        )
+
+
+def make_train_step(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    loss: objective_lib.GANLoss,
+    g_tx: optax.GradientTransformation,
+    d_tx: optax.GradientTransformation,
+    settings: StepSettings,
+    sample_real: SampleFn,
+) -> Callable[[GANState, PyTree], tuple[GANState, Metrics]]:
+    """Builds the pure function `step(state, data) -> (new_state, metrics)` (see
+    gan_jax.training.update for how it splits the batch over devices)."""
+    s = settings
+    devices = Devices(s)
+    local_rows = devices.rows
+
+    def global_std(x):
+        """The standard deviation of all elements of the global batch's `x`."""
+        mean = devices.mean(jnp.mean(x))
+        mean_square = devices.mean(jnp.mean(jnp.square(x)))
+        return jnp.sqrt(jnp.maximum(mean_square - jnp.square(mean), 0.0))
+
+    conditional = s.num_classes > 0
+
+    def augmented(x, key, stream):
+        """`x` with DiffAugment applied, its parameters drawn for the global batch."""
+        if not s.diff_augment:
+            return x
+        key = jax.random.fold_in(jax.random.fold_in(key, AUGMENT_STREAM), stream)
+        params = augment.draw(s.diff_augment, key, s.batch_size, x.shape[1:])
+        return augment.apply(x, jax.tree.map(local_rows, params))
+
+    def judged(x, key, stream):
+        """What D reads of a batch: augmented, then packed."""
+        return pack(augmented(x, key, stream), s.packing)
+
+    takes_keys = getattr(generator, "takes_example_keys", False)
+
+    def latents(key, num):
+        return local_rows(sample_latent(key, num, s.latent_dim, s.latent_dist))
+
+    def generate(g_params, g_state, key, labels):
+        z = latents(key, s.batch_size)
+        keys = None
+        if takes_keys:
+            keys = local_rows(example_keys(key, s.batch_size))
+        return apply_model(generator, g_params, g_state, z, True, labels, keys=keys)
+
+    def unrolled(d_params, d_opt_state, d_state, real, fake):
+        """D's parameters after `unroll_steps` more of its updates on (real, fake), each a
+        differentiable function of `fake` (so of G's parameters)."""
+        for _ in range(s.unroll_steps):
+
+            def d_loss_fn(params):
+                real_out = apply_model(discriminator, params, d_state, pack(real, s.packing),
+                                       True)[0]
+                fake_out = apply_model(discriminator, params, d_state, pack(fake, s.packing),
+                                       True)[0]
+                return loss.d_loss(split_outputs(real_out)[0], split_outputs(fake_out)[0])
+
+            grads = devices.mean(jax.grad(d_loss_fn)(d_params))
+            d_params, d_opt_state = apply_gradients(d_tx, grads, d_opt_state, d_params)
+        return d_params
+
+    def uniform_labels(key):
+        """This device's rows of labels drawn uniformly for the global batch."""
+        return local_rows(jax.random.randint(jax.random.fold_in(key, LABEL_STREAM),
+                                             (s.batch_size,), 0, s.num_classes))
+
+    def class_terms(class_logits, labels):
+        if class_logits is None:
+            return jnp.zeros((), jnp.float32), None
+        accuracy = jnp.mean(jnp.argmax(class_logits, axis=-1) == labels)
+        return objective_lib.classification_loss(class_logits, labels), accuracy
+
+    def d_update(carry, data, key, batch_index):
+        d_params, d_state, d_opt_state, g_state, g_params, penalty_states = carry
+        real_key, z_key, penalty_key = jax.random.split(key, 3)
+        if devices.parallel:  # Penalty interpolation noise is drawn per device.
+            penalty_key = jax.random.fold_in(penalty_key, devices.index())
+        batch = sample_real(data, real_key, batch_index, s.batch_size)
+        real = local_rows(batch["x"])
+        real_labels = fake_labels = None
+        if conditional:
+            real_labels = local_rows(batch["label"])
+            fake_labels = real_labels if s.fake_labels == "real" else uniform_labels(z_key)
+        fake, g_state = generate(g_params, g_state, z_key, fake_labels)
+        fake = jax.lax.stop_gradient(fake)
+
+        def d_loss_fn(params):
+            real_out, new_state = apply_model(discriminator, params, d_state,
+                                              judged(real, key, 0), True, real_labels)
+            fake_out, new_state = apply_model(discriminator, params, new_state,
+                                              judged(fake, key, 1), True, fake_labels)
+            (real_logits, real_class), (fake_logits, fake_class) = (
+                split_outputs(real_out), split_outputs(fake_out))
+            adversarial = loss.d_loss(real_logits, fake_logits)
+            class_loss, class_accuracy = class_terms(real_class, real_labels)
+
+            def critic(packs):
+                """D's logits for packs (single examples without packing)."""
+                out = apply_model(discriminator, params, d_state,
+                                  judged(unpack(packs, s.packing), key, 2), True,
+                                  real_labels)[0]
+                return split_outputs(out)[0]
+
+            inputs = DInputs(critic=critic, real=pack(real, s.packing),
+                             fake=pack(fake, s.packing), key=penalty_key, images=real,
+                             real_logits=real_logits, fake_logits=fake_logits,
+                             global_std=global_std)
+            penalty, new_penalty_states = jnp.zeros((), jnp.float32), {}
+            for p in s.d_penalties:
+                term, new_penalty_states[p.row.name] = p.term(
+                    inputs, batch_index, penalty_states.get(p.row.name))
+                penalty += term
+            total = adversarial + penalty
+            if real_class is not None:  # AC-GAN: D classifies real and fake examples.
+                class_loss += class_terms(fake_class, fake_labels)[0]
+                total += s.class_weight * class_loss
+            return total, (new_state, adversarial, penalty, real_logits, fake_logits,
+                           class_loss, class_accuracy, new_penalty_states)
+
+        grads, (d_state, adversarial, penalty, real_logits, fake_logits, class_loss,
+                class_accuracy, new_penalty_states) = jax.grad(d_loss_fn, has_aux=True)(d_params)
+        grads = devices.mean(grads)
+        d_state, g_state = devices.sync(d_state), devices.sync(g_state)
+        d_params, d_opt_state = apply_gradients(d_tx, grads, d_opt_state, d_params)
+        penalty_states = {**penalty_states, **{k: v for k, v in new_penalty_states.items()
+                                               if v is not None}}
+        metrics = d_metrics(adversarial, real_logits, fake_logits, grads, d_penalty=penalty)
+        if class_accuracy is not None:  # A class head: how well D classifies real examples.
+            metrics |= {"d_class_loss": class_loss, "d_real_class_acc": class_accuracy}
+        return ((d_params, d_state, d_opt_state, g_state, g_params, penalty_states),
+                (metrics, (real, real_labels)))
+
+    def step(state: GANState, data: PyTree) -> tuple[GANState, Metrics]:
+        key = jax.random.fold_in(state.rng, state.step)
+        g_key = jax.random.fold_in(key, 1)
+        g_state, g_penalty_states = objective_lib.split_penalty_states(state.g_state,
+                                                                       s.g_penalties)
+        d_state, d_penalty_states = objective_lib.split_penalty_states(state.d_state,
+                                                                       s.d_penalties)
+        carry = (state.d_params, d_state, state.d_opt_state, g_state, state.g_params,
+                 d_penalty_states)
+        carry, (real, real_labels), d_step_metrics = run_d_updates(d_update, carry, data, key,
+                                                                   state.step, s.n_disc)
+        d_params, d_state, d_opt_state, g_state, _, d_penalty_states = carry
+        g_labels = None
+        if conditional:
+            g_labels = real_labels if s.fake_labels == "real" else uniform_labels(g_key)
+
+        def g_loss_fn(params):
+            fake, new_g_state = generate(params, g_state, g_key, g_labels)
+            judge = d_params
+            if s.unroll_steps:  # G answers D as it will be after more updates.
+                judge = unrolled(d_params, d_opt_state, d_state, real, fake)
+            # D's running statistics are updated by D's own steps only.
+            fake_out, _ = apply_model(discriminator, judge, d_state,
+                                      judged(fake, g_key, 0), True, g_labels)
+            fake_logits, fake_class = split_outputs(fake_out)
+            real_logits = None
+            if loss.g_reads_real:  # A relativistic loss: G compares D(fake) with D(real).
+                real_out, _ = apply_model(discriminator, judge, d_state,
+                                          judged(real, g_key, 1), True, real_labels)
+                real_logits = split_outputs(real_out)[0]
+            g_loss = total = loss.g_loss(real_logits, fake_logits)
+            if fake_class is not None:
+                total += s.class_weight * class_terms(fake_class, g_labels)[0]
+            inputs = GInputs(generator=generator, params=params, g_state=g_state, key=g_key,
+                             batch_size=s.batch_size, latents=latents,
+                             example_keys=lambda k, n: local_rows(example_keys(k, n)),
+                             local_rows=local_rows, mean_over_devices=devices.mean)
+            penalty, new_states = jnp.zeros((), jnp.float32), {}
+            for p in s.g_penalties:
+                term, new_states[p.row.name] = p.term(inputs, state.step,
+                                                      g_penalty_states.get(p.row.name))
+                penalty += term
+            return total + penalty, (new_g_state, fake_logits, g_loss, penalty, new_states)
+
+        (_, (g_state, fake_logits, g_loss, g_penalty, g_penalty_states)), g_grads = (
+            jax.value_and_grad(g_loss_fn, has_aux=True)(state.g_params))
+
+        def metrics(g_grads):
+            regularised = {"g_penalty": g_penalty} if s.g_penalties else {}
+            for p in s.g_penalties:
+                if p.row.metrics is not None:
+                    regularised |= p.row.metrics(g_penalty_states[p.row.name])
+            return {**d_step_metrics, "g_loss": g_loss, "g_fake_logit": jnp.mean(fake_logits),
+                    "g_grad_norm": optax.tree_utils.tree_norm(g_grads), **regularised}
+
+        d_state = objective_lib.with_penalty_states(d_state, s.d_penalties, d_penalty_states)
+        return finish_step(state, s, devices, g_tx, g_grads, g_state,
+                           (d_params, d_state, d_opt_state), metrics,
+                           {k: v for k, v in g_penalty_states.items() if v is not None})
+
+    return step
