@@ -45,6 +45,7 @@ def check_experiment(config: Any, dataset: Any, plan: Any) -> tuple[int, str]:
     check_augment(config, dataset)
     num_classes = resolve_classes(config, dataset)
     check_packing(config, plan)
+    check_seeds(config, plan)
     objective.check_combinations(config, plan, exclusions(config, dataset))
     check_unrolling(config)
     return num_classes, check_eval(config, dataset)
@@ -79,6 +80,14 @@ def check_packing(config: Any, plan: Any) -> None:
             f" ({batch // plan.num_replicas} per device on {plan.num_replicas} devices)")
         raise ConfigError(f"model.packing: train.batch_size={batch}{per_device} does not "
                           f"divide into packs of {m}")
+
+
+def check_seeds(config: Any, plan: Any) -> None:
+    """Vectorised seeds share one device."""
+    if config.train.num_seeds > 1 and plan.mode != "jit":
+        raise ConfigError(
+            f"train.num_seeds={config.train.num_seeds}: vectorised seeds run on one device; "
+            "set train.parallel=jit (or train one seed per device with separate runs)")
 
 
 def check_unrolling(config: Any) -> None:

@@ -29,10 +29,6 @@ def build_replicas(config: config_lib.ConfigDict) -> list[Experiment]:
     experiment = build_experiment(config)
     if config.train.num_seeds == 1:
         return [experiment]
-    if experiment.plan.mode != "jit":
-        raise config_lib.ConfigError(
-            f"train.num_seeds={config.train.num_seeds}: vectorised seeds run on one device; "
-            "set train.parallel=jit (or train one seed per device with separate runs)")
     return [experiment.for_seed(config.seed + k) for k in range(config.train.num_seeds)]
 
 
