@@ -9,7 +9,7 @@ seeds 0-2.
 fd_fashion_mnist_cnn_n5000_test
 """
 
-from gan_jax.commands.sweep import product, sweep, zipped
+from gan_jax.sweep import product, sweep, zipped
 
 CONFIG = "configs/cgan_fashion_mnist.py"
 NUM_STEPS = 1_000

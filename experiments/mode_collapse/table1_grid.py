@@ -7,7 +7,7 @@ trained for 15,000 steps, the baseline, and for 30,000 steps, the setting the se
     gan-report workdirs/table1_grid --metrics modes,high_quality,reverse_kl --percent high_quality
 """
 
-from gan_jax.commands.sweep import product, sweep
+from gan_jax.sweep import product, sweep
 
 CONFIG = "../../configs/mog.py:grid"
 

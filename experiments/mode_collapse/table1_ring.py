@@ -7,7 +7,7 @@ rates decaying to 0 over 12,000 steps) and the same with D judging pairs (PacGAN
     gan-report workdirs/table1_ring --metrics modes,high_quality,reverse_kl --percent high_quality
 """
 
-from gan_jax.commands.sweep import product, sweep
+from gan_jax.sweep import product, sweep
 
 CONFIG = "../../configs/mog.py:ring"
 

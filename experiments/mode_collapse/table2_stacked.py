@@ -11,7 +11,7 @@ is evaluated with standing BatchNorm statistics (20 batches of its own samples).
         --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000,fd_mnist_cnn_n26000_test
 """
 
-from gan_jax.commands.sweep import product, sweep
+from gan_jax.sweep import product, sweep
 
 CONFIG = "../../configs/stacked_mnist.py"
 

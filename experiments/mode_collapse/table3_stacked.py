@@ -12,7 +12,7 @@ table; tasks 20-24 are the plain DCGAN's 20,000-step runs.
         --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000,fd_mnist_cnn_n26000_test
 """
 
-from gan_jax.commands.sweep import product, sweep
+from gan_jax.sweep import product, sweep
 
 CONFIG = "../../configs/stacked_mnist.py:quarter"
 

@@ -8,7 +8,7 @@ now the grid config's default.
     gan-report workdirs/tune_grid --metrics modes,high_quality,reverse_kl --percent high_quality
 """
 
-from gan_jax.commands.sweep import product, sweep
+from gan_jax.sweep import product, sweep
 
 CONFIG = "../../configs/mog.py:grid"
 

@@ -7,7 +7,7 @@ then the best two together, on seeds 100 and 101; then the two finalists on 102-
     gan-report workdirs/tune_ring --metrics modes,high_quality,reverse_kl --percent high_quality
 """
 
-from gan_jax.commands.sweep import product, sweep
+from gan_jax.sweep import product, sweep
 
 CONFIG = "../mog/config.py:ring"
 

@@ -10,7 +10,7 @@ a batch of 128, so that D judges as many packs per step as the plain D judges sa
         --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000,fd_mnist_cnn_n26000_test
 """
 
-from gan_jax.commands.sweep import product, sweep
+from gan_jax.sweep import product, sweep
 
 CONFIG = "../../configs/stacked_mnist.py"
 

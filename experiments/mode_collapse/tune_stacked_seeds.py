@@ -9,7 +9,7 @@ statistics). With seed 100 from tune_stacked_long.py, these choose the `:quarter
         --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000,fd_mnist_cnn_n26000_test
 """
 
-from gan_jax.commands.sweep import product, sweep
+from gan_jax.sweep import product, sweep
 
 CONFIG = "../../configs/stacked_mnist.py:quarter"
 

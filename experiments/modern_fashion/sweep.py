@@ -11,7 +11,7 @@ precision_fashion_mnist_cnn_n5000_test,recall_fashion_mnist_cnn_n5000_test
 """
 
 from configs.dcgan_mnist import dcgan_config
-from gan_jax.commands.sweep import product, sweep
+from gan_jax.sweep import product, sweep
 
 NUM_STEPS = 600
 WIDTH = 16

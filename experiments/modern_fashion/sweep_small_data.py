@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sweep import SEEDS, family_overrides  # noqa: E402
 from sweep import get_config as family_config  # noqa: E402
 
-from gan_jax.commands.sweep import product, sweep  # noqa: E402
+from gan_jax.sweep import product, sweep  # noqa: E402
 
 FAMILY = "dcgan_sn"
 

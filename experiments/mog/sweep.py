@@ -6,7 +6,7 @@
     gan-report workdirs/mog_ring --metrics modes,high_quality,reverse_kl --percent high_quality
 """
 
-from gan_jax.commands.sweep import sweep
+from gan_jax.sweep import sweep
 
 CONFIG = "config.py:ring"
 

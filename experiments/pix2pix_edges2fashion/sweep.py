@@ -7,7 +7,7 @@ a 16x16 PatchGAN), and cGAN + L1 with a 1x1 PixelGAN, 800 steps each.
     gan-report sweeps/pix2pix_edges2fashion --metrics l1,psnr,ssim,fd,sharpness
 """
 
-from gan_jax.commands.sweep import product, sweep, zipped
+from gan_jax.sweep import product, sweep, zipped
 
 CONFIG = "configs/pix2pix_edges2fashion.py"
 NUM_STEPS = 800

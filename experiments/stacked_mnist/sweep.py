@@ -6,7 +6,7 @@ cores).
     gan-report workdirs/smnist_q --metrics modes_mnist_cnn_n26000,kl_modes_mnist_cnn_n26000
 """
 
-from gan_jax.commands.sweep import product, sweep
+from gan_jax.sweep import product, sweep
 
 CONFIG = "configs/stacked_mnist.py:quarter"
 

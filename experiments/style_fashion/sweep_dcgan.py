@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import budget  # noqa: E402
 
 from configs.dcgan_mnist import get_config as dcgan_mnist_config  # noqa: E402
-from gan_jax.commands.sweep import product, sweep  # noqa: E402
+from gan_jax.sweep import product, sweep  # noqa: E402
 
 
 def get_config():

@@ -237,3 +237,11 @@ def test_a_killed_sweep_skips_finished_trials_and_resumes_the_rest(tmp_path, cap
     with open(workdir / "seed=1" / "metrics.jsonl") as f:
         steps = [json.loads(line)["step"] for line in f]
     assert steps == sorted(set(steps)) and steps[-1] == 2000  # No step logged twice.
+
+
+def test_sweep_files_import_their_vocabulary_from_gan_jax_sweep():
+    from gan_jax import sweep as public
+
+    assert public.product(public.sweep("loss.r1_weight", [0.1, 1.0]),
+                          public.sweep("seed", [0])) == [
+        {"loss.r1_weight": 0.1, "seed": 0}, {"loss.r1_weight": 1.0, "seed": 0}]
