@@ -115,10 +115,14 @@ def base_config() -> ConfigDict:
     config.model.packing = 1
 
     config.loss = ConfigDict()
-    config.loss.name = "non_saturating"  # minimax | non_saturating | least_squares | hinge | ...
+    # minimax | non_saturating | least_squares | hinge | wasserstein | rpgan | ragan
+    config.loss.name = "non_saturating"
     config.loss.gp_weight = 0.0  # WGAN-GP lambda: adds lambda * E(||grad D(x_hat)|| - 1)^2.
     config.loss.r1_weight = 0.0  # R1 gamma: adds gamma / 2 * E||grad D(x_real)||^2.
-    # Lazy R1 (StyleGAN2): the penalty, times this interval, on every interval-th D update.
+    # R2 gamma: adds gamma / 2 * E||grad D(G(z))||^2 on the fakes (R3GAN uses R1 + R2).
+    config.loss.r2_weight = 0.0
+    # Lazy R1 and R2 (StyleGAN2): the penalty, times this interval, on every interval-th D
+    # update.
     config.loss.r1_interval = 1
     # DRAGAN: adds lambda * E(||grad D(x_hat)|| - 1)^2 at real data perturbed by up to
     # dragan_scale standard deviations of the batch (Kodali et al. 2017 use lambda 10).

@@ -94,11 +94,38 @@ def critic_g_loss(fake_logits: Array) -> Array:
     return -jnp.mean(fake_logits)
 
 
+def relativistic_pairing_d_loss(real_logits: Array, fake_logits: Array) -> Array:
+    """RpGAN (R3GAN's loss): E softplus(D(G(z_i)) - D(x_i)), real and fake paired by index."""
+    return jnp.mean(jax.nn.softplus(fake_logits - real_logits))
+
+
+def relativistic_pairing_g_loss(real_logits: Array, fake_logits: Array) -> Array:
+    """RpGAN's generator term: E softplus(D(x_i) - D(G(z_i)))."""
+    return jnp.mean(jax.nn.softplus(real_logits - fake_logits))
+
+
+def relativistic_average_d_loss(real_logits: Array, fake_logits: Array) -> Array:
+    """RaGAN (Jolicoeur-Martineau 2019), the standard form: real logits judged against the
+    mean fake logit and fake against the mean real, E softplus(-(D(x) - E D(G(z)))) +
+    E softplus(D(G(z)) - E D(x)). The means are over this device's rows."""
+    return (jnp.mean(jax.nn.softplus(-(real_logits - jnp.mean(fake_logits))))
+            + jnp.mean(jax.nn.softplus(fake_logits - jnp.mean(real_logits))))
+
+
+def relativistic_average_g_loss(real_logits: Array, fake_logits: Array) -> Array:
+    """RaGAN's generator term: the D loss with the roles of real and fake swapped."""
+    return relativistic_average_d_loss(fake_logits, real_logits)
+
+
 LOSSES.register("minimax")(GANLoss(bce_d_loss, on_fakes(minimax_g_loss)))
 LOSSES.register("non_saturating")(GANLoss(bce_d_loss, on_fakes(non_saturating_g_loss)))
 LOSSES.register("least_squares")(GANLoss(least_squares_d_loss, on_fakes(least_squares_g_loss)))
 LOSSES.register("hinge")(GANLoss(hinge_d_loss, on_fakes(critic_g_loss)))
 LOSSES.register("wasserstein")(GANLoss(wasserstein_d_loss, on_fakes(critic_g_loss)))
+LOSSES.register("rpgan")(GANLoss(relativistic_pairing_d_loss, relativistic_pairing_g_loss,
+                                 g_reads_real=True))
+LOSSES.register("ragan")(GANLoss(relativistic_average_d_loss, relativistic_average_g_loss,
+                                 g_reads_real=True))
 
 
 def classification_loss(class_logits: Array, labels: Array) -> Array:
@@ -169,6 +196,7 @@ class DInputs:
     """What a discriminator penalty sees in one D update (arrays are this device's rows)."""
 
     critic: Callable[[Array], Array]  # D's logits of packs, through any augmentation
+    fake_critic: Callable[[Array], Array]  # the same, conditioned as the fakes are
     real: Array  # real packs (single examples without packing)
     fake: Array  # fake packs
     key: Array  # the update's penalty key (per device under pmap)
@@ -279,6 +307,10 @@ PENALTIES: tuple[Penalty, ...] = (
                 x.global_std(x.images))),
     Penalty("r1", "r1_weight", "d", scale=0.5, interval_key="r1_interval", excludes=_GRADIENT,
             fn=lambda x, o: r1_penalty(x.critic, x.real)),
+    # R2: R1's zero-centred penalty on the fakes (R3GAN adds gamma/2 (R1 + R2)); it shares R1's
+    # lazy interval.
+    Penalty("r2", "r2_weight", "d", scale=0.5, interval_key="r1_interval", excludes=_GRADIENT,
+            fn=lambda x, o: r1_penalty(x.fake_critic, x.fake)),
     Penalty("path_length", "pl_weight", "g", interval_key="pl_interval",
             options=(Option("pl_decay", lambda v: 0 < v <= 1, "must be in (0, 1]"),
                      Option("pl_batch_shrink", lambda v: v >= 1, "must be >= 1")),

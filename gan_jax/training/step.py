@@ -223,14 +223,15 @@ def make_train_step(
             adversarial = loss.d_loss(real_logits, fake_logits)
             class_loss, class_accuracy = class_terms(real_class, real_labels)
 
-            def critic(packs):
+            def critic(packs, labels=real_labels):
                 """D's logits for packs (single examples without packing)."""
                 out = apply_model(discriminator, params, d_state,
-                                  judged(unpack(packs, s.packing), key, 2), True,
-                                  real_labels)[0]
+                                  judged(unpack(packs, s.packing), key, 2), True, labels)[0]
                 return split_outputs(out)[0]
 
-            inputs = DInputs(critic=critic, real=pack(real, s.packing),
+            inputs = DInputs(critic=critic,
+                             fake_critic=lambda packs: critic(packs, fake_labels),
+                             real=pack(real, s.packing),
                              fake=pack(fake, s.packing), key=penalty_key, images=real,
                              real_logits=real_logits, fake_logits=fake_logits,
                              global_std=global_std)

@@ -66,7 +66,7 @@ def test_minimax_generator_loss_saturates_where_non_saturating_does_not():
 def test_losses_are_chosen_by_name():
     assert losses.get_loss("hinge").d_loss is losses.hinge_d_loss
     assert set(losses.LOSSES.names()) == {
-        "minimax", "non_saturating", "least_squares", "hinge", "wasserstein"}
+        "minimax", "non_saturating", "least_squares", "hinge", "wasserstein", "rpgan", "ragan"}
     with pytest.raises(ConfigError, match=r"loss.name: unknown loss 'hinj'; did you mean 'hinge'"):
         losses.get_loss("hinj")
 
@@ -207,3 +207,60 @@ def test_the_generator_loss_sees_real_logits_when_it_reads_them(make_config, mon
     np.testing.assert_allclose(
         float(relative_metrics["g_loss"]) - float(critic_metrics["g_loss"]),
         float(jnp.mean(real_logits)), rtol=1e-5, atol=1e-6)
+
+
+def test_relativistic_pairing_loss_by_hand_and_pairs_by_index():
+    real, fake = jnp.array([2.0, -1.0, 0.5]), jnp.array([0.5, -3.0, 1.0])
+    loss = objective.get_loss("rpgan")
+    assert loss.g_reads_real
+    assert float(loss.d_loss(real, fake)) == pytest.approx(
+        np.mean(softplus(np.array(fake - real))), rel=1e-6)
+    assert float(loss.g_loss(real, fake)) == pytest.approx(
+        np.mean(softplus(np.array(real - fake))), rel=1e-6)
+    # Pairs are by index: reordering the fakes changes the loss.
+    assert float(loss.d_loss(real, fake[::-1])) != pytest.approx(float(loss.d_loss(real, fake)))
+
+
+def test_relativistic_average_loss_by_hand():
+    r, f = np.array([2.0, -1.0, 0.5]), np.array([0.5, -3.0, 1.0])
+    loss = objective.get_loss("ragan")
+    d = np.mean(softplus(-(r - f.mean()))) + np.mean(softplus(f - r.mean()))
+    g = np.mean(softplus(-(f - r.mean()))) + np.mean(softplus(r - f.mean()))
+    assert float(loss.d_loss(jnp.array(r), jnp.array(f))) == pytest.approx(d, rel=1e-6)
+    assert float(loss.g_loss(jnp.array(r), jnp.array(f))) == pytest.approx(g, rel=1e-6)
+    # Against the average only: reordering either batch changes nothing.
+    assert float(loss.d_loss(jnp.array(r), jnp.array(f[::-1]))) == pytest.approx(d, rel=1e-6)
+
+
+def test_r2_is_r1_on_the_fakes_through_their_own_critic():
+    row = next(r for r in objective.PENALTIES if r.name == "r2")
+    assert (row.weight_key, row.player, row.scale, row.interval_key) == (
+        "r2_weight", "d", 0.5, "r1_interval")
+    fake = jnp.array([[1.0, 2.0], [0.0, -1.0]])
+    inputs = objective.DInputs(
+        critic=lambda v: jnp.sum(v, -1), fake_critic=lambda v: 1.5 * jnp.sum(v**2, -1),
+        real=jnp.zeros((2, 2)), fake=fake, key=jax.random.PRNGKey(0), images=jnp.zeros((2, 2)),
+        real_logits=jnp.zeros(2), fake_logits=jnp.zeros(2), global_std=jnp.std)
+    # grad of 1.5 ||v||^2 is 3v: E ||3 v||^2 = 9 * (5 + 1) / 2 = 27.
+    assert float(row.fn(inputs, {})) == pytest.approx(27.0)
+
+
+@pytest.mark.parametrize("name", ["rpgan", "ragan"])
+def test_relativistic_losses_with_r1_and_r2_train_on_the_ring(make_config, name):
+    config = config_lib.with_seed(make_config(), 0)
+    config.loss.update(dict(name=name, r1_weight=0.5, r2_weight=0.5))
+    checks.validate(config)
+    exp = build_experiment(config)
+    state = exp.init_state()
+    step = jax.jit(exp.train_step())
+    for _ in range(3):
+        state, metrics = step(state, {})
+    assert all(np.isfinite(float(v)) for v in metrics.values())
+    assert float(metrics["d_penalty"]) > 0.0
+    # From the same state, R1 + R2 is more than R1 alone.
+    penalties = {}
+    for r2 in (0.0, 0.5):
+        config.loss.r2_weight = r2
+        penalties[r2] = float(jax.jit(build_experiment(config).train_step())(
+            state, {})[1]["d_penalty"])
+    assert penalties[0.5] > penalties[0.0] > 0.0
