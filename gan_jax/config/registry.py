@@ -85,11 +85,11 @@ def import_modules(spec: str) -> None:
             continue
         if not os.path.isfile(path):
             raise ConfigError(f"imports: no such file {name!r}")
-        spec_ = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(spec_)
+        module_spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(module_spec)
         sys.modules[module_name] = module
         try:
-            spec_.loader.exec_module(module)
+            module_spec.loader.exec_module(module)
         except Exception:
             del sys.modules[module_name]
             raise

@@ -177,19 +177,16 @@ class ImageMetric:
     # gan_jax.runs.evaluation computes (it holds the model).
     compute: Callable[[Comparison], dict[str, float | int]] | None
     keeps_features: bool = False  # needs every image's features, not just their moments
-    about: str = ""
 
 
 IMAGE_METRICS: dict[str, ImageMetric] = {
-    "fd": ImageMetric(frechet, about="Frechet distance of the feature distributions"),
-    "kid": ImageMetric(kernel, keeps_features=True, about="kernel (Inception) distance"),
-    "is": ImageMetric(inception_score, about="Inception Score of the extractor's classes"),
-    "pr": ImageMetric(precision_recall, keeps_features=True,
-                      about="improved precision and recall"),
-    "dc": ImageMetric(density_coverage, keeps_features=True, about="density and coverage"),
-    "modes": ImageMetric(stacked_modes,
-                         about="Stacked MNIST modes and KL (3-channel digit images only)"),
-    "ppl": ImageMetric(None, about="perceptual path length in W (style-based generators)"),
+    "fd": ImageMetric(frechet),  # Frechet distance of the feature distributions
+    "kid": ImageMetric(kernel, keeps_features=True),  # kernel (Inception) distance
+    "is": ImageMetric(inception_score),  # Inception Score of the extractor's classes
+    "pr": ImageMetric(precision_recall, keeps_features=True),  # improved precision, recall
+    "dc": ImageMetric(density_coverage, keeps_features=True),  # density and coverage
+    "modes": ImageMetric(stacked_modes),  # Stacked MNIST modes and KL (3-channel digits)
+    "ppl": ImageMetric(None),  # perceptual path length in W (style-based generators)
 }
 
 

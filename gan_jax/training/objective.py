@@ -387,6 +387,19 @@ def active_penalties(loss_config: Any, player: str) -> tuple[ActivePenalty, ...]
         for row in PENALTIES if row.player == player and loss_config[row.weight_key])
 
 
+def penalty_terms(penalties: tuple[ActivePenalty, ...], inputs: Any, counter: Array,
+                  states: Mapping[str, Any]) -> tuple[Array, dict[str, Any]]:
+    """(the sum of the penalties' weighted terms, in table order, at update number `counter`;
+    the new running states of those that keep one, by name)."""
+    total, new_states = jnp.zeros((), jnp.float32), {}
+    for p in penalties:
+        term, state = p.term(inputs, counter, states.get(p.row.name))
+        total += term
+        if p.row.state is not None:
+            new_states[p.row.name] = state
+    return total, new_states
+
+
 def split_penalty_states(model_state: PyTree,
                          penalties: tuple[ActivePenalty, ...]) -> tuple[PyTree, dict[str, Any]]:
     """(the model state without the penalties' running states, those states by name)."""

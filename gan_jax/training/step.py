@@ -235,11 +235,8 @@ def make_train_step(
                              fake=pack(fake, s.packing), key=penalty_key, images=real,
                              real_logits=real_logits, fake_logits=fake_logits,
                              global_std=global_std)
-            penalty, new_penalty_states = jnp.zeros((), jnp.float32), {}
-            for p in s.d_penalties:
-                term, new_penalty_states[p.row.name] = p.term(
-                    inputs, batch_index, penalty_states.get(p.row.name))
-                penalty += term
+            penalty, new_penalty_states = objective_lib.penalty_terms(
+                s.d_penalties, inputs, batch_index, penalty_states)
             total = adversarial + penalty
             if real_class is not None:  # AC-GAN: D classifies real and fake examples.
                 class_loss += class_terms(fake_class, fake_labels)[0]
@@ -252,8 +249,7 @@ def make_train_step(
         grads = devices.mean(grads)
         d_state, g_state = devices.sync(d_state), devices.sync(g_state)
         d_params, d_opt_state = apply_gradients(d_tx, grads, d_opt_state, d_params)
-        penalty_states = {**penalty_states, **{k: v for k, v in new_penalty_states.items()
-                                               if v is not None}}
+        penalty_states = {**penalty_states, **new_penalty_states}
         metrics = d_metrics(adversarial, real_logits, fake_logits, grads, d_penalty=penalty)
         if class_accuracy is not None:  # A class head: how well D classifies real examples.
             metrics |= {"d_class_loss": class_loss, "d_real_class_acc": class_accuracy}
@@ -297,11 +293,8 @@ def make_train_step(
                              batch_size=s.batch_size, latents=latents,
                              example_keys=lambda k, n: local_rows(example_keys(k, n)),
                              local_rows=local_rows, mean_over_devices=devices.mean)
-            penalty, new_states = jnp.zeros((), jnp.float32), {}
-            for p in s.g_penalties:
-                term, new_states[p.row.name] = p.term(inputs, state.step,
-                                                      g_penalty_states.get(p.row.name))
-                penalty += term
+            penalty, new_states = objective_lib.penalty_terms(s.g_penalties, inputs, state.step,
+                                                              g_penalty_states)
             return total + penalty, (new_g_state, fake_logits, g_loss, penalty, new_states)
 
         (_, (g_state, fake_logits, g_loss, g_penalty, g_penalty_states)), g_grads = (
@@ -318,6 +311,6 @@ def make_train_step(
         d_state = objective_lib.with_penalty_states(d_state, s.d_penalties, d_penalty_states)
         return finish_step(state, s, devices, g_tx, g_grads, g_state,
                            (d_params, d_state, d_opt_state), metrics,
-                           {k: v for k, v in g_penalty_states.items() if v is not None})
+                           g_penalty_states)
 
     return step
