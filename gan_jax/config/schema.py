@@ -128,6 +128,10 @@ def base_config() -> ConfigDict:
     # dragan_scale standard deviations of the batch (Kodali et al. 2017 use lambda 10).
     config.loss.dragan_weight = 0.0
     config.loss.dragan_scale = 0.5
+    # LeCam (Tseng et al. 2021): adds lambda * (E(D(x) - a_F)^2 + E(D(G(z)) - a_R)^2), with
+    # a_R, a_F moving averages (this decay) of D's mean logit on reals and fakes.
+    config.loss.lecam_weight = 0.0
+    config.loss.lecam_decay = 0.99
     # Path-length regularisation of a style-based G (StyleGAN2; 0 disables it): weight,
     # lazy interval (the term, times it, on every interval-th G update), decay of the running
     # mean length, and the factor by which its batch is smaller than the training batch.

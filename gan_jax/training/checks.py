@@ -29,7 +29,7 @@ def exclusions(config: Any, dataset: Any) -> dict[str, str]:
     """{what a penalty may exclude: why, with {key} for its weight key} for this run."""
     found = {}
     if dataset.kind == "pairs":
-        found["translation"] = ("loss.{key}: gradient penalties are not implemented for "
+        found["translation"] = ("loss.{key}: D penalties and regularisers are not implemented for "
                                 "image-to-image translation; set it to 0")
     if config.train.unroll_steps:
         found["unrolling"] = (f"train.unroll_steps: {config.train.unroll_steps} unrolled D "

@@ -204,6 +204,27 @@ class DInputs:
     real_logits: Array
     fake_logits: Array
     global_std: Callable[[Array], Array]  # std of all elements of the global batch's array
+    mean_over_devices: Callable[[Any], Any] = lambda tree: tree
+
+
+def lecam_penalty(inputs: DInputs, options: Mapping[str, Any],
+                  state: PyTree) -> tuple[Array, PyTree]:
+    """LeCam regularisation (Tseng et al. 2021): (E (D(x) - a_F)^2 + E (D(G(z)) - a_R)^2,
+    the new anchors). The anchors a_R and a_F are moving averages of D's mean logit on real and
+    fake batches (over all devices, so every device holds the same), moved towards this
+    update's means at rate 1 - `lecam_decay` before the penalty reads them, as the authors'
+    code does; they start at 0."""
+    decay = options["lecam_decay"]
+
+    def moved(anchor, logits):
+        batch_mean = inputs.mean_over_devices(jnp.mean(jax.lax.stop_gradient(logits)))
+        return decay * anchor + (1.0 - decay) * batch_mean.astype(jnp.float32)
+
+    anchors = {"real": moved(state["real"], inputs.real_logits),
+               "fake": moved(state["fake"], inputs.fake_logits)}
+    value = (jnp.mean(jnp.square(inputs.real_logits - anchors["fake"]))
+             + jnp.mean(jnp.square(inputs.fake_logits - anchors["real"])))
+    return value, anchors
 
 
 @dataclasses.dataclass(frozen=True)
@@ -294,23 +315,31 @@ def _check_path_length(config: Any, plan: Any) -> None:
                           f"{shrink}, must divide evenly over {plan.num_replicas} device(s)")
 
 
-_GRADIENT = ("translation", "unrolling")
+# The translation step and unrolled D updates take D's plain loss: D penalties are refused there.
+_GAN_STEP_ONLY = ("translation", "unrolling")
 
 # In the order their terms are added to a player's loss.
 PENALTIES: tuple[Penalty, ...] = (
-    Penalty("gp", "gp_weight", "d", excludes=_GRADIENT,
+    Penalty("gp", "gp_weight", "d", excludes=_GAN_STEP_ONLY,
             fn=lambda x, o: gradient_penalty(x.critic, x.real, x.fake, x.key)),
-    Penalty("dragan", "dragan_weight", "d", excludes=_GRADIENT,
+    Penalty("dragan", "dragan_weight", "d", excludes=_GAN_STEP_ONLY,
             options=(Option("dragan_scale", lambda v: v > 0, "must be > 0"),),
             fn=lambda x, o: dragan_penalty(
                 x.critic, x.real, jax.random.fold_in(x.key, DRAGAN_STREAM), o["dragan_scale"],
                 x.global_std(x.images))),
-    Penalty("r1", "r1_weight", "d", scale=0.5, interval_key="r1_interval", excludes=_GRADIENT,
+    Penalty("r1", "r1_weight", "d", scale=0.5, interval_key="r1_interval", excludes=_GAN_STEP_ONLY,
             fn=lambda x, o: r1_penalty(x.critic, x.real)),
     # R2: R1's zero-centred penalty on the fakes (R3GAN adds gamma/2 (R1 + R2)); it shares R1's
     # lazy interval.
-    Penalty("r2", "r2_weight", "d", scale=0.5, interval_key="r1_interval", excludes=_GRADIENT,
+    Penalty("r2", "r2_weight", "d", scale=0.5, interval_key="r1_interval", excludes=_GAN_STEP_ONLY,
             fn=lambda x, o: r1_penalty(x.fake_critic, x.fake)),
+    Penalty("lecam", "lecam_weight", "d", excludes=_GAN_STEP_ONLY,
+            options=(Option("lecam_decay", lambda v: 0 <= v < 1, "must be in [0, 1)"),),
+            fn=lecam_penalty,
+            state=lambda: {"real": jnp.zeros((), jnp.float32),
+                           "fake": jnp.zeros((), jnp.float32)},
+            metrics=lambda state: {"d_lecam_real_anchor": state["real"],
+                                   "d_lecam_fake_anchor": state["fake"]}),
     Penalty("path_length", "pl_weight", "g", interval_key="pl_interval",
             options=(Option("pl_decay", lambda v: 0 < v <= 1, "must be in (0, 1]"),
                      Option("pl_batch_shrink", lambda v: v >= 1, "must be >= 1")),

@@ -234,7 +234,7 @@ def make_train_step(
                              real=pack(real, s.packing),
                              fake=pack(fake, s.packing), key=penalty_key, images=real,
                              real_logits=real_logits, fake_logits=fake_logits,
-                             global_std=global_std)
+                             global_std=global_std, mean_over_devices=devices.mean)
             penalty, new_penalty_states = objective_lib.penalty_terms(
                 s.d_penalties, inputs, batch_index, penalty_states)
             total = adversarial + penalty
@@ -302,9 +302,10 @@ def make_train_step(
 
         def metrics(g_grads):
             regularised = {"g_penalty": g_penalty} if s.g_penalties else {}
-            for p in s.g_penalties:
+            running = {**d_penalty_states, **g_penalty_states}
+            for p in (*s.d_penalties, *s.g_penalties):
                 if p.row.metrics is not None:
-                    regularised |= p.row.metrics(g_penalty_states[p.row.name])
+                    regularised |= p.row.metrics(running[p.row.name])
             return {**d_step_metrics, "g_loss": g_loss, "g_fake_logit": jnp.mean(fake_logits),
                     "g_grad_norm": optax.tree_utils.tree_norm(g_grads), **regularised}
 

@@ -1,3 +1,5 @@
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -264,3 +266,39 @@ def test_relativistic_losses_with_r1_and_r2_train_on_the_ring(make_config, name)
         penalties[r2] = float(jax.jit(build_experiment(config).train_step())(
             state, {})[1]["d_penalty"])
     assert penalties[0.5] > penalties[0.0] > 0.0
+
+
+def test_lecam_moves_its_anchors_then_penalises_against_them():
+    row = next(r for r in objective.PENALTIES if r.name == "lecam")
+    real, fake = jnp.array([2.0, 0.0]), jnp.array([-1.0, -3.0])
+    inputs = objective.DInputs(
+        critic=None, fake_critic=None, real=None, fake=None, key=None, images=None,
+        real_logits=real, fake_logits=fake, global_std=jnp.std)
+    state = {"real": jnp.array(0.5), "fake": jnp.array(-1.0)}
+    value, anchors = row.fn(inputs, {"lecam_decay": 0.9}, state)
+    a_r, a_f = 0.9 * 0.5 + 0.1 * 1.0, 0.9 * -1.0 + 0.1 * -2.0  # Batch means 1 and -2.
+    assert float(anchors["real"]) == pytest.approx(a_r)
+    assert float(anchors["fake"]) == pytest.approx(a_f)
+    expected = np.mean((np.array(real) - a_f) ** 2) + np.mean((np.array(fake) - a_r) ** 2)
+    assert float(value) == pytest.approx(expected, rel=1e-6)
+    # The anchors are constants: the gradient is the formula's, 2 (D(x) - a_F) / n.
+    grad = jax.grad(lambda r: row.fn(dataclasses.replace(inputs, real_logits=r),
+                                     {"lecam_decay": 0.9}, state)[0])(real)
+    np.testing.assert_allclose(grad, (np.array(real) - a_f), rtol=1e-6)
+
+
+def test_lecam_anchors_live_in_d_state_and_follow_d_mean_logits(make_config):
+    config = config_lib.with_seed(make_config(), 0)
+    config.loss.update(dict(lecam_weight=0.3, lecam_decay=0.5))
+    exp = build_experiment(config)
+    state = exp.init_state()
+    assert float(state.d_state["lecam"]["real"]) == 0.0
+    new_state, metrics = jax.jit(exp.train_step())(state, {})
+    # One D update from zero anchors: a = (1 - decay) * the batch's mean logit.
+    assert float(new_state.d_state["lecam"]["real"]) == pytest.approx(
+        0.5 * float(metrics["d_real_logit"]), rel=1e-5)
+    assert float(new_state.d_state["lecam"]["fake"]) == pytest.approx(
+        0.5 * float(metrics["d_fake_logit"]), rel=1e-5)
+    assert float(metrics["d_lecam_real_anchor"]) == pytest.approx(
+        float(new_state.d_state["lecam"]["real"]))
+    assert float(metrics["d_penalty"]) > 0.0
