@@ -38,7 +38,21 @@ INPUT_MODES = ("auto", "device", "stream")
 
 # Leaf names whose string values are file system paths: stored absolute in a run's config, so
 # the run resumes and evaluates from any current directory.
-PATH_KEYS = ("path", "data_dir", "manual_dir", "extractor_path", "cache_dir")
+# The scalars `config.schedules` can move, and the config key each starts from.
+SCHEDULED_SCALARS = {
+    "g_b2": "optim.g.b2",
+    "d_b2": "optim.d.b2",
+    "gp_weight": "loss.gp_weight",
+    "r1_weight": "loss.r1_weight",
+    "r2_weight": "loss.r2_weight",
+    "dragan_weight": "loss.dragan_weight",
+    "lecam_weight": "loss.lecam_weight",
+    "ada_p": "ada.p",
+    "apa_p": "apa.p",
+    "ema_half_life": "train.ema_half_life",
+}
+
+PATH_KEYS = ("path", "data_dir", "manual_dir", "extractor_path", "cache_dir", "init_from")
 
 FREE_FORM_SECTIONS = ("data", "model.generator", "model.discriminator")
 
@@ -77,8 +91,10 @@ def optimizer_config(lr: float = 1e-4, b1: float = 0.5, b2: float = 0.999) -> Co
             eps=1e-8,
             momentum=0.0,  # SGD and RMSProp momentum; 0 disables it.
             weight_decay=0.0,  # Decoupled; adamw only.
-            schedule="constant",  # constant | linear | cosine (decay to 0 over the run)
+            schedule="constant",  # constant | linear | cosine (decay to lr_end over the run)
             warmup_steps=0,  # Linear warm-up, in this player's updates.
+            lr_end=0.0,  # Where linear and cosine schedules end.
+            schedule_steps=0,  # Updates they take after the warm-up (0: the rest of the run).
             grad_clip_norm=0.0,  # Clip by global norm; 0 disables it.
             # One update over all parameters as a single vector (optax.flatten): the same
             # arithmetic in fewer, larger kernels, equal to float32 rounding (not bit for
@@ -86,6 +102,27 @@ def optimizer_config(lr: float = 1e-4, b1: float = 0.5, b2: float = 0.999) -> Co
             flatten=False,
         )
     )
+
+
+def schedule_config() -> ConfigDict:
+    """A scalar's schedule (gan_jax.training.schedules): off by default."""
+    return ConfigDict(dict(
+        shape="constant",  # constant | linear | cosine: from the scalar's value to `end`
+        end=0.0,
+        steps=0,  # Train steps the move takes after the warm-up (0: the rest of the run).
+        warmup_steps=0,  # Linear warm-up from 0 first.
+    ))
+
+
+def adaptive_config() -> ConfigDict:
+    """The probability ADA augments with, or APA deceives with."""
+    return ConfigDict(dict(
+        p=0.0,  # Fixed (or scheduled), or where the adaptive p starts.
+        # Adapt p so that E[sign D(x_real)] stays at this target (ADA: 0.6); 0: p is fixed.
+        target=0.0,
+        interval=4,  # Train steps between adjustments.
+        kimg=500.0,  # p could cross [0, 1] in this many thousand images.
+    ))
 
 
 def base_config() -> ConfigDict:
@@ -132,6 +169,17 @@ def base_config() -> ConfigDict:
     # a_R, a_F moving averages (this decay) of D's mean logit on reals and fakes.
     config.loss.lecam_weight = 0.0
     config.loss.lecam_decay = 0.99
+    # Consistency regularisation (Zhang et al. 2020; Zhao et al. 2021): CR/bCR add
+    # weight * E||D(x) - D(T(x))||^2 on reals (cr_weight) and on fakes (bcr_fake_weight), T
+    # drawn from these ADA transforms (gan_jax.training.ada), each applied;
+    config.loss.cr_weight = 0.0
+    config.loss.bcr_fake_weight = 0.0
+    config.loss.cr_augment = "xflip,xint"
+    # zCR: D's consistency E||D(G(z)) - D(G(z + e))||^2 (zcr_d_weight) and G's diversity
+    # -E||G(z) - G(z + e)||^2 (zcr_g_weight), e ~ N(0, zcr_sigma^2).
+    config.loss.zcr_d_weight = 0.0
+    config.loss.zcr_g_weight = 0.0
+    config.loss.zcr_sigma = 0.05
     # Path-length regularisation of a style-based G (StyleGAN2; 0 disables it): weight,
     # lazy interval (the term, times it, on every interval-th G update), decay of the running
     # mean length, and the factor by which its batch is smaller than the training batch.
@@ -166,6 +214,15 @@ def base_config() -> ConfigDict:
     # seen (its decay min(ema_decay, 0.5 ** (1 / (ema_rampup * step)))), so the EMA follows G
     # closely early on instead of holding the initial weights; 0: off (StyleGAN2-ADA: 0.05).
     config.train.ema_rampup = 0.0
+    # The EMA as StyleGAN2-ADA gives it: its half-life in images (decay 0.5 ** (batch /
+    # half-life)), in place of ema_decay; 0: ema_decay is used.
+    config.train.ema_half_life = 0.0
+    # Fine-tuning: start from another run's G, D and EMA weights (a run directory or one of
+    # its checkpoints); with init_optimizer, from its optimizer states too.
+    config.train.init_from = ""
+    config.train.init_optimizer = False
+    # FreezeD (Mo et al. 2020): D's first this many blocks keep their weights.
+    config.train.freeze_d = 0
     config.train.log_every = 500
     config.train.sample_every = 2_500  # 0: only at the end.
     config.train.checkpoint_every = 2_500
@@ -194,6 +251,17 @@ def base_config() -> ConfigDict:
     # "bfloat16" computes both players in bfloat16; parameters, optimizer state, losses and
     # BatchNorm statistics stay float32.
     config.train.precision = "float32"
+
+    # Adaptive discriminator augmentation (ADA): comma-separated transforms or groups of
+    # gan_jax.training.ada (blit, geom, color, bgc = all), applied with probability p to every
+    # image D sees; "" for none.
+    config.ada = adaptive_config()
+    config.ada.pipeline = ""
+    # Adaptive pseudo augmentation (APA): with probability p, D's real example is a generated
+    # one.
+    config.apa = adaptive_config()
+    # Schedules of the training scalars by name (gan_jax.training.schedules.SCHEDULED).
+    config.schedules = ConfigDict({name: schedule_config() for name in SCHEDULED_SCALARS})
 
     config.eval = ConfigDict()
     config.eval.num_samples = 2_500  # Samples per generator (image configs: 10,000).
@@ -276,6 +344,22 @@ def _check_ranges(config: ConfigDict) -> None:
     _require(0.0 <= t.ema_decay < 1.0, "train.ema_decay", "must be in [0, 1)", t.ema_decay)
     _require(0.0 <= t.ema_rampup <= 1.0, "train.ema_rampup", "must be in [0, 1] (0: off)",
              t.ema_rampup)
+    _require(t.ema_half_life >= 0, "train.ema_half_life", "must be >= 0 (0: ema_decay)",
+             t.ema_half_life)
+    _require(t.freeze_d >= 0, "train.freeze_d", "must be >= 0 (0: nothing frozen)", t.freeze_d)
+    _require(not t.init_optimizer or t.init_from, "train.init_optimizer",
+             "restores optimizer states from train.init_from, which is not set", True)
+    for name in ("ada", "apa"):
+        cfg = config[name]
+        _require(0 <= cfg.p < 1, f"{name}.p", "must be in [0, 1)", cfg.p)
+        _require(0 <= cfg.target < 1, f"{name}.target",
+                 "must be in (0, 1) (0: a fixed p)", cfg.target)
+        _require(cfg.interval >= 1, f"{name}.interval", "must be >= 1", cfg.interval)
+        _require(cfg.kimg > 0, f"{name}.kimg", "must be > 0", cfg.kimg)
+    _require(not config.ada.target or config.ada.pipeline, "ada.target",
+             "adapts the probability of ada.pipeline's transforms, which is ''",
+             config.ada.target)
+    _require(config.loss.zcr_sigma > 0, "loss.zcr_sigma", "must be > 0", config.loss.zcr_sigma)
     _require(t.unroll_steps >= 0, "train.unroll_steps", "must be >= 0 (0: no unrolling)",
              t.unroll_steps)
     _require(config.model.packing >= 1, "model.packing", "must be >= 1 (1: no packing)",

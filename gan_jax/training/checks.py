@@ -31,6 +31,9 @@ def exclusions(config: Any, dataset: Any) -> dict[str, str]:
     if dataset.kind == "pairs":
         found["translation"] = ("loss.{key}: D penalties and regularisers are not implemented for "
                                 "image-to-image translation; set it to 0")
+    if dataset.kind == "points":
+        found["points"] = ("loss.{key}: transforms images; dataset "
+                           f"{config.data.name!r} holds 2D points")
     if config.train.unroll_steps:
         found["unrolling"] = (f"train.unroll_steps: {config.train.unroll_steps} unrolled D "
                               "updates take D's loss without penalties; set loss.{key}=0 or "

@@ -28,7 +28,7 @@ from gan_jax.data import streaming
 from gan_jax.data.images import to_uint8
 from gan_jax.models.latent import sample_latent
 from gan_jax.models.standing import BATCH_STATS, batch_statistics, standing_statistics
-from gan_jax.training import objective, optim
+from gan_jax.training import objective, optim, schedules
 from gan_jax.training.checks import check_experiment
 from gan_jax.training.parallel import ParallelPlan, plan_from_config
 from gan_jax.training.state import GANState, create_state
@@ -81,9 +81,12 @@ class Experiment:
         )
         penalties = {"g": getattr(self.settings, "g_penalties", ()),
                      "d": getattr(self.settings, "d_penalties", ())}
+        controls = {c.name: c.initial_state()
+                    for c in getattr(self.settings, "controllers", ()) if c.adaptive}
         return state.replace(  # Regularisers' running states, e.g. path length's mean.
             g_state=objective.with_penalty_states(state.g_state, penalties["g"]),
-            d_state=objective.with_penalty_states(state.d_state, penalties["d"]))
+            d_state={**objective.with_penalty_states(state.d_state, penalties["d"]),
+                     **controls})
 
     def generators(self, state: GANState) -> dict[str, tuple[Any, Any]]:
         """{"raw": (params, model state), "ema": ...}: the two generators to sample and
@@ -253,8 +256,12 @@ def build_experiment(config: Any) -> Experiment:
                                                  plan.bn_axis_name, num_classes, translation,
                                                  dtype),
         loss=objective.get_loss(config.loss.name),
-        g_tx=optim.build_optimizer(config.optim.g, num_steps, "optim.g"),
-        d_tx=optim.build_optimizer(config.optim.d, num_steps * n_disc, "optim.d"),
+        g_tx=optim.build_optimizer(config.optim.g, num_steps, "optim.g",
+                                   schedules.configured(config, "g_b2", num_steps)),
+        d_tx=optim.frozen(
+            optim.build_optimizer(config.optim.d, num_steps * n_disc, "optim.d",
+                                  schedules.configured(config, "d_b2", num_steps * n_disc)),
+            config.train.freeze_d),
         settings=(TranslationSettings.from_config(config, plan) if translation
                   else StepSettings.from_config(config, plan, num_classes)),
         plan=plan,

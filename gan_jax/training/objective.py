@@ -27,6 +27,7 @@ import jax.numpy as jnp
 
 from gan_jax.config import ConfigError
 from gan_jax.config.registry import Registry
+from gan_jax.training import ada, packing
 
 Array = jax.Array
 PyTree = Any
@@ -205,6 +206,15 @@ class DInputs:
     fake_logits: Array
     global_std: Callable[[Array], Array]  # std of all elements of the global batch's array
     mean_over_devices: Callable[[Any], Any] = lambda tree: tree
+    # For consistency regularisation: the generated examples unpacked, the same fakes from
+    # latents perturbed by sigma * N(0, 1) (sigma -> fakes), a key that is the same on every
+    # device, this device's rows of a global-batch array, and the global batch size.
+    fake_images: Array | None = None
+    perturbed_fake: Callable[[float], Array] | None = None
+    batch_key: Array | None = None
+    local_rows: Callable[[Array], Array] = lambda x: x
+    batch_size: int = 0
+    packing: int = 1
 
 
 def lecam_penalty(inputs: DInputs, options: Mapping[str, Any],
@@ -227,6 +237,45 @@ def lecam_penalty(inputs: DInputs, options: Mapping[str, Any],
     return value, anchors
 
 
+# Where CR's transforms come from: this stream of the D update's batch key.
+CR_STREAM = 7
+
+
+def _transformed(inputs: DInputs, images: Array, transforms: str, which: int) -> Array:
+    """`images` (this device's rows) under CR's transforms T, each applied, its parameters
+    drawn for the global batch."""
+    pipeline = ada.parse_pipeline(transforms, "loss.cr_augment")
+    key = jax.random.fold_in(jax.random.fold_in(inputs.batch_key, CR_STREAM), which)
+    params = ada.draw(pipeline, key, jnp.float32(1.0), inputs.batch_size, images.shape[1:])
+    transformed = ada.apply(images, jax.tree.map(inputs.local_rows, params))
+    return packing.pack(transformed, inputs.packing)
+
+
+def consistency_real(inputs: DInputs, options: Mapping[str, Any]) -> Array:
+    """CR (Zhang et al. 2020): E (D(x) - D(T(x)))^2 on the real batch."""
+    transformed = _transformed(inputs, inputs.images, options["cr_augment"], 0)
+    return jnp.mean(jnp.square(inputs.real_logits - inputs.critic(transformed)))
+
+
+def consistency_fake(inputs: DInputs, options: Mapping[str, Any]) -> Array:
+    """bCR's term on fakes (Zhao et al. 2021): E (D(G(z)) - D(T(G(z))))^2."""
+    transformed = _transformed(inputs, inputs.fake_images, options["cr_augment"], 1)
+    return jnp.mean(jnp.square(inputs.fake_logits - inputs.fake_critic(transformed)))
+
+
+def latent_consistency_d(inputs: DInputs, options: Mapping[str, Any]) -> Array:
+    """zCR's D term (Zhao et al. 2021): E (D(G(z)) - D(G(z + e)))^2, e ~ N(0, sigma^2)."""
+    perturbed = packing.pack(inputs.perturbed_fake(options["zcr_sigma"]), inputs.packing)
+    return jnp.mean(jnp.square(inputs.fake_logits - inputs.fake_critic(perturbed)))
+
+
+def latent_diversity_g(inputs: GInputs, options: Mapping[str, Any]) -> Array:
+    """zCR's G term: -E ||G(z) - G(z + e)||^2 (per-element mean), so that G keeps nearby
+    latents apart."""
+    perturbed = inputs.perturbed_fake(options["zcr_sigma"])
+    return -jnp.mean(jnp.square(inputs.fake - perturbed))
+
+
 @dataclasses.dataclass(frozen=True)
 class GInputs:
     """What a generator regulariser sees in G's update."""
@@ -240,6 +289,10 @@ class GInputs:
     example_keys: Callable[[Array, int], Array]  # (key, n) -> this device's per-example keys
     local_rows: Callable[[Array], Array]  # this device's rows of a global-batch array
     mean_over_devices: Callable[[Any], Any]
+    # For zCR: G's fakes in this update, and G's fakes from the same latents perturbed by
+    # sigma * N(0, 1) (sigma -> fakes), both differentiable in `params`.
+    fake: Array | None = None
+    perturbed_fake: Callable[[float], Array] | None = None
 
 
 def path_length_penalty(inputs: GInputs, options: Mapping[str, Any],
@@ -294,8 +347,8 @@ class Penalty:
     # Lazy regularisation: weight * interval on every `loss.<interval_key>`-th update.
     interval_key: str | None = None
     options: tuple[Option, ...] = ()
-    # Settings it cannot be combined with: "translation" (image-to-image runs) and
-    # "unrolling" (train.unroll_steps > 0, whose D updates take D's plain loss).
+    # Settings it cannot be combined with: "translation" (image-to-image runs), "unrolling"
+    # (train.unroll_steps > 0, whose D updates take D's plain loss) and "points" (2D data).
     excludes: tuple[str, ...] = ()
     state: Callable[[], PyTree] | None = None  # its initial running state
     metrics: Callable[[PyTree], dict[str, Array]] | None = None  # logged from its state
@@ -313,6 +366,17 @@ def _check_path_length(config: Any, plan: Any) -> None:
     if batch % (shrink * plan.num_replicas):
         raise ConfigError(f"loss.pl_batch_shrink: its batch, train.batch_size={batch} / "
                           f"{shrink}, must divide evenly over {plan.num_replicas} device(s)")
+
+
+def _known_transforms(spec: str) -> bool:
+    try:
+        return bool(ada.parse_pipeline(spec, "loss.cr_augment"))
+    except ConfigError:
+        return False
+
+
+_CR_AUGMENT = Option("cr_augment", _known_transforms,
+                     "must name transforms of gan_jax.training.ada (e.g. xflip,xint)")
 
 
 # The translation step and unrolled D updates take D's plain loss: D penalties are refused there.
@@ -340,6 +404,16 @@ PENALTIES: tuple[Penalty, ...] = (
                            "fake": jnp.zeros((), jnp.float32)},
             metrics=lambda state: {"d_lecam_real_anchor": state["real"],
                                    "d_lecam_fake_anchor": state["fake"]}),
+    Penalty("cr", "cr_weight", "d", excludes=(*_GAN_STEP_ONLY, "points"),
+            options=(_CR_AUGMENT,), fn=consistency_real),
+    Penalty("bcr_fake", "bcr_fake_weight", "d", excludes=(*_GAN_STEP_ONLY, "points"),
+            options=(_CR_AUGMENT,), fn=consistency_fake),
+    Penalty("zcr_d", "zcr_d_weight", "d", excludes=_GAN_STEP_ONLY,
+            options=(Option("zcr_sigma", lambda v: v > 0, "must be > 0"),),
+            fn=latent_consistency_d),
+    Penalty("zcr_g", "zcr_g_weight", "g", excludes=("translation",),
+            options=(Option("zcr_sigma", lambda v: v > 0, "must be > 0"),),
+            fn=latent_diversity_g),
     Penalty("path_length", "pl_weight", "g", interval_key="pl_interval",
             options=(Option("pl_decay", lambda v: 0 < v <= 1, "must be in (0, 1]"),
                      Option("pl_batch_shrink", lambda v: v >= 1, "must be >= 1")),
@@ -384,16 +458,19 @@ class ActivePenalty:
     weight: float
     interval: int = 1
     options: tuple[tuple[str, Any], ...] = ()
+    schedule: Callable[[Array], Array] | None = None  # Its weight by train step.
 
     def initial_state(self) -> PyTree:
         return None if self.row.state is None else self.row.state()
 
-    def term(self, inputs: Any, counter: Array, state: PyTree = None) -> tuple[Array, PyTree]:
-        """(its weighted term, its new state) at update number `counter`; a lazy penalty is
-        taken, times its interval, where `counter` is a multiple of it (and is 0 and keeps its
-        state elsewhere)."""
+    def term(self, inputs: Any, counter: Array, state: PyTree = None,
+             step: Array | None = None) -> tuple[Array, PyTree]:
+        """(its weighted term, its new state) at update number `counter` of train step `step`;
+        a lazy penalty is taken, times its interval, where `counter` is a multiple of it (and
+        is 0 and keeps its state elsewhere). A scheduled weight is its value at `step`."""
         options = dict(self.options)
-        coefficient = self.row.scale * self.weight * self.interval
+        weight = self.weight if self.schedule is None else self.schedule(step)
+        coefficient = self.row.scale * weight * self.interval
 
         def value() -> tuple[Array, PyTree]:
             if self.row.state is None:
@@ -407,22 +484,29 @@ class ActivePenalty:
                             lambda: (jnp.zeros((), jnp.float32), state))
 
 
-def active_penalties(loss_config: Any, player: str) -> tuple[ActivePenalty, ...]:
-    """The player's penalties that `loss_config` turns on, in table order."""
+def active_penalties(loss_config: Any, player: str,
+                     schedules: Mapping[str, Callable[[Array], Array]] | None = None
+                     ) -> tuple[ActivePenalty, ...]:
+    """The player's penalties that `loss_config` turns on (a non-zero weight, or a weight
+    schedule in `schedules`, by weight key), in table order."""
+    schedules = schedules or {}
     return tuple(
         ActivePenalty(row, float(loss_config[row.weight_key]),
                       loss_config[row.interval_key] if row.interval_key else 1,
-                      tuple((o.key, loss_config[o.key]) for o in row.options))
-        for row in PENALTIES if row.player == player and loss_config[row.weight_key])
+                      tuple((o.key, loss_config[o.key]) for o in row.options),
+                      schedules.get(row.weight_key))
+        for row in PENALTIES
+        if row.player == player and (loss_config[row.weight_key] or row.weight_key in schedules))
 
 
 def penalty_terms(penalties: tuple[ActivePenalty, ...], inputs: Any, counter: Array,
-                  states: Mapping[str, Any]) -> tuple[Array, dict[str, Any]]:
-    """(the sum of the penalties' weighted terms, in table order, at update number `counter`;
-    the new running states of those that keep one, by name)."""
+                  states: Mapping[str, Any], step: Array | None = None
+                  ) -> tuple[Array, dict[str, Any]]:
+    """(the sum of the penalties' weighted terms, in table order, at update number `counter`
+    of train step `step`; the new running states of those that keep one, by name)."""
     total, new_states = jnp.zeros((), jnp.float32), {}
     for p in penalties:
-        term, state = p.term(inputs, counter, states.get(p.row.name))
+        term, state = p.term(inputs, counter, states.get(p.row.name), step)
         total += term
         if p.row.state is not None:
             new_states[p.row.name] = state

@@ -61,7 +61,7 @@ import optax
 from flax import linen as nn
 
 from gan_jax.models.latent import sample_latent
-from gan_jax.training import augment
+from gan_jax.training import ada, adaptive, augment, schedules
 from gan_jax.training import objective as objective_lib
 from gan_jax.training.objective import ActivePenalty, DInputs, GInputs
 from gan_jax.training.packing import pack, unpack
@@ -86,6 +86,12 @@ from gan_jax.training.update import (
 LABEL_STREAM = 1
 # Where DiffAugment's parameters come from: this stream of an update's key.
 AUGMENT_STREAM = 2
+# Where ADA's parameters and APA's replacements come from: these streams of an update's key
+# (APA's latents: that stream of the D update's latent key).
+ADA_STREAM = 5
+APA_STREAM = 6
+# Where zCR's latent perturbations come from: this stream of the latent key.
+ZCR_STREAM = 8
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -107,22 +113,50 @@ class StepSettings(UpdateSettings):
     class_weight: float = 1.0
     # DiffAugment operations applied to every image D sees (see gan_jax.training.augment).
     diff_augment: tuple[str, ...] = ()
+    # ADA's transforms (gan_jax.training.ada) and the probabilities of ADA and APA.
+    ada_pipeline: tuple[str, ...] = ()
+    ada: adaptive.Controller | None = None
+    apa: adaptive.Controller | None = None
+
+    @property
+    def controllers(self) -> tuple[adaptive.Controller, ...]:
+        return tuple(c for c in (self.ada, self.apa) if c is not None)
 
     @classmethod
     def from_config(cls, config: Any, plan: Any = None, num_classes: int = 0) -> StepSettings:
+        weight_schedules = {name: ramp for name in schedules.SCHEDULED
+                            if name in config.loss
+                            and (ramp := schedules.configured(config, name)) is not None}
+        pipeline = ada.parse_pipeline(config.ada.pipeline)
         return cls(
             latent_dim=config.model.latent_dim,
             latent_dist=config.model.latent_dist,
-            d_penalties=objective_lib.active_penalties(config.loss, "d"),
-            g_penalties=objective_lib.active_penalties(config.loss, "g"),
+            d_penalties=objective_lib.active_penalties(config.loss, "d", weight_schedules),
+            g_penalties=objective_lib.active_penalties(config.loss, "g", weight_schedules),
             packing=config.model.packing,
             unroll_steps=config.train.unroll_steps,
             num_classes=num_classes,
             fake_labels=config.model.fake_labels,
             class_weight=float(config.loss.class_weight),
             diff_augment=augment.parse_policy(config.train.diff_augment),
+            ada_pipeline=pipeline,
+            ada=controller(config, "ada") if pipeline else None,
+            apa=controller(config, "apa") if applies(config, "apa") else None,
             **update_settings(config, plan),
         )
+
+
+def applies(config: Any, name: str) -> bool:
+    """Whether the probability `name` (ada or apa) can be non-zero."""
+    return bool(config[name].p or config[name].target
+                or not schedules.is_off(config.schedules[f"{name}_p"]))
+
+
+def controller(config: Any, name: str) -> adaptive.Controller:
+    cfg = config[name]
+    return adaptive.Controller(name, float(cfg.p), float(cfg.target), cfg.interval,
+                               float(cfg.kimg), config.train.batch_size,
+                               schedules.configured(config, f"{name}_p"))
 
 
 def make_train_step(
@@ -148,25 +182,39 @@ def make_train_step(
 
     conditional = s.num_classes > 0
 
-    def augmented(x, key, stream):
-        """`x` with DiffAugment applied, its parameters drawn for the global batch."""
+    def augmented(x, key, stream, p):
+        """`x` with ADA (at probability p["ada"]) or DiffAugment applied, their parameters
+        drawn for the global batch."""
+        if s.ada_pipeline:
+            ada_key = jax.random.fold_in(jax.random.fold_in(key, ADA_STREAM), stream)
+            params = ada.draw(s.ada_pipeline, ada_key, p["ada"], s.batch_size, x.shape[1:])
+            x = ada.apply(x, jax.tree.map(local_rows, params))
         if not s.diff_augment:
             return x
         key = jax.random.fold_in(jax.random.fold_in(key, AUGMENT_STREAM), stream)
         params = augment.draw(s.diff_augment, key, s.batch_size, x.shape[1:])
         return augment.apply(x, jax.tree.map(local_rows, params))
 
-    def judged(x, key, stream):
+    def judged(x, key, stream, p):
         """What D reads of a batch: augmented, then packed."""
-        return pack(augmented(x, key, stream), s.packing)
+        return pack(augmented(x, key, stream, p), s.packing)
+
+    def probabilities(controls, step):
+        """{name: p} of ADA and APA at train step `step`."""
+        return {c.name: c.value(controls.get(c.name), step) for c in s.controllers}
 
     takes_keys = getattr(generator, "takes_example_keys", False)
 
     def latents(key, num):
         return local_rows(sample_latent(key, num, s.latent_dim, s.latent_dist))
 
-    def generate(g_params, g_state, key, labels):
+    def generate(g_params, g_state, key, labels, sigma=0.0):
+        """This device's rows of a global batch of fakes, from latents drawn with `key`
+        (perturbed by sigma * N(0, 1) for zCR)."""
         z = latents(key, s.batch_size)
+        if sigma:
+            z = z + sigma * local_rows(jax.random.normal(
+                jax.random.fold_in(key, ZCR_STREAM), (s.batch_size, s.latent_dim)))
         keys = None
         if takes_keys:
             keys = local_rows(example_keys(key, s.batch_size))
@@ -200,7 +248,9 @@ def make_train_step(
         return objective_lib.classification_loss(class_logits, labels), accuracy
 
     def d_update(carry, data, key, batch_index):
-        d_params, d_state, d_opt_state, g_state, g_params, penalty_states = carry
+        d_params, d_state, d_opt_state, g_state, g_params, penalty_states, controls = carry
+        step_index = batch_index // s.n_disc
+        p = probabilities(controls, step_index)
         real_key, z_key, penalty_key = jax.random.split(key, 3)
         if devices.parallel:  # Penalty interpolation noise is drawn per device.
             penalty_key = jax.random.fold_in(penalty_key, devices.index())
@@ -210,14 +260,26 @@ def make_train_step(
         if conditional:
             real_labels = local_rows(batch["label"])
             fake_labels = real_labels if s.fake_labels == "real" else uniform_labels(z_key)
-        fake, g_state = generate(g_params, g_state, z_key, fake_labels)
+        fake, new_g_state = generate(g_params, g_state, z_key, fake_labels)
         fake = jax.lax.stop_gradient(fake)
+        if s.apa:  # APA: some real examples are generated ones, made for their labels.
+            pseudo = generate(g_params, g_state, jax.random.fold_in(z_key, APA_STREAM),
+                              real_labels)[0]
+            replace = local_rows(jax.random.uniform(jax.random.fold_in(key, APA_STREAM),
+                                                    (s.batch_size,)) < p["apa"])
+            real = adaptive.deceive(real, jax.lax.stop_gradient(pseudo), replace)
+
+        def perturbed_fake(sigma):
+            return jax.lax.stop_gradient(
+                generate(g_params, g_state, z_key, fake_labels, sigma)[0])
+
+        g_state = new_g_state
 
         def d_loss_fn(params):
             real_out, new_state = apply_model(discriminator, params, d_state,
-                                              judged(real, key, 0), True, real_labels)
+                                              judged(real, key, 0, p), True, real_labels)
             fake_out, new_state = apply_model(discriminator, params, new_state,
-                                              judged(fake, key, 1), True, fake_labels)
+                                              judged(fake, key, 1, p), True, fake_labels)
             (real_logits, real_class), (fake_logits, fake_class) = (
                 split_outputs(real_out), split_outputs(fake_out))
             adversarial = loss.d_loss(real_logits, fake_logits)
@@ -226,7 +288,7 @@ def make_train_step(
             def critic(packs, labels=real_labels):
                 """D's logits for packs (single examples without packing)."""
                 out = apply_model(discriminator, params, d_state,
-                                  judged(unpack(packs, s.packing), key, 2), True, labels)[0]
+                                  judged(unpack(packs, s.packing), key, 2, p), True, labels)[0]
                 return split_outputs(out)[0]
 
             inputs = DInputs(critic=critic,
@@ -234,9 +296,12 @@ def make_train_step(
                              real=pack(real, s.packing),
                              fake=pack(fake, s.packing), key=penalty_key, images=real,
                              real_logits=real_logits, fake_logits=fake_logits,
-                             global_std=global_std, mean_over_devices=devices.mean)
+                             global_std=global_std, mean_over_devices=devices.mean,
+                             fake_images=fake, perturbed_fake=perturbed_fake, batch_key=key,
+                             local_rows=local_rows, batch_size=s.batch_size,
+                             packing=s.packing)
             penalty, new_penalty_states = objective_lib.penalty_terms(
-                s.d_penalties, inputs, batch_index, penalty_states)
+                s.d_penalties, inputs, batch_index, penalty_states, step_index)
             total = adversarial + penalty
             if real_class is not None:  # AC-GAN: D classifies real and fake examples.
                 class_loss += class_terms(fake_class, fake_labels)[0]
@@ -250,10 +315,14 @@ def make_train_step(
         d_state, g_state = devices.sync(d_state), devices.sync(g_state)
         d_params, d_opt_state = apply_gradients(d_tx, grads, d_opt_state, d_params)
         penalty_states = {**penalty_states, **new_penalty_states}
+        controls = {c.name: c.observe(controls.get(c.name), real_logits, devices.mean)
+                    for c in s.controllers}
         metrics = d_metrics(adversarial, real_logits, fake_logits, grads, d_penalty=penalty)
+        if s.controllers:  # The overfitting heuristic r_t: E[sign D(x_real)].
+            metrics["d_real_sign"] = devices.mean(jnp.mean(jnp.sign(real_logits)))
         if class_accuracy is not None:  # A class head: how well D classifies real examples.
             metrics |= {"d_class_loss": class_loss, "d_real_class_acc": class_accuracy}
-        return ((d_params, d_state, d_opt_state, g_state, g_params, penalty_states),
+        return ((d_params, d_state, d_opt_state, g_state, g_params, penalty_states, controls),
                 (metrics, (real, real_labels)))
 
     def step(state: GANState, data: PyTree) -> tuple[GANState, Metrics]:
@@ -263,11 +332,15 @@ def make_train_step(
                                                                        s.g_penalties)
         d_state, d_penalty_states = objective_lib.split_penalty_states(state.d_state,
                                                                        s.d_penalties)
+        controls = {c.name: d_state.pop(c.name) for c in s.controllers if c.adaptive}
+        p = probabilities(controls, state.step)
         carry = (state.d_params, d_state, state.d_opt_state, g_state, state.g_params,
-                 d_penalty_states)
+                 d_penalty_states, controls)
         carry, (real, real_labels), d_step_metrics = run_d_updates(d_update, carry, data, key,
                                                                    state.step, s.n_disc)
-        d_params, d_state, d_opt_state, g_state, _, d_penalty_states = carry
+        d_params, d_state, d_opt_state, g_state, _, d_penalty_states, controls = carry
+        controls = {c.name: c.adjust(controls[c.name], state.step)
+                    for c in s.controllers if c.adaptive}
         g_labels = None
         if conditional:
             g_labels = real_labels if s.fake_labels == "real" else uniform_labels(g_key)
@@ -279,12 +352,12 @@ def make_train_step(
                 judge = unrolled(d_params, d_opt_state, d_state, real, fake)
             # D's running statistics are updated by D's own steps only.
             fake_out, _ = apply_model(discriminator, judge, d_state,
-                                      judged(fake, g_key, 0), True, g_labels)
+                                      judged(fake, g_key, 0, p), True, g_labels)
             fake_logits, fake_class = split_outputs(fake_out)
             real_logits = None
             if loss.g_reads_real:  # A relativistic loss: G compares D(fake) with D(real).
                 real_out, _ = apply_model(discriminator, judge, d_state,
-                                          judged(real, g_key, 1), True, real_labels)
+                                          judged(real, g_key, 1, p), True, real_labels)
                 real_logits = split_outputs(real_out)[0]
             g_loss = total = loss.g_loss(real_logits, fake_logits)
             if fake_class is not None:
@@ -292,9 +365,12 @@ def make_train_step(
             inputs = GInputs(generator=generator, params=params, g_state=g_state, key=g_key,
                              batch_size=s.batch_size, latents=latents,
                              example_keys=lambda k, n: local_rows(example_keys(k, n)),
-                             local_rows=local_rows, mean_over_devices=devices.mean)
+                             local_rows=local_rows, mean_over_devices=devices.mean,
+                             fake=fake,
+                             perturbed_fake=lambda sigma: generate(params, g_state, g_key,
+                                                                   g_labels, sigma)[0])
             penalty, new_states = objective_lib.penalty_terms(s.g_penalties, inputs, state.step,
-                                                              g_penalty_states)
+                                                              g_penalty_states, state.step)
             return total + penalty, (new_g_state, fake_logits, g_loss, penalty, new_states)
 
         (_, (g_state, fake_logits, g_loss, g_penalty, g_penalty_states)), g_grads = (
@@ -303,13 +379,16 @@ def make_train_step(
         def metrics(g_grads):
             regularised = {"g_penalty": g_penalty} if s.g_penalties else {}
             running = {**d_penalty_states, **g_penalty_states}
-            for p in (*s.d_penalties, *s.g_penalties):
-                if p.row.metrics is not None:
-                    regularised |= p.row.metrics(running[p.row.name])
+            for penalty in (*s.d_penalties, *s.g_penalties):
+                if penalty.row.metrics is not None:
+                    regularised |= penalty.row.metrics(running[penalty.row.name])
+            for c in s.controllers:
+                regularised[f"{c.name}_p"] = p[c.name]
             return {**d_step_metrics, "g_loss": g_loss, "g_fake_logit": jnp.mean(fake_logits),
                     "g_grad_norm": optax.tree_utils.tree_norm(g_grads), **regularised}
 
-        d_state = objective_lib.with_penalty_states(d_state, s.d_penalties, d_penalty_states)
+        d_state = {**objective_lib.with_penalty_states(d_state, s.d_penalties,
+                                                       d_penalty_states), **controls}
         return finish_step(state, s, devices, g_tx, g_grads, g_state,
                            (d_params, d_state, d_opt_state), metrics,
                            g_penalty_states)

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import optax
 from flax import linen as nn
 
+from gan_jax.training import schedules
 from gan_jax.training.state import GANState, ema_decay_at
 
 Array = jax.Array
@@ -40,6 +41,9 @@ class UpdateSettings:
     ema_decay: float
     # StyleGAN2-ADA's EMA ramp-up (0: off), see gan_jax.training.state.ema_decay_at.
     ema_rampup: float = 0.0
+    # The EMA's half-life in images, in place of ema_decay (0: ema_decay), and its schedule.
+    ema_half_life: float = 0.0
+    ema_half_life_schedule: Callable[[Array], Array] | None = None
     # Under pmap: the device axis and the number of devices the global batch is split over.
     axis_name: str | None = None
     num_replicas: int = 1
@@ -63,7 +67,22 @@ def update_settings(config: Any, plan: Any = None) -> dict[str, Any]:
     """The `UpdateSettings` fields of `config` under `plan`."""
     return dict(batch_size=config.train.batch_size, n_disc=config.train.n_disc,
                 ema_decay=float(config.train.ema_decay),
-                ema_rampup=float(config.train.ema_rampup), **parallel_settings(plan))
+                ema_rampup=float(config.train.ema_rampup),
+                ema_half_life=float(config.train.ema_half_life),
+                ema_half_life_schedule=schedules.configured(config, "ema_half_life"),
+                **parallel_settings(plan))
+
+
+def ema_decay(settings: UpdateSettings, step: Array) -> Array | float:
+    """The EMA decay of the update after `step` steps: `ema_decay`, or 0.5 ** (batch /
+    half-life) for a half-life in images (scheduled or not), then ramped up."""
+    decay: Array | float = settings.ema_decay
+    if settings.ema_half_life:
+        half_life = (settings.ema_half_life_schedule(step)
+                     if settings.ema_half_life_schedule is not None
+                     else jnp.float32(settings.ema_half_life))
+        decay = 0.5 ** (settings.batch_size / jnp.maximum(half_life, 1e-8))
+    return ema_decay_at(step, decay, settings.ema_rampup)
 
 
 def apply_model(
@@ -185,7 +204,7 @@ def finish_step(state: GANState, settings: UpdateSettings, devices: Devices,
     g_params, g_opt_state = apply_gradients(g_tx, g_grads, state.g_opt_state, state.g_params)
     ema_g_params = optax.incremental_update(
         g_params, state.ema_g_params,
-        1.0 - ema_decay_at(state.step, settings.ema_decay, settings.ema_rampup))
+        1.0 - ema_decay(settings, state.step))
     d_params, d_state, d_opt_state = d_parts
     new_state = state.replace(
         step=state.step + 1, g_params=g_params, d_params=d_params, g_state=g_state,
