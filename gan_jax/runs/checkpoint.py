@@ -21,6 +21,8 @@ from gan_jax.runs.console import is_main_process, say
 from gan_jax.training.parallel import global_replicated, host_local
 
 UNREADABLE_DIR = "unreadable_checkpoints"
+# The item directory Orbax writes inside each step's checkpoint.
+CHECKPOINT_ITEM = "default"
 
 
 def saved_steps(directory: str) -> list[int]:
@@ -31,7 +33,7 @@ def saved_steps(directory: str) -> list[int]:
     return sorted(int(name) for name in os.listdir(directory) if name.isdigit())
 
 
-def _leaf_shapes(tree: Any) -> dict[str, tuple[int, ...]]:
+def leaf_shapes(tree: Any) -> dict[str, tuple[int, ...]]:
     """Each array's path in `tree` ('g_params/Dense_0/kernel') and its shape. Dataclass fields,
     named-tuple fields and dict keys all name a level, as Orbax saves them."""
     return {jax.tree_util.keystr(path, simple=True, separator="/"):
@@ -93,10 +95,10 @@ class Checkpointer:
         """Raises if the saved array names or shapes of `step` differ from `abstract`'s. A step
         whose metadata cannot be read passes: restoring it says what is wrong."""
         try:
-            saved = _leaf_shapes(self._manager.item_metadata(step).tree)
+            saved = leaf_shapes(self._manager.item_metadata(step).tree)
         except Exception:  # noqa: BLE001 - missing or damaged metadata: the restore reports it.
             return
-        wanted = _leaf_shapes(abstract)
+        wanted = leaf_shapes(abstract)
         differences = [f"{name} is missing from the checkpoint" for name in wanted
                        if name not in saved]
         differences += [f"{name} is in the checkpoint but not in this model" for name in saved

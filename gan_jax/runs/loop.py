@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from gan_jax import config as config_lib
 from gan_jax.eval.mixtures import high_quality_counts
-from gan_jax.runs import evaluation, grids, plots, rundir
+from gan_jax.runs import evaluation, finetune, grids, plots, rundir
 from gan_jax.runs.checkpoint import Checkpointer
 from gan_jax.runs.compilation_cache import use_compilation_cache
 from gan_jax.runs.console import is_main_process, say
@@ -209,6 +209,11 @@ def _train_and_evaluate(config: config_lib.ConfigDict, workdir: str,
         state = checkpointer.restore(seeds.state_shapes(replicas))
     else:
         state = seeds.init_states(replicas)
+        if train_cfg.init_from:  # Fine-tuning: another run's weights.
+            state = finetune.initial_weights(train_cfg.init_from, state,
+                                             train_cfg.init_optimizer, len(replicas))
+            say(f"gan_jax: starting from the weights of {train_cfg.init_from}"
+                + (" and its optimizer states" if train_cfg.init_optimizer else ""))
     step = int(state.step.reshape(-1)[0])  # Every seed is at the same step.
     if 0 < step < train_cfg.num_steps:  # A finished run was said to be so by `prepare`.
         say(f"gan_jax: resumed from step {step}")

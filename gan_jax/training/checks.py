@@ -14,7 +14,8 @@ from gan_jax import config as config_lib
 from gan_jax.config import ConfigError
 from gan_jax.eval.extractors import check_extractor, missing_extractor
 from gan_jax.eval.images import parse_metrics
-from gan_jax.training import objective
+from gan_jax.training import ada, objective, schedules
+from gan_jax.training import step as step_lib
 
 
 def validate(config: Any) -> None:
@@ -23,6 +24,26 @@ def validate(config: Any) -> None:
     is built."""
     config_lib.validate(config)
     objective.check_ranges(config.loss)
+    ada.parse_pipeline(config.ada.pipeline)
+    check_schedules(config)
+
+
+def check_schedules(config: Any) -> None:
+    """Each schedule entry's shape and lengths, and that its scalar is one that moves."""
+    for name in schedules.SCHEDULED:
+        entry = config.schedules[name]
+        schedules.check(entry, f"schedules.{name}")
+        if schedules.is_off(entry):
+            continue
+        if name == "ema_half_life" and not config.train.ema_half_life:
+            raise ConfigError("schedules.ema_half_life: schedules train.ema_half_life, which is "
+                              "0 (the EMA follows train.ema_decay); set it")
+        if name in ("ada_p", "apa_p") and config[name[:3]].target:
+            raise ConfigError(f"schedules.{name}: {name[:3]}.target adapts p; a schedule is "
+                              f"for a fixed p (set {name[:3]}.target=0)")
+        if name == "ada_p" and not config.ada.pipeline:
+            raise ConfigError("schedules.ada_p: schedules the probability of ada.pipeline's "
+                              "transforms, which is ''")
 
 
 def exclusions(config: Any, dataset: Any) -> dict[str, str]:
@@ -107,15 +128,29 @@ def check_unrolling(config: Any) -> None:
 
 
 def check_augment(config: Any, dataset: Any) -> None:
-    """DiffAugment needs images that D judges alone (its policy is parsed by the step's
-    settings)."""
-    if not config.train.diff_augment:
-        return
-    if dataset.kind != "images":
-        raise ConfigError(f"train.diff_augment: augments images; dataset {config.data.name!r} "
-                          f"holds {dataset.kind}" + (" (image-to-image translation is not "
-                                                     "augmented)" if dataset.kind == "pairs"
-                                                     else ""))
+    """DiffAugment, ADA and APA need images that D judges alone, one augmentation at a time,
+    and no unrolled D updates; ADA's colour transforms take grey or RGB images."""
+    used = [key for key, on in (("train.diff_augment", bool(config.train.diff_augment)),
+                                ("ada.pipeline", bool(config.ada.pipeline)),
+                                ("apa.p", step_lib.applies(config, "apa"))) if on]
+    for key in used:
+        if dataset.kind != "images":
+            raise ConfigError(f"{key}: augments images; dataset {config.data.name!r} holds "
+                              f"{dataset.kind}" + (" (image-to-image translation is not "
+                                                   "augmented)" if dataset.kind == "pairs"
+                                                   else ""))
+        if config.train.unroll_steps and key != "train.diff_augment":
+            raise ConfigError(f"{key}: unrolled D updates take D's plain loss; set "
+                              "train.unroll_steps=0")
+    if config.train.diff_augment and config.ada.pipeline:
+        raise ConfigError("ada.pipeline: train.diff_augment already augments what D sees; "
+                          "choose one of them")
+    channels = dataset.example_shape[-1] if dataset.kind == "images" else 0
+    color = set(ada.parse_pipeline(config.ada.pipeline)) & set(ada.GROUPS["color"])
+    if color and channels not in (1, 3):
+        raise ConfigError(f"ada.pipeline: colour transforms ({', '.join(sorted(color))}) take "
+                          f"grey or RGB images, and {config.data.name!r} has {channels} "
+                          "channels")
 
 
 def resolve_classes(config: Any, dataset: Any) -> int:

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 
 from gan_jax.config import ConfigError
 from gan_jax.config.registry import Registry
-from gan_jax.training import ada, packing
+from gan_jax.training import ada, packing, schedules
 
 Array = jax.Array
 PyTree = Any
@@ -441,7 +441,9 @@ def check_combinations(config: Any, plan: Any, contexts: Mapping[str, str]) -> N
     """Raises ConfigError for an active penalty that `contexts` rule out ({setting that
     applies to this run: why, with {key} for the weight key}), or that fails its own check."""
     for row in PENALTIES:
-        if not config.loss[row.weight_key]:
+        scheduled = (row.weight_key in config.schedules
+                     and not schedules.is_off(config.schedules[row.weight_key]))
+        if not (config.loss[row.weight_key] or scheduled):
             continue
         for context in row.excludes:
             if context in contexts:

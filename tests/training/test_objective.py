@@ -302,3 +302,64 @@ def test_lecam_anchors_live_in_d_state_and_follow_d_mean_logits(make_config):
     assert float(metrics["d_lecam_real_anchor"]) == pytest.approx(
         float(new_state.d_state["lecam"]["real"]))
     assert float(metrics["d_penalty"]) > 0.0
+
+
+def _cr_inputs(critic, images, fakes=None, perturbed=None):
+    n = images.shape[0]
+    return objective.DInputs(
+        critic=critic, fake_critic=critic, real=images, fake=fakes, key=None, images=images,
+        real_logits=critic(images), fake_logits=critic(fakes) if fakes is not None else None,
+        global_std=jnp.std, fake_images=fakes, perturbed_fake=perturbed,
+        batch_key=jax.random.PRNGKey(1), batch_size=n)
+
+
+def test_consistency_is_zero_for_an_invariant_critic_and_the_formula_otherwise():
+    images = jax.random.normal(jax.random.PRNGKey(0), (6, 8, 8, 1))
+    rows = {r.name: r for r in objective.PENALTIES}
+    options = {"cr_augment": "xflip"}
+    invariant = lambda x: jnp.sum(x, axis=(1, 2, 3))  # noqa: E731 - flips keep the sum.
+    assert float(rows["cr"].fn(_cr_inputs(invariant, images), options)) == pytest.approx(
+        0.0, abs=1e-8)
+    left = lambda x: jnp.sum(x[:, :, :4], axis=(1, 2, 3))  # noqa: E731 - the left half.
+    inputs = _cr_inputs(left, images, fakes=images)
+    params = objective.ada.draw(("xflip",), jax.random.fold_in(
+        jax.random.fold_in(inputs.batch_key, objective.CR_STREAM), 0), jnp.float32(1.0), 6,
+        (8, 8, 1))
+    expected = jnp.mean(jnp.square(left(images) - left(objective.ada.apply(images, params))))
+    assert float(rows["cr"].fn(inputs, options)) == pytest.approx(float(expected), rel=1e-5)
+    assert float(expected) > 0  # Some images were flipped.
+    assert float(rows["bcr_fake"].fn(inputs, options)) > 0
+
+
+def test_latent_consistency_terms_by_hand():
+    fakes = jnp.arange(12.0).reshape(3, 4)
+    rows = {r.name: r for r in objective.PENALTIES}
+    critic = lambda x: jnp.sum(x, -1)  # noqa: E731
+    inputs = _cr_inputs(critic, fakes, fakes=fakes, perturbed=lambda sigma: fakes + sigma)
+    # Each perturbed fake's critic value moves by 4 sigma.
+    assert float(rows["zcr_d"].fn(inputs, {"zcr_sigma": 0.5})) == pytest.approx(4.0)
+    g_inputs = objective.GInputs(generator=None, params=None, g_state=None, key=None,
+                                 batch_size=3, latents=None, example_keys=None,
+                                 local_rows=None, mean_over_devices=None, fake=fakes,
+                                 perturbed_fake=lambda sigma: fakes + sigma)
+    assert float(rows["zcr_g"].fn(g_inputs, {"zcr_sigma": 0.5})) == pytest.approx(-0.25)
+
+
+def test_consistency_terms_train_on_images_and_are_refused_on_points(image_folder,
+                                                                     make_config):
+    from tests.helpers import tiny_image_config
+
+    config = config_lib.with_seed(tiny_image_config(image_folder), 0)
+    config.loss.update(dict(cr_weight=1.0, bcr_fake_weight=1.0, zcr_d_weight=1.0,
+                            zcr_g_weight=0.1))
+    checks.validate(config)
+    experiment = build_experiment(config)
+    assert [p.row.name for p in experiment.settings.d_penalties] == ["cr", "bcr_fake", "zcr_d"]
+    state, data = experiment.init_state(), experiment.device_data()
+    _, metrics = jax.jit(experiment.train_step())(state, data)
+    assert float(metrics["d_penalty"]) > 0 and float(metrics["g_penalty"]) < 0
+    points = config_lib.with_seed(make_config(), 0)
+    points.loss.cr_weight = 1.0
+    with pytest.raises(ConfigError, match="loss.cr_weight: transforms images; dataset 'ring' "
+                                          "holds 2D points"):
+        build_experiment(points)
