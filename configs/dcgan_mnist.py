@@ -8,12 +8,14 @@ classifiers/<dataset>_cnn; until it is trained they are skipped, with the comman
 
     gan-train --config configs/dcgan_mnist.py --workdir workdirs/dcgan_mnist
     gan-train --config configs/dcgan_mnist.py:fashion_mnist --workdir workdirs/dcgan_fashion
+    gan-train --config configs/dcgan_mnist.py:fashion_mnist,10%,ada,lecam --workdir W  # Recipes.
     gan-train --config configs/dcgan_mnist.py --workdir W \
         --config.data.manual_dir=/path/to/mnist/files  # Offline: the official .gz files.
 """
 
 import os
 
+from configs import recipes
 from gan_jax.config import base_config
 
 # The official MNIST files shipped beside this repository, if present; else TFDS downloads.
@@ -69,9 +71,11 @@ def dcgan_config(dataset: str) -> object:
     return config
 
 
-def get_config(dataset: str = "mnist"):
+def get_config(argument: str = "mnist"):
+    """`dataset[,recipe,...]`: recipes of configs/recipes.py, e.g. "fashion_mnist,10%,ada"."""
+    dataset, names = recipes.split_argument(argument)
     if dataset not in NUM_STEPS:
         raise ValueError(f"the dataset must be one of {', '.join(NUM_STEPS)}, got {dataset!r}")
     config = dcgan_config(dataset)
     config.train.num_steps = NUM_STEPS[dataset]
-    return config
+    return recipes.apply(config, names)

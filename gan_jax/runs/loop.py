@@ -171,9 +171,13 @@ def summary_line(step: int, last: int, metrics: dict[str, Any], rate: float,
         return float(np.mean(metrics[name]))
 
     l1 = f"  L1 {mean('g_l1'):.3f}" if "g_l1" in metrics else ""
+    # Augmentation probabilities (ADA, APA) and the overfitting heuristic they follow.
+    adaptive = "".join(f"  {name} {mean(key):.3f}" for name, key in (
+        ("r_t", "d_real_sign"), ("ada_p", "ada_p"), ("apa_p", "apa_p")) if key in metrics)
     return (f"step {step:>{len(str(last))}}/{last}  d_loss {mean('d_loss'):.3f}  "
             f"g_loss {mean('g_loss'):.3f}{l1}  D(x) {mean('d_real'):.3f}  "
-            f"D(G({'a' if translation else 'z'})) {mean('d_fake'):.3f}  {rate:,.1f} steps/s")
+            f"D(G({'a' if translation else 'z'})) {mean('d_fake'):.3f}{adaptive}  "
+            f"{rate:,.1f} steps/s")
 
 
 def train_and_evaluate(config: config_lib.ConfigDict, workdir: str) -> dict[str, Any]:

@@ -183,3 +183,24 @@ def test_resume_conflicts_allow_only_schedule_of_outputs_to_change():
     assert len(conflicts) == 2
     assert conflicts[0].startswith("optim.d.lr: saved 0.001, now 5e-05")
     assert conflicts[1] == "seed: saved 1, now 2"
+
+
+@pytest.mark.parametrize("spec", ["mog.py:ring,rpgan", "mog.py:grid,rpgan",
+                                  "dcgan_mnist.py:fashion_mnist,10%,ada,lecam",
+                                  "dcgan_mnist.py:fashion_mnist,2%,apa,diffaugment",
+                                  "dcgan_mnist.py:mnist,rpgan,freezed"])
+def test_recipes_are_config_variants_that_validate(spec):
+    config = config_lib.load_config_file(f"configs/{spec}", relative_to=REPO)
+    validate(config)
+    names = spec.split(":")[1].split(",")[1:]
+    if "rpgan" in names:
+        assert config.loss.name == "rpgan" and config.loss.r1_weight == config.loss.r2_weight > 0
+    if "10%" in names:
+        assert config.data.split == "train[:10%]"
+    if "ada" in names:
+        assert (config.ada.pipeline, config.ada.target) == ("bgc", 0.6)
+
+
+def test_an_unknown_recipe_is_one_line():
+    with pytest.raises(ConfigError, match=r"unknown recipe 'adaa'; known: rpgan, diffaugment"):
+        config_lib.load_config_file("configs/mog.py:ring,adaa", relative_to=REPO)

@@ -193,3 +193,12 @@ def test_the_progress_line_names_what_g_reads():
                     "12.0 steps/s")
     translated = summary_line(5, 100, {**metrics, "g_l1": [0.1]}, 12.0, translation=True)
     assert "L1 0.100" in translated and "D(G(a)) 0.400" in translated
+
+
+def test_the_progress_line_shows_adas_p_and_r_t():
+    from gan_jax.runs.loop import summary_line
+
+    metrics = {"d_loss": [1.0], "g_loss": [0.5], "d_real": [0.6], "d_fake": [0.4],
+               "d_real_sign": [0.62], "ada_p": [0.125]}
+    assert summary_line(5, 100, metrics, 12.0).endswith(
+        "D(G(z)) 0.400  r_t 0.620  ada_p 0.125  12.0 steps/s")
