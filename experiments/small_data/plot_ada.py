@@ -41,12 +41,12 @@ def main(sweep_dir: str, out: str) -> None:
         style = "-" if fraction == "10%" else "--"
         top.plot(steps, p, style, label=label)
         bottom.plot(steps, r, style, label=label)
-    bottom.axhline(0.6, color="grey", linewidth=0.8, label="target 0.6")
+    bottom.axhline(0.6, color="black", linewidth=1.2, label="target 0.6")
     top.set_ylabel("ADA p")
     bottom.set_ylabel("r_t = E[sign D(x)]")
     bottom.set_xlabel("step")
     top.legend(fontsize=7, ncol=2)
-    bottom.legend(fontsize=7, ncol=2)
+    bottom.legend(handles=bottom.lines[-1:], fontsize=7, loc="lower left")
     fig.tight_layout()
     fig.savefig(out, dpi=120)
 
