@@ -20,11 +20,13 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 Array = jax.Array
 State = dict[str, Array]
-# The largest p: just below 1.
-P_MAX = float(jnp.nextafter(jnp.float32(1.0), jnp.float32(0.0)))
+# The largest p: just below 1 (NumPy: importing the library must compile nothing, or JAX
+# fixes its compilation-cache choice before a config can switch it off).
+P_MAX = float(np.nextafter(np.float32(1.0), np.float32(0.0)))
 
 
 @dataclasses.dataclass(frozen=True)

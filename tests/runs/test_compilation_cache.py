@@ -4,9 +4,10 @@ damaged entry. Runs train in fresh processes, since JAX decides on the cache onc
 import json
 import os
 import subprocess
+import sys
 
 from gan_jax.runs import compilation_cache
-from tests.test_cli import _train_args
+from tests.test_cli import REPO, _train_args
 
 CACHE_SUFFIX = "-cache"  # JAX's name for an entry's file.
 
@@ -50,3 +51,18 @@ def test_switched_off_by_config_used_by_default_and_a_damaged_entry_is_recompile
     warm, log = _train(tmp_path / "damaged", cache)
     assert warm == cold  # Same seed, same numbers: the damaged entries were compiled afresh.
     assert "Error reading persistent compilation cache entry" in log
+
+
+def test_importing_the_library_compiles_nothing(tmp_path):
+    # A program compiled at import would fix JAX's cache choice before a config is read.
+    cache = tmp_path / "cache"
+    walk = ("import pkgutil, importlib, gan_jax, configs\n"
+            "for package in (gan_jax, configs):\n"
+            "    for m in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+            "        importlib.import_module(m.name)\n")
+    env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(cache),
+               JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")
+    done = subprocess.run([sys.executable, "-c", walk], capture_output=True, text=True,
+                          timeout=300, env=env, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert _entries(cache) == []
