@@ -9,7 +9,7 @@ trained for 15,000 steps, the baseline, and for 30,000 steps, the setting the se
 
 from gan_jax.sweep import product, sweep
 
-CONFIG = "../../configs/mog.py:grid"
+CONFIG = "../../configs/mog.py:grid,plain"  # The non-saturating loss, without penalties.
 
 
 def get_sweep():

@@ -10,7 +10,7 @@ now the grid config's default.
 
 from gan_jax.sweep import product, sweep
 
-CONFIG = "../../configs/mog.py:grid"
+CONFIG = "../../configs/mog.py:grid,plain"  # The non-saturating loss, without penalties.
 
 REMEDIES = [
     {"model.packing": 1, "train.num_steps": 15_000},  # The plain non-saturating GAN.

@@ -10,7 +10,7 @@ NUM_STEPS = {"ring": 6_000, "grid": 15_000}
 
 
 def get_config(data: str = "ring"):
-    config = mog.get_config(data)
+    config = mog.get_config(f"{data},plain")  # The non-saturating loss.
     config.train.num_steps = NUM_STEPS[data]
     config.model.packing = 1  # The plain GAN: no packing.
     config.optim.g.schedule = "linear"

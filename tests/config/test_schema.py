@@ -5,6 +5,7 @@ from ml_collections import ConfigDict
 
 from configs import mog
 from gan_jax import config as config_lib
+from gan_jax.config import base_config
 from gan_jax.config.registry import ConfigError
 from gan_jax.training.checks import validate
 from gan_jax.training.experiment import build_experiment
@@ -204,3 +205,17 @@ def test_recipes_are_config_variants_that_validate(spec):
 def test_an_unknown_recipe_is_one_line():
     with pytest.raises(ConfigError, match=r"unknown recipe 'adaa'; known: rpgan, diffaugment"):
         config_lib.load_config_file("configs/mog.py:ring,adaa", relative_to=REPO)
+
+
+def test_the_grid_trains_the_relativistic_objective_and_plain_drops_it():
+    grid = mog.get_config("grid")
+    assert (grid.loss.name, grid.loss.r1_weight, grid.loss.r2_weight) == (
+        "rpgan", mog.RPGAN_GAMMA, mog.RPGAN_GAMMA)
+    plain = mog.get_config("grid,plain")
+    assert (plain.loss.name, plain.loss.r1_weight, plain.loss.r2_weight) == (
+        "non_saturating", 0.0, 0.0)
+    assert mog.get_config("ring").loss.name == "non_saturating"
+    # Apart from the objective, the two grid configs are the same experiment.
+    for config in (grid, plain):
+        config.loss = base_config().loss
+    assert grid.to_dict() == plain.to_dict()
