@@ -180,6 +180,9 @@ def base_config() -> ConfigDict:
     config.loss.zcr_d_weight = 0.0
     config.loss.zcr_g_weight = 0.0
     config.loss.zcr_sigma = 0.05
+    # BigGAN's orthogonal regularisation of G's weight matrices W (out x fan_in): weight / 2 *
+    # sum ||W W^T * (1 - I)||_F^2, whose gradient is BigGAN-PyTorch's G_ortho (1e-4 there).
+    config.loss.ortho_weight = 0.0
     # Path-length regularisation of a style-based G (StyleGAN2; 0 disables it): weight,
     # lazy interval (the term, times it, on every interval-th G update), decay of the running
     # mean length, and the factor by which its batch is smaller than the training batch.

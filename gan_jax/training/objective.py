@@ -295,6 +295,25 @@ class GInputs:
     perturbed_fake: Callable[[float], Array] | None = None
 
 
+def weight_matrices(params: PyTree) -> list[Array]:
+    """A network's weight matrices, out x fan_in: every `kernel` of two or more dimensions
+    (dense (in, out); convolution (..., in, out)), transposed; embedding tables are not
+    kernels and are left out, as BigGAN leaves out its shared class embedding."""
+    leaves = jax.tree_util.tree_leaves_with_path(params)
+    return [leaf.reshape(-1, leaf.shape[-1]).T for path, leaf in leaves
+            if getattr(path[-1], "key", None) == "kernel" and leaf.ndim >= 2]
+
+
+def orthogonality(params: PyTree) -> Array:
+    """BigGAN's orthogonal regulariser (Brock et al. 2019, its off-diagonal form): the sum over
+    the weight matrices W of ||W W^T * (1 - I)||_F^2, zero when W's rows are orthogonal."""
+    total = jnp.zeros((), jnp.float32)
+    for w in weight_matrices(params):
+        gram = w.astype(jnp.float32) @ w.astype(jnp.float32).T
+        total += jnp.sum(jnp.square(gram * (1.0 - jnp.eye(gram.shape[0]))))
+    return total
+
+
 def path_length_penalty(inputs: GInputs, options: Mapping[str, Any],
                         state: PyTree) -> tuple[Array, PyTree]:
     """StyleGAN2's path-length regulariser: (mean squared deviation of this device's |J_w^T y|
@@ -414,6 +433,10 @@ PENALTIES: tuple[Penalty, ...] = (
     Penalty("zcr_g", "zcr_g_weight", "g", excludes=("translation",),
             options=(Option("zcr_sigma", lambda v: v > 0, "must be > 0"),),
             fn=latent_diversity_g),
+    # scale 1/2: the gradient, 2 beta (W W^T * (1 - I)) W, is BigGAN-PyTorch's `ortho` at
+    # strength beta (its G_ortho), so a weight of 1e-4 is the published setting.
+    Penalty("ortho", "ortho_weight", "g", scale=0.5, excludes=("translation",),
+            fn=lambda x, o: orthogonality(x.params)),
     Penalty("path_length", "pl_weight", "g", interval_key="pl_interval",
             options=(Option("pl_decay", lambda v: 0 < v <= 1, "must be in (0, 1]"),
                      Option("pl_batch_shrink", lambda v: v >= 1, "must be >= 1")),

@@ -363,3 +363,47 @@ def test_consistency_terms_train_on_images_and_are_refused_on_points(image_folde
     with pytest.raises(ConfigError, match="loss.cr_weight: transforms images; dataset 'ring' "
                                           "holds 2D points"):
         build_experiment(points)
+
+
+def test_orthogonality_is_its_formula_and_zero_for_orthogonal_rows():
+    rng = np.random.default_rng(0)
+    dense = rng.normal(size=(5, 3)).astype(np.float32)  # Flax layout (in, out)
+    conv = rng.normal(size=(3, 3, 2, 4)).astype(np.float32)  # (h, w, in, out)
+    params = {"Dense_0": {"kernel": dense, "bias": np.ones(3, np.float32)},
+              "Conv_0": {"kernel": conv}, "Embed_0": {"embedding": np.ones((4, 4), np.float32)}}
+    expected = 0.0
+    for kernel in (dense, conv):
+        w = kernel.reshape(-1, kernel.shape[-1]).T  # out x fan_in, as BigGAN-PyTorch's view
+        gram = w @ w.T
+        expected += float(np.sum((gram - np.diag(np.diag(gram))) ** 2))
+    np.testing.assert_allclose(float(objective.orthogonality(params)), expected, rtol=1e-5)
+    # Rows orthogonal, of any lengths: no penalty.
+    q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    scaled = (q[:, :3] * np.array([1.0, 2.0, 0.5])).astype(np.float32)
+    assert float(objective.orthogonality({"kernel": scaled})) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_orthogonality_gradient_is_biggan_pytorch_ortho_at_the_weight():
+    # BigGAN-PyTorch adds strength * 2 (W W^T * (1 - I)) W to each weight's gradient.
+    kernel = jnp.asarray(np.random.default_rng(1).normal(size=(4, 3)), jnp.float32)
+    row = {r.name: r for r in objective.PENALTIES}["ortho"]
+    beta = 1e-4
+    grad = jax.grad(lambda k: beta * row.scale * row.fn(
+        objective.GInputs(generator=None, params={"kernel": k}, g_state=None, key=None,
+                          batch_size=1, latents=None, example_keys=None, local_rows=None,
+                          mean_over_devices=None), {}))(kernel)
+    w = np.asarray(kernel).T
+    ortho = 2 * ((w @ w.T) * (1 - np.eye(3))) @ w
+    np.testing.assert_allclose(np.asarray(grad).T, beta * ortho, rtol=1e-5)
+
+
+def test_orthogonality_joins_the_generator_loss(make_config):
+    config = config_lib.with_seed(make_config(), 0)
+    config.loss.ortho_weight = 1e-2
+    experiment = build_experiment(config)
+    assert [p.row.name for p in experiment.settings.g_penalties] == ["ortho"]
+    state = experiment.init_state()
+    _, metrics = jax.jit(experiment.train_step())(state, {})
+    # Taken on G's weights before this step's G update.
+    expected = 0.5 * 1e-2 * float(objective.orthogonality(state.g_params))
+    np.testing.assert_allclose(float(metrics["g_penalty"]), expected, rtol=1e-4)
