@@ -23,6 +23,7 @@ from gan_jax.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_jax.models.layers import ACTIVATIONS
 from gan_jax.models.mlp import MLPDiscriminator, MLPGenerator
 from gan_jax.models.pix2pix import PatchDiscriminator, UNetGenerator
+from gan_jax.models.r3gan import R3GANDiscriminator, R3GANGenerator
 from gan_jax.models.resnet import ResNetDiscriminator, ResNetGenerator
 from gan_jax.models.stylegan import StyleGANDiscriminator, StyleGANGenerator
 
@@ -36,6 +37,8 @@ GENERATORS.register("resnet")(ResNetGenerator)
 DISCRIMINATORS.register("resnet")(ResNetDiscriminator)
 GENERATORS.register("stylegan")(StyleGANGenerator)
 DISCRIMINATORS.register("stylegan")(StyleGANDiscriminator)
+GENERATORS.register("r3gan")(R3GANGenerator)
+DISCRIMINATORS.register("r3gan")(R3GANDiscriminator)
 # Image-to-image (model.condition="image"): G reads an image, D judges (output, input) pairs.
 GENERATORS.register("unet")(UNetGenerator)
 DISCRIMINATORS.register("patch")(PatchDiscriminator)

@@ -315,3 +315,36 @@ class MatmulConv2D(_Conv2DLayer):
                                           padding.upper())
         padding = tuple((int(lo), int(hi)) for lo, hi in padding)
         return _im2col_conv(inputs, kernel, padding, self.precision)
+
+
+def block_diagonal_kernel(kernel: jax.Array, groups: int) -> jax.Array:
+    """A grouped kernel [kh, kw, in / groups, out] as the dense [kh, kw, in, out] kernel that
+    is zero between different groups."""
+    kh, kw, group_in, cout = kernel.shape
+    split = jnp.reshape(kernel, (kh, kw, group_in, groups, cout // groups))
+    dense = jnp.einsum("hwigo,Gg->hwGigo", split, jnp.eye(groups, dtype=kernel.dtype))
+    return jnp.reshape(dense, (kh, kw, groups * group_in, cout))
+
+
+def grouped_conv2d(x: jax.Array, kernel: jax.Array, groups: int, padding: Pads,
+                   precision: lax.PrecisionLike = None) -> jax.Array:
+    """A stride-1 convolution whose `groups` channel groups are convolved separately: NHWC
+    `x`, kernel [kh, kw, in / groups, out], output channel o in group o // (out / groups), as
+    `feature_group_count` in XLA and `groups` in PyTorch.
+
+    On CPU, where XLA's grouped convolution gradients are several times slower than its dense
+    ones, it is `conv2d` with the block-diagonal dense kernel: `groups` times the arithmetic,
+    still faster at the group counts CPU-sized models use; elsewhere XLA's grouped
+    convolution."""
+    if groups == 1:
+        return conv2d(x, kernel, (1, 1), padding, precision)
+    kh, kw, group_in, cout = kernel.shape
+    if x.shape[-1] != group_in * groups or cout % groups:
+        raise ValueError(f"grouped convolution: {x.shape[-1]} input and {cout} output channels "
+                         f"do not split into {groups} groups of a [{kh}, {kw}, {group_in}, "
+                         f"{cout}] kernel")
+    if matmul_gradients():
+        return conv2d(x, block_diagonal_kernel(kernel, groups), (1, 1), padding, precision)
+    return lax.conv_general_dilated(x, kernel, (1, 1), padding, precision=precision,
+                                    dimension_numbers=("NHWC", "HWIO", "NHWC"),
+                                    feature_group_count=groups)

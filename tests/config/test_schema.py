@@ -118,7 +118,9 @@ def test_bad_input_raises_one_clear_error(key, value, message):
 @pytest.mark.parametrize("name", ["sngan_fashion_mnist", "sagan_fashion_mnist", "sngan_cifar10",
                                   "sngan_cifar10:conditional", "sagan_cifar10", "stylegan_mnist",
                                   "stylegan_mnist:adain", "stylegan_fashion_mnist",
-                                  "stylegan2_folder256", "stylegan2_folder256:adain"])
+                                  "stylegan2_folder256", "stylegan2_folder256:adain",
+                                  "r3gan_fashion_mnist", "r3gan_fashion_mnist:conditional",
+                                  "r3gan_cifar10", "r3gan_cifar10:unconditional"])
 def test_shipped_image_family_configs_validate_and_build(name):
     from gan_jax import models
     config = config_lib.load_config_file(f"configs/{name.replace(':', '.py:', 1)}"

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from flax import linen as nn
+from jax import lax
 
 from gan_jax.models.conv import Conv2D, SubPixelConvTranspose
 
@@ -98,3 +99,28 @@ def test_off_cpu_the_layers_run_xla_convolutions_and_equal_flax(monkeypatch):
         _assert_close(_outputs_and_grads.__wrapped__(ours, variables, x),
                       _outputs_and_grads.__wrapped__(reference, variables, x))
         assert "custom_vjp" not in str(jax.make_jaxpr(ours.apply)(variables, x))
+
+
+@pytest.mark.parametrize("groups", [1, 2, 4])
+def test_grouped_convolution_matches_xla_and_its_gradients(groups):
+    from gan_jax.models.conv import grouped_conv2d
+
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 7, 6, 8))
+    kernel = jax.random.normal(jax.random.PRNGKey(1), (3, 3, 8 // groups, 12))
+    padding = ((1, 1), (1, 1))
+
+    def reference(x, kernel):
+        return lax.conv_general_dilated(x, kernel, (1, 1), padding, precision="highest",
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC"),
+                                        feature_group_count=groups)
+
+    def ours(x, kernel):
+        return grouped_conv2d(x, kernel, groups, padding, precision="highest")
+
+    np.testing.assert_allclose(ours(x, kernel), reference(x, kernel), rtol=1e-5, atol=1e-5)
+    loss = lambda f: lambda x, k: jnp.sum(jnp.sin(f(x, k)))  # noqa: E731
+    for a, b in zip(jax.grad(loss(ours), (0, 1))(x, kernel),
+                    jax.grad(loss(reference), (0, 1))(x, kernel), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="do not split into 3 groups"):
+        grouped_conv2d(x, jnp.zeros((3, 3, 2, 12)), 3, padding)
