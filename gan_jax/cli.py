@@ -266,6 +266,9 @@ def sample_main() -> None:
                                      "one row per class and this many columns.", lower_bound=1)
     truncation = flags.DEFINE_float("truncation", 1.0, "Style-based runs: truncation psi of "
                                     "random samples, interpolations and style pictures.")
+    z_truncation = flags.DEFINE_float(
+        "z-truncation", 0.0, "Other families: draw z from the normal truncated to [-T, T] "
+        "(BigGAN's truncation trick; 0: none).")
     psis = flags.DEFINE_list("psi", ["1", "0.75", "0.5", "0.25", "0", "-0.5"],
                              "Columns of the truncation grid (--mode truncation).")
     space = flags.DEFINE_enum("space", "z", ["z", "w"], "Interpolate in Z (the latent) or, "
@@ -291,7 +294,8 @@ def sample_main() -> None:
         if warning:
             print(warning, file=sys.stderr)
         sample.check_request(experiment, mode.value, out.value, traverse_dims, label.value,
-                             per_class.value, truncation.value, space.value, psi_values)
+                             per_class.value, truncation.value, space.value, psi_values,
+                             z_truncation.value)
         step = int(state.step)
         if mode.value in sample.STYLE_MODES or space.value == "w":
             images, columns = sample.style_picture(
@@ -302,7 +306,7 @@ def sample_main() -> None:
             return
         z, labels, columns = sample.make_latents(
             experiment, mode.value, num.value, seed.value, steps.value, method.value,
-            traverse_dims, span.value, label.value, per_class.value)
+            traverse_dims, span.value, label.value, per_class.value, z_truncation.value)
         keys = (sample.random_noise_keys(experiment, seed.value, z.shape[0])
                 if mode.value == "random" else None)
         print_json(sample.write_samples(experiment, state, out.value, z, columns,

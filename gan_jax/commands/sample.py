@@ -63,7 +63,7 @@ def ema_warning(experiment: Experiment, state: GANState, generator: str = "ema")
         return None
     train = experiment.config.train
     step = int(state.step)
-    initial = ema_initial_weight(step, train.ema_decay, train.ema_rampup)
+    initial = ema_initial_weight(step, train.ema_decay, train.ema_rampup, train.ema_start)
     if initial <= EMA_WARN_INITIAL_WEIGHT:
         return None
     return (f"gan_jax: warning: after {step:,} steps with train.ema_decay={train.ema_decay:g}, "
@@ -79,8 +79,17 @@ def is_style_based(experiment: Experiment) -> bool:
 def check_request(experiment: Experiment, mode: str, out: str, dims: tuple[int, ...],
                   label: int | None = None, per_class: int | None = None,
                   truncation: float = 1.0, space: str = "z",
-                  psis: tuple[float, ...] = ()) -> None:
+                  psis: tuple[float, ...] = (), z_truncation: float = 0.0) -> None:
     """Raises ConfigError, before anything is generated, for what this run cannot give."""
+    if z_truncation < 0:
+        raise ConfigError(f"--z-truncation: a bound on |z| is > 0 (0: none), got "
+                          f"{z_truncation:g}")
+    if z_truncation and experiment.config.model.latent_dist != "normal":
+        raise ConfigError(f"--z-truncation: truncates a normal latent; this run's is "
+                          f"{experiment.config.model.latent_dist!r}")
+    if z_truncation and is_style_based(experiment):
+        raise ConfigError("--z-truncation: a style-based run truncates in W; use "
+                          "--truncation PSI")
     style_request = [what for what, asked in (
         (f"--mode {mode}", mode in STYLE_MODES), ("--truncation", truncation != 1.0),
         ("--space w", space == "w")) if asked]
@@ -132,11 +141,15 @@ def check_request(experiment: Experiment, mode: str, out: str, dims: tuple[int, 
 def make_latents(experiment: Experiment, mode: str, num: int, seed: int = 0, steps: int = 8,
                  method: str = "slerp", dims: tuple[int, ...] = (0, 1, 2, 3),
                  span: float = 3.0, label: int | None = None,
-                 per_class: int | None = None) -> tuple[jax.Array, np.ndarray | None, int]:
+                 per_class: int | None = None,
+                 z_truncation: float = 0.0) -> tuple[jax.Array, np.ndarray | None, int]:
     """The latents of a picture, their class labels (None when unconditional) and its number
-    of columns."""
+    of columns; `z_truncation` > 0 draws them from the normal truncated to that bound."""
     key = jax.random.PRNGKey(seed)
     classes = experiment.num_classes
+
+    def draw(key: jax.Array, num: int) -> jax.Array:
+        return experiment.latents(key, num, z_truncation)
 
     def row_labels(rows: int, per_row: int) -> np.ndarray | None:
         """Row r holds class `label`, else r mod K."""
@@ -147,19 +160,19 @@ def make_latents(experiment: Experiment, mode: str, num: int, seed: int = 0, ste
 
     if mode == "random":
         if per_class is not None:
-            z, labels = experiment.class_grid(key, per_class)
+            z, labels = experiment.class_grid(key, per_class, truncation=z_truncation)
             return z, labels, per_class
-        z = experiment.latents(key, num)
+        z = draw(key, num)
         labels = (np.full(num, label, np.int32) if label is not None
                   else experiment.balanced_labels(num))
         return z, labels, int(np.ceil(np.sqrt(num)))
     if mode == "interpolate":
-        ends = experiment.latents(key, 2 * num)
+        ends = draw(key, 2 * num)
         z = jnp.concatenate([interpolate(ends[2 * i], ends[2 * i + 1], steps, method)
                              for i in range(num)])
         return z, row_labels(num, steps), steps
     if mode == "traverse":
-        base = experiment.latents(key, num)
+        base = draw(key, num)
         z = traverse(base, tuple(dims), jnp.linspace(-span, span, steps))
         # One class per base latent, so all of its rows (one per dimension) share it.
         return (jnp.reshape(z, (-1, base.shape[-1])), row_labels(num, len(dims) * steps),

@@ -220,6 +220,8 @@ def base_config() -> ConfigDict:
     # The EMA as StyleGAN2-ADA gives it: its half-life in images (decay 0.5 ** (batch /
     # half-life)), in place of ema_decay; 0: ema_decay is used.
     config.train.ema_half_life = 0.0
+    # BigGAN's ema_start: the EMA copies G for this many G updates, then averages (0: off).
+    config.train.ema_start = 0
     # Fine-tuning: start from another run's G, D and EMA weights (a run directory or one of
     # its checkpoints); with init_optimizer, from its optimizer states too.
     config.train.init_from = ""
@@ -347,6 +349,7 @@ def _check_ranges(config: ConfigDict) -> None:
     _require(0.0 <= t.ema_decay < 1.0, "train.ema_decay", "must be in [0, 1)", t.ema_decay)
     _require(0.0 <= t.ema_rampup <= 1.0, "train.ema_rampup", "must be in [0, 1] (0: off)",
              t.ema_rampup)
+    _require(t.ema_start >= 0, "train.ema_start", "must be >= 0 (0: off)", t.ema_start)
     _require(t.ema_half_life >= 0, "train.ema_half_life", "must be >= 0 (0: ema_decay)",
              t.ema_half_life)
     _require(t.freeze_d >= 0, "train.freeze_d", "must be >= 0 (0: nothing frozen)", t.freeze_d)
@@ -452,7 +455,16 @@ def to_json(config: ConfigDict) -> str:
 
 
 def from_json(text: str) -> ConfigDict:
-    return ConfigDict(json.loads(text))
+    """A config saved by `to_json`; JSON's lists come back as the tuples they were saved from
+    (model fields such as `multipliers` are typed as tuples)."""
+    def tuples(value: Any) -> Any:
+        if isinstance(value, list):
+            return tuple(tuples(v) for v in value)
+        if isinstance(value, dict):
+            return {k: tuples(v) for k, v in value.items()}
+        return value
+
+    return ConfigDict(tuples(json.loads(text)))
 
 
 def with_defaults(config: ConfigDict, defaults: ConfigDict,
@@ -471,7 +483,13 @@ def with_defaults(config: ConfigDict, defaults: ConfigDict,
 def resume_conflicts(saved: ConfigDict, new: ConfigDict) -> list[str]:
     """Keys whose values differ between a workdir's saved config and a new one, except those
     in RESUMABLE_KEYS. An empty list means the new config may resume the saved run."""
-    old_flat, new_flat = flatten(saved), flatten(new)
+    def sequences_as_tuples(value: Any) -> Any:  # JSON saves tuples as lists.
+        if isinstance(value, list | tuple):
+            return tuple(sequences_as_tuples(v) for v in value)
+        return value
+
+    old_flat = {k: sequences_as_tuples(v) for k, v in flatten(saved).items()}
+    new_flat = {k: sequences_as_tuples(v) for k, v in flatten(new).items()}
     keys = sorted(set(old_flat) | set(new_flat))
     return [
         f"{k}: saved {old_flat.get(k)!r}, now {new_flat.get(k)!r}"

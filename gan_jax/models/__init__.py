@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from flax import linen as nn
 
 from gan_jax.config.registry import ConfigError, Registry, check_kwargs
+from gan_jax.models.biggan import BigGANDiscriminator, BigGANGenerator
 from gan_jax.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_jax.models.layers import ACTIVATIONS
 from gan_jax.models.mlp import MLPDiscriminator, MLPGenerator
@@ -38,6 +39,8 @@ DISCRIMINATORS.register("resnet")(ResNetDiscriminator)
 GENERATORS.register("stylegan")(StyleGANGenerator)
 DISCRIMINATORS.register("stylegan")(StyleGANDiscriminator)
 GENERATORS.register("r3gan")(R3GANGenerator)
+GENERATORS.register("biggan")(BigGANGenerator)
+DISCRIMINATORS.register("biggan")(BigGANDiscriminator)
 DISCRIMINATORS.register("r3gan")(R3GANDiscriminator)
 # Image-to-image (model.condition="image"): G reads an image, D judges (output, input) pairs.
 GENERATORS.register("unet")(UNetGenerator)

@@ -8,8 +8,15 @@ import jax.numpy as jnp
 from gan_jax.config import LATENT_DISTRIBUTIONS
 
 
-def sample_latent(key: jax.Array, num: int, dim: int, distribution: str) -> jax.Array:
-    """Draws [num, dim] latents: standard normal, or uniform on [-1, 1]."""
+def sample_latent(key: jax.Array, num: int, dim: int, distribution: str,
+                  truncation: float = 0.0) -> jax.Array:
+    """Draws [num, dim] latents: standard normal, or uniform on [-1, 1]. A `truncation` t > 0
+    draws the normal truncated to [-t, t] (BigGAN's truncation trick: values outside are
+    redrawn, trading variety for fidelity)."""
+    if truncation and distribution != "normal":
+        raise ValueError(f"truncation: truncates a normal latent; this run's is {distribution!r}")
+    if distribution == "normal" and truncation:
+        return jax.random.truncated_normal(key, -truncation, truncation, (num, dim), jnp.float32)
     if distribution == "normal":
         return jax.random.normal(key, (num, dim), jnp.float32)
     if distribution == "uniform":

@@ -47,6 +47,10 @@ from gan_jax.models.conv import Conv2D
 from gan_jax.models.dcgan import check_square, resolution_plan
 
 CONV_INIT = nn.initializers.xavier_uniform()
+# Weight initialisations by name: SNGAN's Xavier-uniform, BigGAN-PyTorch's N(0, 0.02) ("N02")
+# and orthogonal ("ortho").
+INITS = {"xavier": CONV_INIT, "normal": nn.initializers.normal(0.02),
+         "ortho": nn.initializers.orthogonal()}
 
 
 def _upsample(x: jax.Array) -> jax.Array:
@@ -57,22 +61,47 @@ def _downsample(x: jax.Array) -> jax.Array:
     return nn.avg_pool(x, (2, 2), (2, 2))
 
 
-class _Residual(Player):
-    """Shared layer helpers of the two residual players."""
+class ResidualPlayer(Player):
+    """Shared layer helpers of the residual players (these, and BigGAN's generator)."""
+
+    def kernel_init(self) -> nn.initializers.Initializer:
+        return INITS[self.weight_init]
+
+    def check_init(self, section: str) -> None:
+        if self.weight_init not in INITS:
+            raise ConfigError(f"{section}.weight_init: {self.weight_init!r} is not one of "
+                              f"{', '.join(INITS)}")
 
     def conv(self, x: jax.Array, features: int, kernel: int, name: str,
              train: bool) -> jax.Array:
-        layer = Conv2D(features, (kernel, kernel), padding="SAME", kernel_init=CONV_INIT,
-                       name=name)
+        layer = Conv2D(features, (kernel, kernel), padding="SAME",
+                       kernel_init=self.kernel_init(), name=name)
         return self.spectral(layer, "conv", train)(x)
 
-    def dense(self, x: jax.Array, features: int, name: str, train: bool) -> jax.Array:
-        layer = nn.Dense(features, kernel_init=CONV_INIT, dtype=self.dtype, name=name)
+    def dense(self, x: jax.Array, features: int, name: str, train: bool,
+              use_bias: bool = True) -> jax.Array:
+        layer = nn.Dense(features, use_bias=use_bias, kernel_init=self.kernel_init(),
+                         dtype=self.dtype, name=name)
         return self.spectral(layer, "dense", train)(x)
 
 
 
-class ResNetGenerator(_Residual):
+def generator_plan(output_shape: tuple[int, ...], multipliers: tuple[int, ...],
+                   default: int) -> tuple[int, int, tuple[int, ...], list[int]]:
+    """A residual generator's (base, channels, multipliers, resolutions) for square images
+    of `output_shape`: k up-blocks from b x b, k + 1 multipliers (`()`: all `default`)."""
+    size, channels = check_square(output_shape, "model.generator")
+    base, k = resolution_plan(size, "model.generator")
+    multipliers = tuple(multipliers) or (default,) * (k + 1)
+    if len(multipliers) != k + 1:
+        raise ConfigError(
+            f"model.generator.multipliers: {size}x{size} images take {k} up-blocks from "
+            f"{base}x{base}, so {k + 1} multipliers (the first for the {base}x{base} "
+            f"input), got {len(multipliers)}")
+    return base, channels, multipliers, [base * 2**i for i in range(k + 1)]
+
+
+class ResNetGenerator(ResidualPlayer):
     """z -> image of `output_shape` (H, W, C) in [-1, 1]; see the module docstring."""
 
     zero_allowed: ClassVar[tuple[str, ...]] = ("attention",)  # 0: no attention.
@@ -88,25 +117,19 @@ class ResNetGenerator(_Residual):
     conditioning: str = "cbn"  # Used when class-conditional: cbn | concat | cbn_concat.
     class_embed_dim: int = 32
     cbn_scale: float = 1.0
+    weight_init: str = "xavier"  # xavier | normal (N(0, 0.02)) | ortho
     num_classes: int = 0  # Derived from model.condition and the dataset.
     bn_axis_name: str | None = None  # Derived from train.batch_norm and the device plan.
     dtype: Any = jnp.float32  # Derived from train.precision.
 
     def plan(self) -> tuple[int, int, tuple[int, ...], list[int]]:
         """(base, channels, multipliers, resolutions)."""
-        size, channels = check_square(self.output_shape, "model.generator")
-        base, k = resolution_plan(size, "model.generator")
-        multipliers = tuple(self.multipliers) or (1,) * (k + 1)
-        if len(multipliers) != k + 1:
-            raise ConfigError(
-                f"model.generator.multipliers: {size}x{size} images take {k} up-blocks from "
-                f"{base}x{base}, so {k + 1} multipliers (the first for the {base}x{base} "
-                f"input), got {len(multipliers)}")
-        return base, channels, multipliers, [base * 2**i for i in range(k + 1)]
+        return generator_plan(self.output_shape, self.multipliers, 1)
 
     def check_config(self) -> None:
         check_conditioning(self.conditioning, GENERATOR_CONDITIONING, "model.generator")
         check_player_options(self, "model.generator")
+        self.check_init("model.generator")
         *_, resolutions = self.plan()
         check_attention(self.attention, resolutions, "model.generator")
 
@@ -148,7 +171,7 @@ class ResNetGenerator(_Residual):
         return jnp.tanh(self.conv(x, channels, 3, "out_conv", train)).astype(jnp.float32)
 
 
-class ResNetDiscriminator(_Residual):
+class ResNetDiscriminator(ResidualPlayer):
     """Image -> one logit; see the module docstring."""
 
     zero_allowed: ClassVar[tuple[str, ...]] = ("attention",)  # 0: no attention.
@@ -162,6 +185,7 @@ class ResNetDiscriminator(_Residual):
     sn_iterations: int = 1
     bn_momentum: float = 0.9
     conditioning: str = "projection"  # Used when class-conditional: projection | ac | concat.
+    weight_init: str = "xavier"  # xavier | normal (N(0, 0.02)) | ortho
     num_classes: int = 0  # Derived from model.condition and the dataset.
     bn_axis_name: str | None = None  # Derived from train.batch_norm and the device plan.
     dtype: Any = jnp.float32  # Derived from train.precision.
@@ -170,6 +194,7 @@ class ResNetDiscriminator(_Residual):
         check_conditioning(self.conditioning, DISCRIMINATOR_CONDITIONING,
                            "model.discriminator")
         check_player_options(self, "model.discriminator")
+        self.check_init("model.discriminator")
         if self.downsample > len(self.multipliers):
             raise ConfigError(
                 f"model.discriminator.downsample: {self.downsample} down-sampling blocks, but "
@@ -232,7 +257,8 @@ class ResNetDiscriminator(_Residual):
         if not self.num_classes:
             return logit
         if self.conditioning == "projection":
-            projection = Projection(self.num_classes, CONV_INIT, spectral_norm=self.spectral_norm,
+            projection = Projection(self.num_classes, self.kernel_init(),
+                                    spectral_norm=self.spectral_norm,
                                     sn_iterations=self.sn_iterations, name="projection")
             return logit + projection(features, labels, train)
         if self.conditioning == "ac":

@@ -139,9 +139,10 @@ class Experiment:
     def stream_key(self, stream: int) -> jax.Array:
         return jax.random.fold_in(jax.random.PRNGKey(self.config.seed), stream)
 
-    def latents(self, key: jax.Array, num: int) -> jax.Array:
+    def latents(self, key: jax.Array, num: int, truncation: float = 0.0) -> jax.Array:
+        """`num` latents; `truncation` > 0 draws them truncated to [-t, t] (`sample_latent`)."""
         return sample_latent(key, num, self.config.model.latent_dim,
-                             self.config.model.latent_dist)
+                             self.config.model.latent_dist, truncation)
 
     def check_labels(self, labels: Any, what: str = "label") -> np.ndarray | None:
         """`labels` as int32, or None for an unconditional run; ConfigError for labels out of
@@ -165,12 +166,12 @@ class Experiment:
         """0, 1, ..., K-1, 0, 1, ...: `num` class-balanced labels, or None if unconditional."""
         return np.arange(num, dtype=np.int32) % self.num_classes if self.num_classes else None
 
-    def class_grid(self, key: jax.Array, per_class: int,
-                   classes: Any = None) -> tuple[jax.Array, np.ndarray]:
+    def class_grid(self, key: jax.Array, per_class: int, classes: Any = None,
+                   truncation: float = 0.0) -> tuple[jax.Array, np.ndarray]:
         """Latents and labels of a grid with one row per class of `classes` (default: all) and
         `per_class` columns; column j uses the same latent in every row."""
         classes = np.arange(self.num_classes) if classes is None else np.asarray(classes)
-        z = self.latents(key, per_class)
+        z = self.latents(key, per_class, truncation)
         return (jnp.tile(z, (len(classes), 1)),
                 np.repeat(classes, per_class).astype(np.int32))
 

@@ -51,11 +51,12 @@ def ema_decay_at(step: jax.Array | int, decay: float, rampup: float = 0.0
     return jnp.minimum(decay, ramped)
 
 
-def ema_initial_weight(steps: int, decay: float, rampup: float = 0.0) -> float:
+def ema_initial_weight(steps: int, decay: float, rampup: float = 0.0,
+                       start: int = 0) -> float:
     """How much of the EMA generator is still its initial weights after `steps` updates: the
-    product of the decays so far, decay ** steps; with ramp-up 0, since the first update's
-    decay is 0 (`ema_decay_at`)."""
-    return 0.0 if rampup and steps else float(decay) ** steps
+    product of the decays so far, decay ** steps; with ramp-up or an EMA start 0, since the
+    first update's decay is 0 (`ema_decay_at`, `update.ema_decay`)."""
+    return 0.0 if (rampup or start) and steps else float(decay) ** steps
 
 
 def split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:

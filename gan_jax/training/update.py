@@ -44,6 +44,8 @@ class UpdateSettings:
     # The EMA's half-life in images, in place of ema_decay (0: ema_decay), and its schedule.
     ema_half_life: float = 0.0
     ema_half_life_schedule: Callable[[Array], Array] | None = None
+    # BigGAN's EMA start: the EMA copies G for this many G updates first (0: from the start).
+    ema_start: int = 0
     # Under pmap: the device axis and the number of devices the global batch is split over.
     axis_name: str | None = None
     num_replicas: int = 1
@@ -70,19 +72,24 @@ def update_settings(config: Any, plan: Any = None) -> dict[str, Any]:
                 ema_rampup=float(config.train.ema_rampup),
                 ema_half_life=float(config.train.ema_half_life),
                 ema_half_life_schedule=schedules.configured(config, "ema_half_life"),
+                ema_start=int(config.train.ema_start),
                 **parallel_settings(plan))
 
 
 def ema_decay(settings: UpdateSettings, step: Array) -> Array | float:
     """The EMA decay of the update after `step` steps: `ema_decay`, or 0.5 ** (batch /
-    half-life) for a half-life in images (scheduled or not), then ramped up."""
+    half-life) for a half-life in images (scheduled or not), then ramped up; 0 (a copy of G)
+    for the first `ema_start` updates."""
     decay: Array | float = settings.ema_decay
     if settings.ema_half_life:
         half_life = (settings.ema_half_life_schedule(step)
                      if settings.ema_half_life_schedule is not None
                      else jnp.float32(settings.ema_half_life))
         decay = 0.5 ** (settings.batch_size / jnp.maximum(half_life, 1e-8))
-    return ema_decay_at(step, decay, settings.ema_rampup)
+    decay = ema_decay_at(step, decay, settings.ema_rampup)
+    if settings.ema_start:
+        decay = jnp.where(jnp.asarray(step) < settings.ema_start, 0.0, decay)
+    return decay
 
 
 def apply_model(

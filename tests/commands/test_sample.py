@@ -161,3 +161,22 @@ def test_the_ring_picture_marks_modes_without_high_quality_samples():
     assert ax.get_title() == "raw generator: 7/8 modes"
     (crosses,) = [c for c in ax.collections if c.get_label() == "no high-quality sample"]
     np.testing.assert_allclose(crosses.get_offsets(), centres[:1])
+
+
+def test_z_truncation_bounds_every_latent_and_is_checked(style_run):
+    from tests.helpers import tiny_config
+
+    experiment = build_experiment(config_lib.with_seed(tiny_config(), 0))
+    for mode in ("random", "interpolate", "traverse"):
+        z, _, columns = sample.make_latents(experiment, mode, 64, dims=(0,), span=0.5,
+                                            z_truncation=0.5)
+        if mode == "interpolate":  # The ends are drawn; the great circle between may leave
+            z = jnp.reshape(z, (64, columns, -1))[:, ::columns - 1]  # the box.
+        assert float(jnp.max(jnp.abs(z))) <= 0.5 + 1e-6, mode
+    wide, _, _ = sample.make_latents(experiment, "random", 64)
+    assert float(jnp.max(jnp.abs(wide))) > 1.5  # Untruncated: N(0, 1) reaches past 1.5.
+    with pytest.raises(ConfigError, match="--z-truncation: a bound on |z| is > 0"):
+        sample.check_request(experiment, "random", "x.png", (), z_truncation=-1.0)
+    style_experiment, _ = style_run
+    with pytest.raises(ConfigError, match="--z-truncation: a style-based run truncates in W"):
+        sample.check_request(style_experiment, "random", "x.png", (), z_truncation=1.0)

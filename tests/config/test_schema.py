@@ -47,7 +47,7 @@ BAD_INPUTS = [
     ("train.batch_size", 64.0, r"train.batch_size: expected int, got float"),
     ("optim.d.lr", "1e-4", r"optim.d.lr: expected float, got str"),
     ("train.progress_bar", 1, r"train.progress_bar: expected bool, got int"),
-    ("model.generator.name", "biggan", r"model.generator.name: unknown generator 'biggan'"),
+    ("model.generator.name", "gigagan", r"model.generator.name: unknown generator 'gigagan'"),
     ("model.discriminator.name", "cnn", r"model.discriminator.name: unknown discriminator"),
     ("loss.name", "wgan", r"loss.name: unknown loss 'wgan'"),
     ("optim.g.name", "adma", r"optim.g.name: unknown optimizer 'adma'; did you mean 'adam'"),
@@ -120,7 +120,9 @@ def test_bad_input_raises_one_clear_error(key, value, message):
                                   "stylegan_mnist:adain", "stylegan_fashion_mnist",
                                   "stylegan2_folder256", "stylegan2_folder256:adain",
                                   "r3gan_fashion_mnist", "r3gan_fashion_mnist:conditional",
-                                  "r3gan_cifar10", "r3gan_cifar10:unconditional"])
+                                  "r3gan_cifar10", "r3gan_cifar10:unconditional",
+                                  "biggan_cifar10", "biggan_cifar10:hierarchical",
+                                  "biggan_fashion_mnist", "biggan_fashion_mnist:unconditional"])
 def test_shipped_image_family_configs_validate_and_build(name):
     from gan_jax import models
     config = config_lib.load_config_file(f"configs/{name.replace(':', '.py:', 1)}"
@@ -186,6 +188,21 @@ def test_resume_conflicts_allow_only_schedule_of_outputs_to_change():
     assert len(conflicts) == 2
     assert conflicts[0].startswith("optim.d.lr: saved 0.001, now 5e-05")
     assert conflicts[1] == "seed: saved 1, now 2"
+
+
+def test_a_saved_config_with_tuples_resumes_under_the_file_it_came_from():
+    # JSON stores a model section's tuples as lists: the same config file must still resume.
+    config = config_lib.with_seed(
+        config_lib.load_config_file("configs/sngan_fashion_mnist.py", relative_to=REPO), 1)
+    saved = config_lib.from_json(config_lib.to_json(config))
+    assert saved.model.discriminator.multipliers == (1, 1, 1, 1)
+    assert config_lib.resume_conflicts(saved, config) == []
+    listed = ConfigDict(config.to_dict())  # A list from elsewhere compares equal too.
+    listed.model.discriminator.multipliers = [1, 1, 1, 1]
+    assert config_lib.resume_conflicts(saved, listed) == []
+    config.model.discriminator.multipliers = (1, 1, 2, 2)
+    assert config_lib.resume_conflicts(saved, config) == [
+        "model.discriminator.multipliers: saved (1, 1, 1, 1), now (1, 1, 2, 2)"]
 
 
 @pytest.mark.parametrize("spec", ["mog.py:ring,rpgan", "mog.py:grid,rpgan",

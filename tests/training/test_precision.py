@@ -64,24 +64,27 @@ def test_bfloat16_computes_in_bfloat16_and_keeps_state_in_float32(image_folder):
 
 def test_a_family_without_bfloat16_is_named():
     with pytest.raises(ConfigError, match="train.precision: 'unet' .* computes in float32 only; "
-                       "families that take bfloat16: dcgan, r3gan, resnet"):
+                       "families that take bfloat16: biggan, dcgan, r3gan, resnet"):
         models.build_generator(ConfigDict(dict(name="unet")), (32, 32, 3), translation=True,
                                dtype=jnp.bfloat16)
 
 
-def test_bfloat16_r3gan_stays_close_to_float32():
+@pytest.mark.parametrize("fields", [dict(name="r3gan", widths=(16, 8), blocks=2),
+                                    dict(name="biggan", width=4, multipliers=(4, 2))],
+                         ids=["r3gan", "biggan"])
+def test_bfloat16_residual_families_stay_close_to_float32(fields):
     # R3GAN has no normalisation, so its rounding is not renormalised away: a block adds its
     # branch's bfloat16 rounding (relative 2**-9 per layer) to a residual stream kept in
-    # bfloat16. Blocks are perturbed off the identity they start as.
-    fields = ConfigDict(dict(name="r3gan", widths=(16, 8), blocks=2))
+    # bfloat16. Parameters are perturbed (R3GAN's blocks start as the identity).
+    fields = ConfigDict(fields)
     players = {dtype: (models.build_generator(fields, (8, 8, 1), dtype=dtype),
                        models.build_discriminator(fields, dtype=dtype))
                for dtype in (jnp.float32, jnp.bfloat16)}
     generator, discriminator = players[jnp.float32]
     z = jax.random.normal(jax.random.PRNGKey(0), (16, 8))
     g_vars = generator.init(jax.random.PRNGKey(1), z, train=False)
-    g_vars = jax.tree.map(lambda v: v + 0.05 * jax.random.normal(jax.random.PRNGKey(2), v.shape),
-                          g_vars)
+    g_vars = jax.tree.map(lambda v: v + 0.05 * jax.random.normal(jax.random.PRNGKey(2), v.shape)
+                          if v.ndim else v, g_vars)
     images = {d: g.apply(g_vars, z, train=False) for d, (g, _) in players.items()}
     d_vars = discriminator.init(jax.random.PRNGKey(3), images[jnp.float32], train=False)
     logits = {d: dis.apply(d_vars, images[jnp.float32], train=False)

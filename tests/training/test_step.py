@@ -91,6 +91,26 @@ def test_ema_ramp_up_follows_stylegan2_ada(make_config):
                  state.ema_g_params, expected)
 
 
+def test_ema_start_copies_the_generator_until_then(make_config):
+    from gan_jax.training.state import ema_initial_weight
+
+    config = make_config()
+    config.train.ema_decay, config.train.ema_start = 0.9, 2
+    exp = _experiment(config)
+    step = jax.jit(exp.train_step())
+    state = exp.init_state()
+    for _ in range(2):  # Updates 0 and 1 come before the start: the EMA is a copy of G.
+        state, _ = step(state, {})
+        assert _tree_equal(state.ema_g_params, state.g_params)
+    before = state
+    state, _ = step(state, {})  # Update 2 averages with the decay.
+    expected = jax.tree.map(lambda e, p: 0.9 * e + 0.1 * p, before.ema_g_params, state.g_params)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7),
+                 state.ema_g_params, expected)
+    assert not _tree_equal(state.ema_g_params, state.g_params)
+    assert ema_initial_weight(3, 0.9, start=2) == 0.0
+
+
 def test_multi_step_equals_repeated_single_steps(make_config):
     exp = _experiment(make_config())
     step = jax.jit(exp.train_step())
