@@ -26,12 +26,13 @@ from flax import linen as nn
 from gan_jax import config as config_lib
 from gan_jax import data as data_lib
 from gan_jax.models.conv import Conv2D, MatmulConv2D, SubPixelConvTranspose
+from gan_jax.models.r3gan import Convolution as R3GANConvolution
 from gan_jax.training import seeds
 
 # Modules timed as layers; anything else (activations, reshapes, losses, the optimiser)
 # counts towards the step's remainder.
 LAYER_TYPES = (nn.Dense, nn.Conv, nn.ConvTranspose, nn.BatchNorm, nn.LayerNorm, nn.GroupNorm,
-               Conv2D, MatmulConv2D, SubPixelConvTranspose)
+               Conv2D, MatmulConv2D, SubPixelConvTranspose, R3GANConvolution)
 
 
 def _median_seconds(fn: Callable[[], Any], repeats: int, calls: int) -> float:
