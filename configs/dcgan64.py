@@ -18,7 +18,8 @@ from configs.dcgan_mnist import dcgan_config
 def get_config(source: str = "celeb_a"):
     config = dcgan_config("celeb_a")
     if source == "folder":
-        config.data = ConfigDict(dict(name="image_folder", path="", split="train"))
+        config.data = ConfigDict(dict(name="image_folder", path="", split="train",
+                                      image_width=0))
     else:
         config.data.name = source
         config.data.manual_dir = ""

@@ -21,8 +21,9 @@ from configs.dcgan_mnist import dcgan_config
 
 def get_config():
     config = dcgan_config("image_folder")
+    # image_width 0: square; set it for H x W images (for a family that builds them).
     config.data = ConfigDict(dict(name="image_folder", path="", split="train", image_size=32,
-                                  channels=3, crop="center", random_flip=True))
+                                  image_width=0, channels=3, crop="center", random_flip=True))
     config.train.num_steps = 3_000
     config.train.ema_rampup = 0.05
     config.eval.metrics = ""

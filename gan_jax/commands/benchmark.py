@@ -165,7 +165,7 @@ def input_rate(folder: str, image_shape: tuple[int, ...], batch_size: int, batch
 
     dataset = data_lib.build_dataset(ConfigDict(dict(
         name="image_folder", path=folder, split="train", image_size=image_shape[0],
-        channels=image_shape[-1], crop="center")))
+        image_width=image_shape[1], channels=image_shape[-1], crop="center")))
     feeder = streaming.BatchFeeder(dataset, jax.random.PRNGKey(0), batch_size, 0)
     feeder.take(batches)  # Start the threads and fill the prefetch buffer.
     rates = []

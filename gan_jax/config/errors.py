@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import types
 import typing
 from typing import Any
 
@@ -84,6 +85,13 @@ def check_value(key: str, value: Any, expected: Any, positive_ints: bool = True)
     Integer fields of modules and datasets are sizes, so by default they must be positive.
     """
     origin = typing.get_origin(expected) or expected
+    if origin is types.UnionType or origin is typing.Union:  # Any of the members.
+        for member in typing.get_args(expected):
+            try:
+                return check_value(key, value, member, positive_ints)
+            except ConfigError:
+                pass
+        raise ConfigError(f"{key}: expected {expected}, got {type(value).__name__} {value!r}")
     if origin is Any or not isinstance(origin, type):
         return
     if origin is float and isinstance(value, int) and not isinstance(value, bool):

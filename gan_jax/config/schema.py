@@ -490,7 +490,11 @@ def resume_conflicts(saved: ConfigDict, new: ConfigDict) -> list[str]:
 
     old_flat = {k: sequences_as_tuples(v) for k, v in flatten(saved).items()}
     new_flat = {k: sequences_as_tuples(v) for k, v in flatten(new).items()}
-    keys = sorted(set(old_flat) | set(new_flat))
+    # A free-form key a run saved before it existed behaved as its off value (0, "", False).
+    added_off = {k for k, v in new_flat.items()
+                 if k not in old_flat and k.rpartition(".")[0] in FREE_FORM_SECTIONS
+                 and not v and isinstance(v, int | float | str | bool)}
+    keys = sorted((set(old_flat) | set(new_flat)) - added_off)
     return [
         f"{k}: saved {old_flat.get(k)!r}, now {new_flat.get(k)!r}"
         for k in keys

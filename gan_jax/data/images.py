@@ -31,7 +31,10 @@ import numpy as np
 from gan_jax.config.registry import ConfigError
 from gan_jax.data.tensorflow_runtime import import_tensorflow, import_tfds
 
-CROP_MODES = ("none", "center")
+# How an image meets the target's aspect ratio before it is resized: "none" stretches it,
+# "center" crops the largest centred box of the target's aspect ratio, "pad" pads it with
+# black to that ratio, centred (the whole image kept).
+CROP_MODES = ("none", "center", "pad")
 _READ_BATCH = 1024
 # Set to 1 to never download: a dataset must then be prepared or in its manual dir.
 OFFLINE_ENV = "GAN_JAX_OFFLINE"
@@ -259,31 +262,60 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
         np.uint8)
 
 
-def _check_preprocessing(image_size: int, channels: int, crop: str) -> None:
+def image_hw(image_size: int, image_width: int = 0) -> tuple[int, int]:
+    """(height, width) of `data.image_size` (the side, or the height when `data.image_width`
+    is set; 0 keeps the native size) and `data.image_width` (0: the same as the height)."""
     if image_size < 0:
         raise ConfigError(f"data.image_size: must be >= 0 (0 keeps the native size), got "
                           f"{image_size}")
+    if image_width < 0:
+        raise ConfigError(f"data.image_width: must be >= 0 (0: square, data.image_size wide), "
+                          f"got {image_width}")
+    if image_width and not image_size:
+        raise ConfigError(f"data.image_width: {image_width} needs a height too; set "
+                          "data.image_size (0 keeps the native size)")
+    return image_size, image_width or image_size
+
+
+def _check_preprocessing(image_size: int, channels: int, crop: str,
+                         image_width: int = 0) -> None:
+    image_hw(image_size, image_width)
     if channels not in (0, 1, 3):
         raise ConfigError(f"data.channels: must be 0 (native), 1 or 3, got {channels}")
     if crop not in CROP_MODES:
         raise ConfigError(f"data.crop: {crop!r} is not one of {CROP_MODES}")
 
 
-def _preprocess(image: Any, image_size: int, channels: int, crop: str) -> Any:
-    """uint8 HWC tensor -> uint8 [image_size, image_size, channels] (tf ops, host side)."""
+def _preprocess(image: Any, image_size: int, channels: int, crop: str,
+                image_width: int = 0) -> Any:
+    """uint8 HWC tensor -> uint8 [height, width, channels] (`image_hw`; tf ops, host side),
+    meeting that aspect ratio by `crop` (see CROP_MODES) first."""
     tf = import_tensorflow()
 
     if channels == 1 and image.shape[-1] == 3:
         image = tf.image.rgb_to_grayscale(image)
     elif channels == 3 and image.shape[-1] == 1:
         image = tf.image.grayscale_to_rgb(image)
-    if crop == "center":
+    height, width = image_hw(image_size, image_width)
+    if crop in ("center", "pad"):
+        if not height:  # The native size: a square.
+            height = width = 1
         shape = tf.shape(image)
-        side = tf.minimum(shape[0], shape[1])
-        image = tf.image.crop_to_bounding_box(image, (shape[0] - side) // 2,
-                                              (shape[1] - side) // 2, side, side)
-    if image_size:
-        image = tf.image.resize(image, (image_size, image_size), antialias=True)
+        h, w = shape[0], shape[1]
+        wider = w * height > h * width  # Wider than the target's aspect ratio.
+        if crop == "center":  # The largest centred box of the target's aspect ratio.
+            box_h = tf.where(wider, h, w * height // width)
+            box_w = tf.where(wider, h * width // height, w)
+            image = tf.image.crop_to_bounding_box(image, (h - box_h) // 2, (w - box_w) // 2,
+                                                  box_h, box_w)
+        else:  # Black bars to the target's aspect ratio, centred.
+            box_h = tf.where(wider, -(-w * height // width), h)
+            box_w = tf.where(wider, w, -(-h * width // height))
+            image = tf.image.pad_to_bounding_box(image, (box_h - h) // 2, (box_w - w) // 2,
+                                                 box_h, box_w)
+        height, width = image_hw(image_size, image_width)
+    if height:
+        image = tf.image.resize(image, (height, width), antialias=True)
         image = tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
     return image
 
@@ -339,6 +371,7 @@ def tfds_images(
     manual_dir: str = "",
     download: bool = True,
     pad: int = 0,
+    image_width: int = 0,
 ) -> ImageDataset:
     """A TFDS image dataset by name. `split` may slice a split (TFDS's "train[:10%]").
     `pad` adds that many black pixels on every side, after any resize (28x28 MNIST with
@@ -347,7 +380,7 @@ def tfds_images(
     `download=False` the data must already be prepared."""
     tfds = import_tfds()
 
-    _check_preprocessing(image_size, channels, crop)
+    _check_preprocessing(image_size, channels, crop, image_width)
     if pad < 0:
         raise ConfigError(f"data.pad: must be >= 0 (pixels added on every side), got {pad}")
     builder = tfds.builder(name, data_dir=data_dir or None)
@@ -361,14 +394,15 @@ def tfds_images(
     if known_splits and base_split not in known_splits:
         raise ConfigError(f"data.split: {name!r} has no split {split!r} "
                           f"(available: {', '.join(sorted(known_splits))})")
-    if not image_size and (native[0] is None or native[0] != native[1]):
-        raise ConfigError(f"data.image_size: {name!r} images are {native}; set a square size")
+    height, width = image_hw(image_size, image_width)
+    if not height and (native[0] is None or native[1] is None):
+        raise ConfigError(f"data.image_size: {name!r} images are {native}; set a size")
     if _CHECK_AVAILABLE.get() and not builder.is_prepared():  # Fail now, not after minutes.
         check_available(builder, manual_dir, download)
     label = features["label"] if "label" in features else None
     classes = (tuple(label.names) if isinstance(label, tfds.features.ClassLabel)
                and label.num_classes else ())
-    size = (image_size or native[0]) + 2 * pad
+    shape = ((height or native[0]) + 2 * pad, (width or native[1]) + 2 * pad)
     out_channels = channels or native[-1]
     description = f"TFDS {name}:{split}"
     try:
@@ -393,11 +427,11 @@ def tfds_images(
         dataset = dataset.map(
             lambda ex: {**{k: v for k, v in ex.items() if k == "label"},
                         "image": _padded(_preprocess(ex["image"], image_size, channels,
-                                                     crop), pad)},
+                                                     crop, image_width), pad)},
             num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return _read_all(dataset)
 
-    return ImageDataset(description, (size, size, out_channels), read, random_flip,
+    return ImageDataset(description, (*shape, out_channels), read, random_flip,
                         len(classes) or None, classes, num_examples)
 
 
@@ -423,11 +457,15 @@ def image_folder(
     channels: int = 3,
     crop: str = "center",
     random_flip: bool = False,
+    image_width: int = 0,
 ) -> ImageDataset:
     """Images under `path/<split>/<class>/` (any class names; one folder is fine), read with
-    `tfds.ImageFolder`, so no dataset builder needs writing. Formats: png, jpg, jpeg, bmp, gif."""
-    _check_preprocessing(image_size, channels, crop)
-    if not image_size:
+    `tfds.ImageFolder`, so no dataset builder needs writing. Formats: png, jpg, jpeg, bmp, gif.
+    `image_size` is the side, or the height with `image_width` the width; `crop` says how
+    each image meets that aspect ratio (CROP_MODES)."""
+    _check_preprocessing(image_size, channels, crop, image_width)
+    height, width = image_hw(image_size, image_width)
+    if not height:
         raise ConfigError("data.image_size: an image folder needs a size (images may differ)")
     if channels == 0:
         raise ConfigError("data.channels: an image folder needs 1 or 3 channels")
@@ -447,7 +485,7 @@ def image_folder(
         tf = import_tensorflow()
 
         image = tf.io.decode_image(contents, channels=channels, expand_animations=False)
-        return _preprocess(image, image_size, channels, crop)
+        return _preprocess(image, image_size, channels, crop, image_width)
 
     def builder() -> Any:
         tfds = import_tfds()
@@ -484,7 +522,7 @@ def image_folder(
         return paths, labels, decode
 
     num_examples = sum(len(files) for _, _, files in os.walk(split_dir))
-    return ImageDataset(description, (image_size, image_size, channels), read, random_flip,
+    return ImageDataset(description, (height, width, channels), read, random_flip,
                         len(classes), classes, num_examples, files)
 
 

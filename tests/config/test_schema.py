@@ -200,6 +200,12 @@ def test_a_saved_config_with_tuples_resumes_under_the_file_it_came_from():
     listed = ConfigDict(config.to_dict())  # A list from elsewhere compares equal too.
     listed.model.discriminator.multipliers = [1, 1, 1, 1]
     assert config_lib.resume_conflicts(saved, listed) == []
+    # A free-form key added since the run was saved resumes at its off value only.
+    listed.data.image_width = 0
+    assert config_lib.resume_conflicts(saved, listed) == []
+    listed.data.image_width = 64
+    assert config_lib.resume_conflicts(saved, listed) == [
+        "data.image_width: saved None, now 64"]
     config.model.discriminator.multipliers = (1, 1, 2, 2)
     assert config_lib.resume_conflicts(saved, config) == [
         "model.discriminator.multipliers: saved (1, 1, 1, 1), now (1, 1, 2, 2)"]

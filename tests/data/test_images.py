@@ -44,6 +44,48 @@ def test_folder_dataset_reads_resizes_and_crops(tmp_path):
     assert sorted(images[:, 0, 0, 0].tolist()) == [10 * i for i in range(count)]
 
 
+def halves_image(path, height, width):
+    """A grey image, black on its left half and white on its right half."""
+    pixels = np.zeros((height, width), np.uint8)
+    pixels[:, width // 2:] = 255
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    Image.fromarray(pixels).save(path)
+
+
+@pytest.mark.parametrize("crop,size,expected", [
+    # A 20x40 (H x W) image, black left and white right, read at other aspect ratios.
+    ("center", (8, 16), [0] * 8 + [255] * 8),  # Same ratio: nothing cropped.
+    ("center", (16, 8), [0] * 4 + [255] * 4),  # The middle 10 columns: half black.
+    ("none", (16, 8), [0] * 4 + [255] * 4),  # Stretched: still half and half.
+    ("pad", (8, 16), [0] * 8 + [255] * 8),
+])
+def test_non_square_sizes_meet_the_aspect_ratio_by_the_crop_mode(tmp_path, crop, size,
+                                                                 expected):
+    halves_image(str(tmp_path / "train" / "all" / "0.png"), 20, 40)
+    dataset = image_folder(str(tmp_path), image_size=size[0], image_width=size[1], channels=1,
+                           crop=crop)
+    assert dataset.example_shape == (*size, 1)
+    images = dataset.load()["images"]
+    assert images.shape == (1, *size, 1)
+    row = images[0, size[0] // 2, :, 0].astype(int)
+    np.testing.assert_allclose(row, expected, atol=40)  # Antialiased edges.
+
+
+def test_pad_keeps_the_whole_image_between_black_bars(tmp_path):
+    # A 20x40 white image read portrait at 16x8: the full width is kept and black bars fill
+    # the height (the 40x20 box is padded to 80x40, 30 rows above and below).
+    pixels = np.full((20, 40), 255, np.uint8)
+    os.makedirs(tmp_path / "train" / "all")
+    Image.fromarray(pixels).save(tmp_path / "train" / "all" / "0.png")
+    images = image_folder(str(tmp_path), image_size=16, image_width=8, channels=1,
+                          crop="pad").load()["images"][0, :, :, 0].astype(int)
+    assert images[:5].max() < 40 and images[-5:].max() < 40  # The bars.
+    assert images[8].min() > 215  # The image, every column of it.
+    center = image_folder(str(tmp_path), image_size=16, image_width=8, channels=1,
+                          crop="center").load()["images"][0, :, :, 0]
+    assert center.min() > 215  # A crop of a white image: white throughout.
+
+
 def test_folder_dataset_grayscale(tmp_path):
     write_folder(tmp_path)
     images = image_folder(str(tmp_path), image_size=8, channels=1).load()["images"]
@@ -83,6 +125,8 @@ def test_config_errors_for_images(tmp_path):
         build_dataset({"name": "mnist", "image_sise": 32})
     with pytest.raises(ConfigError, match="data.image_size: expected int"):
         build_dataset({"name": "mnist", "image_size": "32"})
+    with pytest.raises(ConfigError, match="data.image_width: 64 needs a height too"):
+        build_dataset({"name": "mnist", "image_width": 64})
 
 
 def indexed_dataset(num=50):

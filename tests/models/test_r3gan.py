@@ -216,3 +216,33 @@ def test_a_short_run_with_the_relativistic_objective_trains_both_players(tmp_pat
             jax.tree.leaves(getattr(before, params)), jax.tree.leaves(getattr(after, params)),
             strict=True)]
         assert all(moved), params  # Zero-initialised last layers included.
+
+
+def test_a_non_square_folder_trains_and_writes_grids(tmp_path):
+    from PIL import Image
+
+    from configs import r3gan_fashion_mnist
+    from gan_jax.runs.loop import train_and_evaluate
+
+    folder = tmp_path / "data" / "train" / "all"
+    folder.mkdir(parents=True)
+    for i in range(16):  # 24 x 48 landscapes, read at 8 x 16 (the same aspect ratio).
+        pixels = np.full((24, 48, 3), 20 * (i % 8), np.uint8)
+        pixels[:, 24:, 1] = 200
+        Image.fromarray(pixels).save(folder / f"{i}.png")
+    config = tiny_image_config(str(tmp_path / "data"), num_steps=2)
+    config.data.image_size, config.data.image_width = 8, 16
+    base = r3gan_fashion_mnist.get_config()
+    config.model, config.loss = base.model, base.loss
+    config.model.latent_dim = 8
+    config.model.generator.widths = (8, 4)
+    config.model.discriminator.widths = (4, 8)
+    config.train.update(num_steps=2, steps_per_call=1, sample_every=2, checkpoint_every=2)
+    workdir = tmp_path / "run"
+    train_and_evaluate(config, str(workdir))
+    grids = sorted((workdir / "samples").glob("*.png"))
+    assert grids
+    width, height = Image.open(grids[-1]).size
+    # A square grid of 8 x 16 cells with 2 pixels between and around them.
+    assert (width - 2) % 18 == 0 and (height - 2) % 10 == 0
+    assert (width - 2) // 18 == (height - 2) // 10 > 1
