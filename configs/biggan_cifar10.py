@@ -16,6 +16,7 @@ orthogonal initialisation and orthogonal regularisation (beta 1e-4).
     gan-train --config configs/biggan_cifar10.py:hierarchical --workdir W
 """
 
+from configs.sngan_cifar10 import accelerator_cifar10
 from configs.sngan_fashion_mnist import sngan_config
 
 VARIANTS = ("script", "hierarchical")
@@ -47,11 +48,5 @@ def get_config(variant: str = "script"):
     config.train.ema_decay = 0.9999
     config.train.ema_start = 1_000
     config.train.num_steps = 125_000
-    config.train.steps_per_call = 10
-    config.train.log_every = 500
-    config.train.sample_every = 5_000
-    config.train.checkpoint_every = 5_000
-    config.eval.extractor = "inception_v3"
-    config.eval.extractor_path = ""
-    config.eval.metrics = "fd,kid,is"
+    accelerator_cifar10(config, every=5_000)
     return config

@@ -18,6 +18,7 @@ this library's ADA lacks; it computes the three lowest-resolution stages in FP16
 """
 
 from configs.r3gan_fashion_mnist import r3gan_recipe
+from configs.sngan_cifar10 import accelerator_cifar10
 from configs.sngan_fashion_mnist import sngan_config
 
 BATCH = 512
@@ -46,11 +47,5 @@ def get_config(variant: str = "conditional"):
     config.schedules.ada_p.end = 0.55
     config.schedules.ada_p.steps = DECAY_STEPS
     config.train.batch_size = BATCH
-    config.train.steps_per_call = 10
-    config.train.log_every = 500
-    config.train.sample_every = 5_000
-    config.train.checkpoint_every = 5_000
-    config.eval.extractor = "inception_v3"
-    config.eval.extractor_path = ""
-    config.eval.metrics = "fd,kid,is"
+    accelerator_cifar10(config, every=5_000)
     return config

@@ -26,13 +26,19 @@ def get_config(variant: str = "unconditional"):
         config.model.generator.conditioning = "cbn"
         config.model.discriminator.conditioning = "projection"
     config.train.num_steps = 50_000
+    accelerator_cifar10(config, every=2_500)
+    return config
+
+
+def accelerator_cifar10(config, every: int) -> None:
+    """The cadence and evaluation of the accelerator-sized CIFAR-10 configs: 10 steps per
+    compiled call, grids and checkpoints every `every` steps, and FID, KID and IS on
+    InceptionV3 features, skipped (saying how to get the weights) until
+    --config.eval.extractor_path names them (docs/evaluation.md)."""
     config.train.steps_per_call = 10
     config.train.log_every = 500
-    config.train.sample_every = 2_500
-    config.train.checkpoint_every = 2_500
-    # FID on InceptionV3 features: skipped, saying how to get the weights, until
-    # --config.eval.extractor_path names them (docs/evaluation.md).
+    config.train.sample_every = every
+    config.train.checkpoint_every = every
     config.eval.extractor = "inception_v3"
     config.eval.extractor_path = ""
     config.eval.metrics = "fd,kid,is"
-    return config
