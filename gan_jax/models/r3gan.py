@@ -239,9 +239,7 @@ class R3GANGenerator(_R3GANPlayer):
             raise ConfigError(f"model.generator: R3GAN builds H x W x C images, got shape "
                               f"{self.output_shape}")
         self.check_fields("model.generator")
-        _, widths = self.plan()
-        for w in widths:
-            self.groups(w, "model.generator")
+        self.plan()  # The image size and the number of widths.
 
     @nn.compact
     def __call__(self, z: jax.Array, labels: jax.Array | None = None,
