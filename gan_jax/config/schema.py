@@ -208,6 +208,9 @@ def base_config() -> ConfigDict:
     config.train.n_disc = 1  # Discriminator updates per generator update.
     # Unrolled GAN: G's loss against D after this many more (differentiated) D updates.
     config.train.unroll_steps = 0
+    # Gradient accumulation: each update averages the gradients of this many micro-batches,
+    # run one after another, so a large train.batch_size fits in a small device's memory.
+    config.train.grad_accum = 1
     config.train.steps_per_call = 100  # Train steps fused into one compiled call (lax.scan).
     # Independent seeds trained at once by vmap over the train state: seed, seed + 1, ...
     # Each is logged and evaluated in workdir/seed_<s>/ (see gan_jax/training/seeds.py).
@@ -341,7 +344,8 @@ def _require(condition: bool, key: str, message: str, value: Any) -> None:
 
 def _check_ranges(config: ConfigDict) -> None:
     t = config.train
-    for key in ("num_steps", "batch_size", "n_disc", "num_seeds", "steps_per_call", "log_every",
+    for key in ("num_steps", "batch_size", "n_disc", "grad_accum", "num_seeds", "steps_per_call",
+                "log_every",
                 "checkpoint_every", "keep_checkpoints"):
         _require(t[key] >= 1, f"train.{key}", "must be >= 1", t[key])
     for key in ("sample_every", "eval_every"):

@@ -68,6 +68,7 @@ def check_experiment(config: Any, dataset: Any, plan: Any) -> tuple[int, str]:
     check_translation(config, dataset)
     check_augment(config, dataset)
     num_classes = resolve_classes(config, dataset)
+    check_grad_accum(config, plan)
     check_packing(config, plan)
     check_seeds(config, plan)
     objective.check_combinations(config, plan, exclusions(config, dataset))
@@ -88,6 +89,35 @@ def check_translation(config: Any, dataset: Any) -> None:
     if pairs and config.eval.standing_stats:
         raise ConfigError("eval.standing_stats: standing statistics are drawn from latents; "
                           "image-to-image translation does not take them (set it to 0)")
+
+
+def check_grad_accum(config: Any, plan: Any) -> None:
+    """Micro-batches split every device's rows evenly, packs and path-length batches included."""
+    accum = config.train.grad_accum
+    if accum == 1:
+        return
+    what = f"train.grad_accum={accum}"
+    if config.model.condition == "image":
+        raise ConfigError(f"{what}: image-to-image translation updates on whole batches; set "
+                          "train.grad_accum=1")
+    if config.train.unroll_steps:
+        raise ConfigError(f"{what}: unrolled D updates need the whole batch at once; set "
+                          "train.unroll_steps=0 or train.grad_accum=1")
+    batch, replicas = config.train.batch_size, plan.num_replicas
+    on_devices = "" if replicas == 1 else f" on each of {replicas} devices"
+    per_device = batch // replicas
+    if per_device % accum:
+        raise ConfigError(f"{what}: train.batch_size={batch} ({per_device} examples"
+                          f"{on_devices}) does not divide into {accum} micro-batches")
+    micro = per_device // accum
+    if micro % config.model.packing:
+        raise ConfigError(f"{what}: micro-batches of {micro} examples do not divide into "
+                          f"packs of model.packing={config.model.packing}")
+    shrink = config.loss.pl_batch_shrink
+    if config.loss.pl_weight and (batch // shrink) % (replicas * accum):
+        raise ConfigError(f"{what}: path length's batch, train.batch_size={batch} / "
+                          f"loss.pl_batch_shrink={shrink}, does not divide into {accum} "
+                          f"micro-batches{on_devices}")
 
 
 def check_packing(config: Any, plan: Any) -> None:
@@ -183,6 +213,9 @@ def check_eval(config: Any, dataset: Any) -> str:
         raise ConfigError(
             "eval.metrics: 'ppl' (path length in W) needs a style-based generator "
             f"(model.generator.name='stylegan'), not {config.model.generator.get('name')!r}")
+    if "ppl" in metrics and config.model.condition != "none":
+        raise ConfigError("eval.metrics: 'ppl' measures an unconditional style-based "
+                          f"generator, not one with model.condition={config.model.condition!r}")
     check_extractor(config.eval.extractor)
     return missing_extractor(config.eval.extractor, config.eval.extractor_path,
                              config.data.name)

@@ -72,11 +72,14 @@ from gan_jax.training.update import (
     PyTree,
     SampleFn,
     UpdateSettings,
+    accumulate,
     apply_gradients,
     apply_model,
     d_metrics,
     example_keys,
     finish_step,
+    merged_mean,
+    merged_rows,
     run_d_updates,
     split_outputs,
     update_settings,
@@ -182,22 +185,22 @@ def make_train_step(
 
     conditional = s.num_classes > 0
 
-    def augmented(x, key, stream, p):
-        """`x` with ADA (at probability p["ada"]) or DiffAugment applied, their parameters
-        drawn for the global batch."""
+    def augmented(x, key, stream, p, rows):
+        """`x` (the `rows` of a global batch) with ADA (at probability p["ada"]) or DiffAugment
+        applied, their parameters drawn for the global batch."""
         if s.ada_pipeline:
             ada_key = jax.random.fold_in(jax.random.fold_in(key, ADA_STREAM), stream)
             params = ada.draw(s.ada_pipeline, ada_key, p["ada"], s.batch_size, x.shape[1:])
-            x = ada.apply(x, jax.tree.map(local_rows, params))
+            x = ada.apply(x, jax.tree.map(rows, params))
         if not s.diff_augment:
             return x
         key = jax.random.fold_in(jax.random.fold_in(key, AUGMENT_STREAM), stream)
         params = augment.draw(s.diff_augment, key, s.batch_size, x.shape[1:])
-        return augment.apply(x, jax.tree.map(local_rows, params))
+        return augment.apply(x, jax.tree.map(rows, params))
 
-    def judged(x, key, stream, p):
+    def judged(x, key, stream, p, rows):
         """What D reads of a batch: augmented, then packed."""
-        return pack(augmented(x, key, stream, p), s.packing)
+        return pack(augmented(x, key, stream, p, rows), s.packing)
 
     def probabilities(controls, step):
         """{name: p} of ADA and APA at train step `step`."""
@@ -205,19 +208,19 @@ def make_train_step(
 
     takes_keys = getattr(generator, "takes_example_keys", False)
 
-    def latents(key, num):
-        return local_rows(sample_latent(key, num, s.latent_dim, s.latent_dist))
+    def latents(key, num, rows=local_rows):
+        return rows(sample_latent(key, num, s.latent_dim, s.latent_dist))
 
-    def generate(g_params, g_state, key, labels, sigma=0.0):
-        """This device's rows of a global batch of fakes, from latents drawn with `key`
-        (perturbed by sigma * N(0, 1) for zCR)."""
-        z = latents(key, s.batch_size)
+    def generate(g_params, g_state, key, labels, rows, sigma=0.0):
+        """The `rows` of a global batch of fakes, from latents drawn with `key` (perturbed by
+        sigma * N(0, 1) for zCR)."""
+        z = latents(key, s.batch_size, rows)
         if sigma:
-            z = z + sigma * local_rows(jax.random.normal(
+            z = z + sigma * rows(jax.random.normal(
                 jax.random.fold_in(key, ZCR_STREAM), (s.batch_size, s.latent_dim)))
         keys = None
         if takes_keys:
-            keys = local_rows(example_keys(key, s.batch_size))
+            keys = rows(example_keys(key, s.batch_size))
         return apply_model(generator, g_params, g_state, z, True, labels, keys=keys)
 
     def unrolled(d_params, d_opt_state, d_state, real, fake):
@@ -236,9 +239,9 @@ def make_train_step(
             d_params, d_opt_state = apply_gradients(d_tx, grads, d_opt_state, d_params)
         return d_params
 
-    def uniform_labels(key):
-        """This device's rows of labels drawn uniformly for the global batch."""
-        return local_rows(jax.random.randint(jax.random.fold_in(key, LABEL_STREAM),
+    def uniform_labels(key, rows=local_rows):
+        """The `rows` of labels drawn uniformly for the global batch."""
+        return rows(jax.random.randint(jax.random.fold_in(key, LABEL_STREAM),
                                              (s.batch_size,), 0, s.num_classes))
 
     def class_terms(class_logits, labels):
@@ -251,66 +254,79 @@ def make_train_step(
         d_params, d_state, d_opt_state, g_state, g_params, penalty_states, controls = carry
         step_index = batch_index // s.n_disc
         p = probabilities(controls, step_index)
-        real_key, z_key, penalty_key = jax.random.split(key, 3)
+        real_key, z_key, batch_penalty_key = jax.random.split(key, 3)
         if devices.parallel:  # Penalty interpolation noise is drawn per device.
-            penalty_key = jax.random.fold_in(penalty_key, devices.index())
+            batch_penalty_key = jax.random.fold_in(batch_penalty_key, devices.index())
         batch = sample_real(data, real_key, batch_index, s.batch_size)
-        real = local_rows(batch["x"])
-        real_labels = fake_labels = None
-        if conditional:
-            real_labels = local_rows(batch["label"])
-            fake_labels = real_labels if s.fake_labels == "real" else uniform_labels(z_key)
-        fake, new_g_state = generate(g_params, g_state, z_key, fake_labels)
-        fake = jax.lax.stop_gradient(fake)
-        if s.apa:  # APA: some real examples are generated ones, made for their labels.
-            pseudo = generate(g_params, g_state, jax.random.fold_in(z_key, APA_STREAM),
-                              real_labels)[0]
-            replace = local_rows(jax.random.uniform(jax.random.fold_in(key, APA_STREAM),
-                                                    (s.batch_size,)) < p["apa"])
-            real = adaptive.deceive(real, jax.lax.stop_gradient(pseudo), replace)
 
-        def perturbed_fake(sigma):
-            return jax.lax.stop_gradient(
-                generate(g_params, g_state, z_key, fake_labels, sigma)[0])
+        def micro_update(micro):
+            """D's gradients on micro-batch `micro` (None: this device's whole batch)."""
+            rows = devices.rows_of(micro)
+            penalty_key = (batch_penalty_key if micro is None
+                           else jax.random.fold_in(batch_penalty_key, micro))
+            real = rows(batch["x"])
+            real_labels = fake_labels = None
+            if conditional:
+                real_labels = rows(batch["label"])
+                fake_labels = (real_labels if s.fake_labels == "real"
+                               else uniform_labels(z_key, rows))
+            fake, new_g_state = generate(g_params, g_state, z_key, fake_labels, rows)
+            fake = jax.lax.stop_gradient(fake)
+            if s.apa:  # APA: some real examples are generated ones, made for their labels.
+                pseudo = generate(g_params, g_state, jax.random.fold_in(z_key, APA_STREAM),
+                                  real_labels, rows)[0]
+                replace = rows(jax.random.uniform(jax.random.fold_in(key, APA_STREAM),
+                                                  (s.batch_size,)) < p["apa"])
+                real = adaptive.deceive(real, jax.lax.stop_gradient(pseudo), replace)
 
-        g_state = new_g_state
+            def perturbed_fake(sigma):
+                return jax.lax.stop_gradient(
+                    generate(g_params, new_g_state, z_key, fake_labels, rows, sigma)[0])
 
-        def d_loss_fn(params):
-            real_out, new_state = apply_model(discriminator, params, d_state,
-                                              judged(real, key, 0, p), True, real_labels)
-            fake_out, new_state = apply_model(discriminator, params, new_state,
-                                              judged(fake, key, 1, p), True, fake_labels)
-            (real_logits, real_class), (fake_logits, fake_class) = (
-                split_outputs(real_out), split_outputs(fake_out))
-            adversarial = loss.d_loss(real_logits, fake_logits)
-            class_loss, class_accuracy = class_terms(real_class, real_labels)
+            def d_loss_fn(params):
+                real_out, new_state = apply_model(discriminator, params, d_state,
+                                                  judged(real, key, 0, p, rows), True,
+                                                  real_labels)
+                fake_out, new_state = apply_model(discriminator, params, new_state,
+                                                  judged(fake, key, 1, p, rows), True,
+                                                  fake_labels)
+                (real_logits, real_class), (fake_logits, fake_class) = (
+                    split_outputs(real_out), split_outputs(fake_out))
+                adversarial = loss.d_loss(real_logits, fake_logits)
+                class_loss, class_accuracy = class_terms(real_class, real_labels)
 
-            def critic(packs, labels=real_labels):
-                """D's logits for packs (single examples without packing)."""
-                out = apply_model(discriminator, params, d_state,
-                                  judged(unpack(packs, s.packing), key, 2, p), True, labels)[0]
-                return split_outputs(out)[0]
+                def critic(packs, labels=real_labels):
+                    """D's logits for packs (single examples without packing)."""
+                    out = apply_model(discriminator, params, d_state,
+                                      judged(unpack(packs, s.packing), key, 2, p, rows), True,
+                                      labels)[0]
+                    return split_outputs(out)[0]
 
-            inputs = DInputs(critic=critic,
-                             fake_critic=lambda packs: critic(packs, fake_labels),
-                             real=pack(real, s.packing),
-                             fake=pack(fake, s.packing), key=penalty_key, images=real,
-                             real_logits=real_logits, fake_logits=fake_logits,
-                             global_std=global_std, mean_over_devices=devices.mean,
-                             fake_images=fake, perturbed_fake=perturbed_fake, batch_key=key,
-                             local_rows=local_rows, batch_size=s.batch_size,
-                             packing=s.packing)
-            penalty, new_penalty_states = objective_lib.penalty_terms(
-                s.d_penalties, inputs, batch_index, penalty_states, step_index)
-            total = adversarial + penalty
-            if real_class is not None:  # AC-GAN: D classifies real and fake examples.
-                class_loss += class_terms(fake_class, fake_labels)[0]
-                total += s.class_weight * class_loss
-            return total, (new_state, adversarial, penalty, real_logits, fake_logits,
-                           class_loss, class_accuracy, new_penalty_states)
+                inputs = DInputs(critic=critic,
+                                 fake_critic=lambda packs: critic(packs, fake_labels),
+                                 real=pack(real, s.packing),
+                                 fake=pack(fake, s.packing), key=penalty_key, images=real,
+                                 real_logits=real_logits, fake_logits=fake_logits,
+                                 global_std=global_std, mean_over_devices=devices.mean,
+                                 fake_images=fake, perturbed_fake=perturbed_fake,
+                                 batch_key=key, local_rows=rows, batch_size=s.batch_size,
+                                 packing=s.packing)
+                penalty, new_penalty_states = objective_lib.penalty_terms(
+                    s.d_penalties, inputs, batch_index, penalty_states, step_index)
+                total = adversarial + penalty
+                if real_class is not None:  # AC-GAN: D classifies real and fake examples.
+                    class_loss += class_terms(fake_class, fake_labels)[0]
+                    total += s.class_weight * class_loss
+                return total, ((new_state, new_g_state, adversarial, penalty, class_loss,
+                                class_accuracy, new_penalty_states),
+                               (real_logits, fake_logits, real, real_labels))
 
-        grads, (d_state, adversarial, penalty, real_logits, fake_logits, class_loss,
-                class_accuracy, new_penalty_states) = jax.grad(d_loss_fn, has_aux=True)(d_params)
+            return jax.grad(d_loss_fn, has_aux=True)(d_params)
+
+        grads, (means, joined) = accumulate(micro_update, s.grad_accum)
+        (d_state, g_state, adversarial, penalty, class_loss, class_accuracy,
+         new_penalty_states) = merged_mean(means)
+        real_logits, fake_logits, real, real_labels = merged_rows(joined)
         grads = devices.mean(grads)
         d_state, g_state = devices.sync(d_state), devices.sync(g_state)
         d_params, d_opt_state = apply_gradients(d_tx, grads, d_opt_state, d_params)
@@ -341,40 +357,54 @@ def make_train_step(
         d_params, d_state, d_opt_state, g_state, _, d_penalty_states, controls = carry
         controls = {c.name: c.adjust(controls[c.name], state.step)
                     for c in s.controllers if c.adaptive}
-        g_labels = None
-        if conditional:
-            g_labels = real_labels if s.fake_labels == "real" else uniform_labels(g_key)
 
-        def g_loss_fn(params):
-            fake, new_g_state = generate(params, g_state, g_key, g_labels)
-            judge = d_params
-            if s.unroll_steps:  # G answers D as it will be after more updates.
-                judge = unrolled(d_params, d_opt_state, d_state, real, fake)
-            # D's running statistics are updated by D's own steps only.
-            fake_out, _ = apply_model(discriminator, judge, d_state,
-                                      judged(fake, g_key, 0, p), True, g_labels)
-            fake_logits, fake_class = split_outputs(fake_out)
-            real_logits = None
-            if loss.g_reads_real:  # A relativistic loss: G compares D(fake) with D(real).
-                real_out, _ = apply_model(discriminator, judge, d_state,
-                                          judged(real, g_key, 1, p), True, real_labels)
-                real_logits = split_outputs(real_out)[0]
-            g_loss = total = loss.g_loss(real_logits, fake_logits)
-            if fake_class is not None:
-                total += s.class_weight * class_terms(fake_class, g_labels)[0]
-            inputs = GInputs(generator=generator, params=params, g_state=g_state, key=g_key,
-                             batch_size=s.batch_size, latents=latents,
-                             example_keys=lambda k, n: local_rows(example_keys(k, n)),
-                             local_rows=local_rows, mean_over_devices=devices.mean,
-                             fake=fake,
-                             perturbed_fake=lambda sigma: generate(params, g_state, g_key,
-                                                                   g_labels, sigma)[0])
-            penalty, new_states = objective_lib.penalty_terms(s.g_penalties, inputs, state.step,
-                                                              g_penalty_states, state.step)
-            return total + penalty, (new_g_state, fake_logits, g_loss, penalty, new_states)
+        def g_micro(micro):
+            """G's gradients on micro-batch `micro` (None: this device's whole batch)."""
+            rows = devices.rows_of(micro)
+            micro_real = devices.micro(real, micro)
+            micro_real_labels = devices.micro(real_labels, micro)
+            g_labels = None
+            if conditional:
+                g_labels = (micro_real_labels if s.fake_labels == "real"
+                            else uniform_labels(g_key, rows))
 
-        (_, (g_state, fake_logits, g_loss, g_penalty, g_penalty_states)), g_grads = (
-            jax.value_and_grad(g_loss_fn, has_aux=True)(state.g_params))
+            def g_loss_fn(params):
+                fake, new_g_state = generate(params, g_state, g_key, g_labels, rows)
+                judge = d_params
+                if s.unroll_steps:  # G answers D as it will be after more updates.
+                    judge = unrolled(d_params, d_opt_state, d_state, micro_real, fake)
+                # D's running statistics are updated by D's own steps only.
+                fake_out, _ = apply_model(discriminator, judge, d_state,
+                                          judged(fake, g_key, 0, p, rows), True, g_labels)
+                fake_logits, fake_class = split_outputs(fake_out)
+                real_logits = None
+                if loss.g_reads_real:  # A relativistic loss: G compares D(fake) with D(real).
+                    real_out, _ = apply_model(discriminator, judge, d_state,
+                                              judged(micro_real, g_key, 1, p, rows), True,
+                                              micro_real_labels)
+                    real_logits = split_outputs(real_out)[0]
+                g_loss = total = loss.g_loss(real_logits, fake_logits)
+                if fake_class is not None:
+                    total += s.class_weight * class_terms(fake_class, g_labels)[0]
+                inputs = GInputs(generator=generator, params=params, g_state=g_state,
+                                 key=g_key, batch_size=s.batch_size,
+                                 latents=lambda k, n: latents(k, n, rows),
+                                 example_keys=lambda k, n: rows(example_keys(k, n)),
+                                 local_rows=rows, mean_over_devices=devices.mean,
+                                 fake=fake,
+                                 perturbed_fake=lambda sigma: generate(params, g_state, g_key,
+                                                                       g_labels, rows,
+                                                                       sigma)[0])
+                penalty, new_states = objective_lib.penalty_terms(
+                    s.g_penalties, inputs, state.step, g_penalty_states, state.step)
+                return total + penalty, ((new_g_state, g_loss, penalty, new_states),
+                                         fake_logits)
+
+            return jax.grad(g_loss_fn, has_aux=True)(state.g_params)
+
+        g_grads, (means, joined) = accumulate(g_micro, s.grad_accum)
+        g_state, g_loss, g_penalty, g_penalty_states = merged_mean(means)
+        fake_logits = merged_rows(joined)
 
         def metrics(g_grads):
             regularised = {"g_penalty": g_penalty} if s.g_penalties else {}

@@ -53,6 +53,8 @@ class UpdateSettings:
     batch_sharding: Any = None
     # Average BatchNorm running statistics over devices after each update (per-device BN).
     sync_model_state: bool = False
+    # Gradient accumulation: each update averages the gradients of this many micro-batches.
+    grad_accum: int = 1
 
 
 def parallel_settings(plan: Any) -> dict[str, Any]:
@@ -73,6 +75,7 @@ def update_settings(config: Any, plan: Any = None) -> dict[str, Any]:
                 ema_half_life=float(config.train.ema_half_life),
                 ema_half_life_schedule=schedules.configured(config, "ema_half_life"),
                 ema_start=int(config.train.ema_start),
+                grad_accum=int(config.train.grad_accum),
                 **parallel_settings(plan))
 
 
@@ -138,6 +141,14 @@ def device_rows(x: Array, settings: UpdateSettings) -> Array:
     return jax.lax.dynamic_slice_in_dim(x, start, per_device)
 
 
+def micro_batch(x: Array, micro: Array | None, num: int) -> Array:
+    """Micro-batch `micro` of `num` of x's rows (all of `x` for None)."""
+    if micro is None:
+        return x
+    size = x.shape[0] // num
+    return jax.lax.dynamic_slice_in_dim(x, micro * size, size)
+
+
 class Devices:
     """A step's view of the devices it runs on: rows, means and state sync."""
 
@@ -145,8 +156,24 @@ class Devices:
         self.settings = settings
         self.parallel = settings.axis_name is not None
 
-    def rows(self, x: Array) -> Array:
-        return device_rows(x, self.settings)
+    def rows(self, x: Array, micro: Array | None = None) -> Array:
+        """This device's rows of a global-batch array (of micro-batch `micro` when given)."""
+        s = self.settings
+        if s.batch_sharding is not None:  # Under a mesh the micro-batch is sliced first.
+            return device_rows(micro_batch(x, micro, s.grad_accum), s)
+        return micro_batch(device_rows(x, s), micro, s.grad_accum)
+
+    def rows_of(self, micro: Array | None) -> Callable[[Array], Array]:
+        """`rows` of micro-batch `micro`."""
+        return lambda x: self.rows(x, micro)
+
+    def micro(self, x: Array | None, micro: Array | None) -> Array | None:
+        """Micro-batch `micro` of an array of this device's rows."""
+        if x is None or micro is None:
+            return x
+        return device_rows(micro_batch(x, micro, self.settings.grad_accum), self.settings) \
+            if self.settings.batch_sharding is not None \
+            else micro_batch(x, micro, self.settings.grad_accum)
 
     def mean(self, tree: Any) -> Any:
         return jax.lax.pmean(tree, self.settings.axis_name) if self.parallel else tree
@@ -164,6 +191,36 @@ def apply_gradients(tx: optax.GradientTransformation, grads: Any, opt_state: Any
     """(params after one optimizer update with `grads`, the new optimizer state)."""
     updates, opt_state = tx.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state
+
+
+def accumulate(fn: Callable[[Array | None], tuple[Any, Any]], num: int) -> tuple[Any, Any]:
+    """`fn(m) -> (grads, extras)` on micro-batches m = 0 .. num - 1, one after another:
+    (the mean of their gradients, their extras stacked along a new leading axis). With
+    num == 1, `fn(None)` on the whole batch."""
+    if num == 1:
+        grads, extras = fn(None)
+        return grads, jax.tree.map(lambda a: a[None], extras)
+
+    def body(total, micro):
+        grads, extras = fn(micro)
+        return jax.tree.map(jnp.add, total, grads), extras
+
+    shapes = jax.eval_shape(lambda: fn(jnp.int32(0))[0])
+    zeros = jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), shapes)
+    total, extras = jax.lax.scan(body, zeros, jnp.arange(num))
+    return jax.tree.map(lambda g: g / num, total), extras
+
+
+def merged_mean(stacked: Any) -> Any:
+    """Stacked micro-batch values (states, scalars) merged: floats averaged, others (counters)
+    taken from the last."""
+    return jax.tree.map(lambda a: jnp.mean(a, axis=0).astype(a.dtype)
+                        if jnp.issubdtype(a.dtype, jnp.floating) else a[-1], stacked)
+
+
+def merged_rows(stacked: Any) -> Any:
+    """Stacked micro-batch rows (logits, examples) joined back into the device's batch."""
+    return jax.tree.map(lambda a: a.reshape(-1, *a.shape[2:]), stacked)
 
 
 def d_metrics(adversarial: Array, real_logits: Array, fake_logits: Array, grads: Any,
