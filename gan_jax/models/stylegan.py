@@ -26,8 +26,20 @@ truncation moves w towards it.
 
 Discriminator: 1x1 fromRGB, then per resolution a residual block (3x3 conv, 3x3 conv with
 low-pass-filtered 2x downsampling, plus a filtered-downsampling 1x1 shortcut, summed and
-scaled by 1/sqrt(2)) down to 4 x 4, then the minibatch standard deviation, a 3x3 conv and
-two dense layers to one logit.
+scaled by 1/sqrt(2); `architecture="orig"` drops the shortcut, as StyleGAN2-ADA's CIFAR-10
+setting does) down to 4 x 4, then the minibatch standard deviation, a 3x3 conv and two dense
+layers to one logit.
+
+Class conditioning (`num_classes` > 0), as StyleGAN2-ADA does it: G's mapping network reads z
+and a learned embedding of the label, each normalised to unit mean square, concatenated; D
+maps its label embedding through its own mapping network to a vector c (`cmap_dim`, default
+the 4 x 4 width) and its logit is <features, c> / sqrt(cmap_dim), a projection.
+
+Reduced precision (`dtype`, from train.precision): the `low_precision_res` highest
+resolutions (not below 8 x 8) compute in `dtype`, the rest, the mapping networks, the styles,
+demodulation and the image sum in float32, as StyleGAN2-ADA does with FP16. `conv_clamp`
+(StyleGAN2-ADA: 256) clips every layer's output to [-conv_clamp, conv_clamp], which keeps
+low-precision activations in range; 0 turns it off.
 """
 
 from __future__ import annotations
@@ -42,9 +54,11 @@ from flax import linen as nn
 
 from gan_jax.config.registry import ConfigError
 from gan_jax.models.blocks import check_choice
+from gan_jax.models.conditioning import labels_for
 from gan_jax.models.conv import conv2d
 
 STYLES = ("adain", "modulation")
+ARCHITECTURES = ("resnet", "orig")
 LRELU_GAIN = math.sqrt(2.0)
 # The low-pass filter of up- and downsampling (StyleGAN2's [1, 3, 3, 1], per axis).
 FILTER_TAPS = (1.0, 3.0, 3.0, 1.0)
@@ -55,6 +69,25 @@ FIXED_NOISE_SEED = 0
 def lrelu(x: jax.Array) -> jax.Array:
     """LeakyReLU(0.2) with StyleGAN's gain, which keeps unit-variance activations."""
     return nn.leaky_relu(x, 0.2) * LRELU_GAIN
+
+
+def clamp(x: jax.Array, limit: float) -> jax.Array:
+    """x clipped to [-limit, limit] (unchanged for limit 0)."""
+    return jnp.clip(x, -limit, limit) if limit else x
+
+
+def low_precision_from(size: int, num: int) -> int:
+    """The lowest resolution of the `num` highest of a `size` model, not below 8 (StyleGAN2-
+    ADA's num_fp16_res); above `size` when num is 0."""
+    return max(size // 2 ** (num - 1), 8) if num else 2 * size
+
+
+def check_precision_fields(low_precision_res: int, conv_clamp: float, section: str) -> None:
+    if low_precision_res < 0:
+        raise ConfigError(f"{section}.low_precision_res: must be >= 0 (0: all float32), got "
+                          f"{low_precision_res}")
+    if conv_clamp < 0:
+        raise ConfigError(f"{section}.conv_clamp: must be >= 0 (0: off), got {conv_clamp}")
 
 
 def check_resolution(shape: tuple[int, ...], section: str) -> int:
@@ -79,7 +112,7 @@ def _filter_axis(x: jax.Array, axis: int, pad: tuple[int, int], stride: int,
     length = (x.shape[axis] - len(taps)) // stride + 1
     out = 0
     for i, tap in enumerate(taps):
-        out = out + tap * jax.lax.slice_in_dim(x, i, i + (length - 1) * stride + 1, stride,
+        out = out + float(tap) * jax.lax.slice_in_dim(x, i, i + (length - 1) * stride + 1, stride,
                                                axis)
     return out
 
@@ -131,7 +164,7 @@ def modulated_conv(x: jax.Array, kernel: jax.Array, styles: jax.Array,
     if demodulate:
         # |kernel * s|^2 summed over (k, k, in) = s^2 . (|kernel|^2 summed over k, k).
         norms = jnp.square(styles) @ jnp.sum(jnp.square(kernel), axis=(0, 1))
-        y = y * jax.lax.rsqrt(norms + 1e-8)[:, None, None, :]
+        y = y * jax.lax.rsqrt(norms + 1e-8)[:, None, None, :].astype(y.dtype)
     return y
 
 
@@ -207,7 +240,7 @@ class EqualConv(nn.Module):
         k = self.kernel_size
         kernel = self.param("kernel", nn.initializers.normal(1.0),
                             (k, k, x.shape[-1], self.features), jnp.float32)
-        kernel = kernel / math.sqrt(k * k * x.shape[-1])
+        kernel = (kernel / math.sqrt(k * k * x.shape[-1])).astype(x.dtype)
         if self.down:  # Filter, then a strided 'VALID' convolution (StyleGAN2's padding).
             p = len(FILTER_TAPS) - 2 + k - 1
             x = blur(x, ((p + 1) // 2, p // 2))
@@ -216,20 +249,33 @@ class EqualConv(nn.Module):
             y = conv2d(x, kernel, (1, 1), _same_padding(k), None)
         if self.use_bias:
             y = y + self.param("bias", nn.initializers.zeros_init(), (self.features,),
-                               jnp.float32)
+                               jnp.float32).astype(y.dtype)
         return y
 
 
+def normalise_2nd_moment(x: jax.Array) -> jax.Array:
+    """x scaled to unit mean square over its last axis."""
+    return x * jax.lax.rsqrt(jnp.mean(jnp.square(x), axis=-1, keepdims=True) + 1e-8)
+
+
 class MappingNetwork(nn.Module):
-    """z -> w: z scaled to unit mean square, then `depth` LeakyReLU dense layers."""
+    """z (and a class label) -> w: z scaled to unit mean square, joined by the label's
+    embedding (`num_classes` > 0) scaled likewise, then `depth` LeakyReLU dense layers. With
+    z None it maps the label alone (D's cmap)."""
 
     w_dim: int
     depth: int
     lr_mul: float
+    num_classes: int = 0
 
     @nn.compact
-    def __call__(self, z: jax.Array) -> jax.Array:
-        x = z * jax.lax.rsqrt(jnp.mean(jnp.square(z), axis=-1, keepdims=True) + 1e-8)
+    def __call__(self, z: jax.Array | None, labels: jax.Array | None = None) -> jax.Array:
+        parts = [] if z is None else [normalise_2nd_moment(z)]
+        if self.num_classes:
+            batch = z.shape[0] if z is not None else labels.shape[0]
+            one_hot = jax.nn.one_hot(labels_for(labels, batch), self.num_classes)
+            parts.append(normalise_2nd_moment(EqualDense(self.w_dim, name="embed")(one_hot)))
+        x = jnp.concatenate(parts, axis=-1)
         for i in range(self.depth):
             x = lrelu(EqualDense(self.w_dim, self.lr_mul, name=f"dense{i}")(x))
         return x
@@ -242,26 +288,30 @@ class StyleLayer(nn.Module):
     features: int
     style: str
     up: bool = False
+    dtype: Any = jnp.float32
+    conv_clamp: float = 0.0
 
     @nn.compact
     def __call__(self, x: jax.Array, w: jax.Array, noise: jax.Array) -> jax.Array:
+        x = x.astype(self.dtype)
         if self.up:
             x = upsample(x)
         kernel = self.param("kernel", nn.initializers.normal(1.0),
                             (3, 3, x.shape[-1], self.features), jnp.float32)
-        kernel = kernel / math.sqrt(9 * x.shape[-1])
+        kernel = (kernel / math.sqrt(9 * x.shape[-1]))
         if self.style == "modulation":
             styles = EqualDense(x.shape[-1], bias_init=1.0, name="style")(w)
-            x = modulated_conv(x, kernel, styles)
+            x = modulated_conv(x, kernel.astype(self.dtype), styles)
         else:
-            x = conv2d(x, kernel, (1, 1), _same_padding(3), None)
+            x = conv2d(x, kernel.astype(self.dtype), (1, 1), _same_padding(3), None)
         strength = self.param("noise_strength", nn.initializers.zeros_init(),
                               (self.features,), jnp.float32)
-        x = x + noise * strength
+        x = x + (noise * strength).astype(x.dtype)
         x = lrelu(x + self.param("bias", nn.initializers.zeros_init(), (self.features,),
-                                 jnp.float32))
+                                 jnp.float32).astype(x.dtype))
+        x = clamp(x, self.conv_clamp)
         if self.style == "adain":
-            scale_bias = EqualDense(2 * self.features, name="style")(w)
+            scale_bias = EqualDense(2 * self.features, name="style")(w).astype(x.dtype)
             x = adain(x, 1.0 + scale_bias[:, : self.features], scale_bias[:, self.features :])
         return x
 
@@ -272,19 +322,21 @@ class ToRGB(nn.Module):
 
     channels: int
     style: str
+    conv_clamp: float = 0.0
 
     @nn.compact
     def __call__(self, x: jax.Array, w: jax.Array) -> jax.Array:
         kernel = self.param("kernel", nn.initializers.normal(1.0),
                             (1, 1, x.shape[-1], self.channels), jnp.float32)
-        kernel = kernel / math.sqrt(x.shape[-1])
+        kernel = (kernel / math.sqrt(x.shape[-1])).astype(x.dtype)
         if self.style == "modulation":
             styles = EqualDense(x.shape[-1], bias_init=1.0, name="style")(w)
             y = modulated_conv(x, kernel, styles, demodulate=False)
         else:
             y = conv2d(x, kernel, (1, 1), ((0, 0), (0, 0)), None)
-        return y + self.param("bias", nn.initializers.zeros_init(), (self.channels,),
-                              jnp.float32)
+        y = y.astype(jnp.float32) + self.param("bias", nn.initializers.zeros_init(),
+                                               (self.channels,), jnp.float32)
+        return clamp(y, self.conv_clamp)
 
 
 def channels_at(resolution: int, size: int, width: int, max_width: int) -> int:
@@ -301,6 +353,9 @@ class SynthesisNetwork(nn.Module):
     style: str
     width: int
     max_width: int
+    dtype: Any = jnp.float32
+    low_precision_res: int = 4
+    conv_clamp: float = 0.0
 
     @nn.compact
     def __call__(self, ws: jax.Array, keys: jax.Array | None) -> jax.Array:
@@ -321,15 +376,22 @@ class SynthesisNetwork(nn.Module):
             return jax.vmap(lambda k: jax.random.normal(jax.random.fold_in(k, layer), shape,
                                                         jnp.float32))(keys)
 
-        x = StyleLayer(features[0], self.style, name="layer0")(x, ws[:, 0], noise(4))
+        low_from = low_precision_from(size, self.low_precision_res)
+
+        def dtype_at(resolution: int) -> Any:
+            return self.dtype if resolution >= low_from else jnp.float32
+
+        x = StyleLayer(features[0], self.style, dtype=dtype_at(4), conv_clamp=self.conv_clamp,
+                       name="layer0")(x, ws[:, 0], noise(4))
         layer = 1
-        image = ToRGB(channels, self.style, name="to_rgb4")(x, ws[:, 1])
+        image = ToRGB(channels, self.style, self.conv_clamp, name="to_rgb4")(x, ws[:, 1])
         for resolution, width in zip(resolutions[1:], features[1:], strict=True):
             for up in (True, False):
-                x = StyleLayer(width, self.style, up=up, name=f"layer{layer}")(
+                x = StyleLayer(width, self.style, up=up, dtype=dtype_at(resolution),
+                               conv_clamp=self.conv_clamp, name=f"layer{layer}")(
                     x, ws[:, layer], noise(resolution))
                 layer += 1
-            image = upsample(image) + ToRGB(channels, self.style,
+            image = upsample(image) + ToRGB(channels, self.style, self.conv_clamp,
                                             name=f"to_rgb{resolution}")(x, ws[:, layer])
         return image
 
@@ -356,11 +418,20 @@ class StyleGANGenerator(nn.Module):
     max_width: int = 512  # ...up to this.
     mixing_prob: float = 0.9  # Style-mixing regularisation in training calls.
     w_avg_beta: float = 0.995  # Decay of the tracked average w.
+    # Reduced precision: how many of the highest resolutions compute in `dtype`.
+    low_precision_res: int = 4
+    conv_clamp: float = 0.0  # Clip every layer's output to +-this (0: off; ADA: 256).
     bn_axis_name: str | None = None  # Derived: the device axis the w average spans.
+    num_classes: int = 0  # Derived from model.condition and the dataset.
+    dtype: Any = jnp.float32  # Derived from train.precision.
 
     def check_config(self) -> None:
         check_choice(self.style, STYLES, "model.generator.style")
         check_resolution(self.output_shape, "model.generator")
+        check_precision_fields(self.low_precision_res, self.conv_clamp, "model.generator")
+        if self.num_classes and not self.mapping_depth:
+            raise ConfigError("model.generator.mapping_depth: a class-conditional style-based "
+                              "generator maps [z, label embedding] to w; it needs >= 1 layer")
         if not 0.0 <= self.mixing_prob <= 1.0:
             raise ConfigError(f"model.generator.mixing_prob: a probability in [0, 1], got "
                               f"{self.mixing_prob}")
@@ -375,25 +446,26 @@ class StyleGANGenerator(nn.Module):
         return num_ws(self.output_shape[0])
 
     def setup(self) -> None:
-        self.mapping = MappingNetwork(self.w_dim, self.mapping_depth, self.mapping_lr_mul)
+        self.mapping = MappingNetwork(self.w_dim, self.mapping_depth, self.mapping_lr_mul,
+                                      self.num_classes)
         self.synthesis = SynthesisNetwork(tuple(self.output_shape), self.style, self.width,
-                                          self.max_width)
+                                          self.max_width, self.dtype, self.low_precision_res,
+                                          self.conv_clamp)
         self.w_avg = self.variable("stats", "w_avg", jnp.zeros, (self.w_dim,), jnp.float32)
 
     def __call__(self, z: jax.Array, labels: jax.Array | None = None, train: bool = True,
                  keys: jax.Array | None = None,
                  truncation: float | jax.Array = 1.0) -> jax.Array:
-        del labels  # Unconditional.
-        ws = self.map(z, train=train, truncation=truncation)
+        ws = self.map(z, labels, train=train, truncation=truncation)
         if train and keys is not None:
-            ws = self.mix(ws, z, keys, truncation)
+            ws = self.mix(ws, z, keys, truncation, labels)
         return self.synthesize(ws, keys)
 
-    def map(self, z: jax.Array, train: bool = False,
+    def map(self, z: jax.Array, labels: jax.Array | None = None, train: bool = False,
             truncation: float | jax.Array = 1.0) -> jax.Array:
-        """z [batch, dim] -> ws [batch, num_ws, w_dim] (truncated towards the average w);
-        training calls update the average."""
-        w = self.mapping(z)
+        """z [batch, dim] (and its labels, when conditional) -> ws [batch, num_ws, w_dim]
+        (truncated towards the average w); training calls update the average."""
+        w = self.mapping(z, labels if self.num_classes else None)
         if train and not self.is_initializing():
             batch_mean = jnp.mean(w, axis=0)
             if self.bn_axis_name is not None:
@@ -407,11 +479,12 @@ class StyleGANGenerator(nn.Module):
         return self.synthesis(ws, keys)
 
     def mix(self, ws: jax.Array, z: jax.Array, keys: jax.Array,
-            truncation: Any = 1.0) -> jax.Array:
+            truncation: Any = 1.0, labels: jax.Array | None = None) -> jax.Array:
         """Style mixing of `map(z)`'s ws: for a `mixing_prob` share of the examples, the
-        layers from a cutoff drawn uniformly in [1, num_ws) take the w of a second latent;
-        all three draws come from the example's key (folded with num_ws, apart from the
-        layers' noise). Training calls mix; this method is for regularisers that need ws."""
+        layers from a cutoff drawn uniformly in [1, num_ws) take the w of a second latent
+        (for the same label); all three draws come from the example's key (folded with
+        num_ws, apart from the layers' noise). Training calls mix; this method is for
+        regularisers that need ws."""
         if self.mixing_prob == 0:
             return ws
 
@@ -423,7 +496,7 @@ class StyleGANGenerator(nn.Module):
                     jnp.where(use, cutoff, self.num_ws))
 
         z2, cutoff = jax.vmap(draw)(keys)
-        return mix_styles(ws, self.map(z2, truncation=truncation), cutoff)
+        return mix_styles(ws, self.map(z2, labels, truncation=truncation), cutoff)
 
 
 class StyleGANDiscriminator(nn.Module):
@@ -433,26 +506,55 @@ class StyleGANDiscriminator(nn.Module):
     max_width: int = 512  # ...up to this.
     mbstd_group: int = 4  # Examples per minibatch-stddev group (gcd with the batch).
     mbstd_channels: int = 1
+    architecture: str = "resnet"  # resnet | orig (no shortcuts; StyleGAN2-ADA's CIFAR-10).
+    # Class conditioning: the label's mapping network (depth, and c's size; 0: the 4 x 4 width).
+    mapping_depth: int = 8
+    cmap_dim: int = 0
+    low_precision_res: int = 4  # How many of the highest resolutions compute in `dtype`.
+    conv_clamp: float = 0.0  # Clip every conv layer's output to +-this (0: off; ADA: 256).
+    num_classes: int = 0  # Derived from model.condition and the dataset.
+    dtype: Any = jnp.float32  # Derived from train.precision.
+
+    zero_allowed: ClassVar[tuple[str, ...]] = ("cmap_dim",)
+
+    def check_config(self) -> None:
+        check_choice(self.architecture, ARCHITECTURES, "model.discriminator.architecture")
+        check_precision_fields(self.low_precision_res, self.conv_clamp, "model.discriminator")
 
     @nn.compact
     def __call__(self, x: jax.Array, labels: jax.Array | None = None,
                  train: bool = True) -> jax.Array:
-        del labels, train  # Unconditional, and the same in both modes.
+        del train  # The same in both modes.
         size = check_resolution(x.shape[1:], "model.discriminator")
         resolutions = [2**i for i in range(int(math.log2(size)), 1, -1)]
+        low_from = low_precision_from(size, self.low_precision_res)
 
         def channels(resolution: int) -> int:
             return channels_at(resolution, size, self.width, self.max_width)
 
-        x = lrelu(EqualConv(channels(size), 1, name="from_rgb")(x))
+        def conv(x, features, resolution, **kwargs):
+            dtype = self.dtype if resolution >= low_from else jnp.float32
+            y = EqualConv(features, **kwargs)(x.astype(dtype))
+            return clamp(lrelu(y) if kwargs.get("use_bias", True) else y, self.conv_clamp)
+
+        x = conv(x, channels(size), size, kernel_size=1, name="from_rgb")
         for resolution in resolutions[:-1]:
             out = channels(resolution // 2)
-            skip = EqualConv(out, 1, down=True, use_bias=False, name=f"skip{resolution}")(x)
-            x = lrelu(EqualConv(channels(resolution), name=f"conv{resolution}a")(x))
-            x = lrelu(EqualConv(out, down=True, name=f"conv{resolution}b")(x))
-            x = (x + skip) * math.sqrt(0.5)
-        x = minibatch_stddev(x, self.mbstd_group, self.mbstd_channels)
-        x = lrelu(EqualConv(channels(4), name="conv4")(x))
+            block_in = x
+            x = conv(x, channels(resolution), resolution, name=f"conv{resolution}a")
+            x = conv(x, out, resolution, down=True, name=f"conv{resolution}b")
+            if self.architecture == "resnet":
+                skip = conv(block_in, out, resolution, kernel_size=1, down=True,
+                            use_bias=False, name=f"skip{resolution}")
+                x = (x + skip) * math.sqrt(0.5)
+        x = minibatch_stddev(x.astype(jnp.float32), self.mbstd_group, self.mbstd_channels)
+        x = clamp(lrelu(EqualConv(channels(4), name="conv4")(x)), self.conv_clamp)
         x = jnp.reshape(x, (x.shape[0], -1))
         x = lrelu(EqualDense(channels(4), name="dense")(x))
-        return EqualDense(1, name="logit")(x)[:, 0]
+        if not self.num_classes:
+            return EqualDense(1, name="logit")(x)[:, 0]
+        cmap_dim = self.cmap_dim or channels(4)
+        cmap = MappingNetwork(cmap_dim, self.mapping_depth, 0.01, self.num_classes,
+                              name="mapping")(None, labels_for(labels, x.shape[0]))
+        out = EqualDense(cmap_dim, name="logit")(x)
+        return jnp.sum(out * cmap, axis=-1) / math.sqrt(cmap_dim)

@@ -122,7 +122,8 @@ def test_bad_input_raises_one_clear_error(key, value, message):
                                   "r3gan_fashion_mnist", "r3gan_fashion_mnist:conditional",
                                   "r3gan_cifar10", "r3gan_cifar10:unconditional",
                                   "biggan_cifar10", "biggan_cifar10:hierarchical",
-                                  "biggan_fashion_mnist", "biggan_fashion_mnist:unconditional"])
+                                  "biggan_fashion_mnist", "biggan_fashion_mnist:unconditional",
+                                  "stylegan2_ada_cifar10"])
 def test_shipped_image_family_configs_validate_and_build(name):
     from gan_jax import models
     config = config_lib.load_config_file(f"configs/{name.replace(':', '.py:', 1)}"

@@ -232,3 +232,160 @@ def test_players_make_and_judge_images(style):
 def test_bad_generator_settings_are_refused_in_one_line(fields, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         tiny_generator(**fields).check_config()
+
+
+def test_class_conditional_players_read_the_label_as_stylegan2_ada_does():
+    """G maps [normalised z, normalised label embedding]; D projects its features onto its
+    own mapping of the label: both depend on the label, and labels enter nowhere else."""
+    generator = tiny_generator(num_classes=3)
+    z = latents(6)
+    labels = jnp.array([0, 1, 2, 0, 1, 2])
+    variables = jax.jit(functools.partial(generator.init, train=False))(
+        jax.random.PRNGKey(0), z, labels)
+    mapping = variables["params"]["mapping"]
+    assert mapping["embed"]["kernel"].shape == (3, Z)
+    assert mapping["dense0"]["kernel"].shape == (2 * Z, Z)  # [z, embedding] -> w.
+    apply = jax.jit(functools.partial(generator.apply, train=False))
+    images = apply(variables, z, labels)
+    relabelled = apply(variables, z, (labels + 1) % 3)
+    assert images.shape == (6, *SHAPE)
+    assert float(jnp.min(jnp.max(jnp.abs(images - relabelled), axis=(1, 2, 3)))) > 1e-4
+    # The embedding is scaled to unit mean square, like z: scaling its weights changes nothing.
+    scaled = {**variables, "params": {**variables["params"], "mapping": {
+        **mapping, "embed": {k: 5.0 * v for k, v in mapping["embed"].items()}}}}
+    np.testing.assert_allclose(apply(scaled, z, labels), images, rtol=1e-4, atol=1e-5)
+
+    discriminator = stylegan.StyleGANDiscriminator(width=4, max_width=8, num_classes=3,
+                                                   mapping_depth=2)
+    d_vars = jax.jit(functools.partial(discriminator.init, train=False))(
+        jax.random.PRNGKey(1), images, labels)
+    assert d_vars["params"]["logit"]["kernel"].shape == (8, 8)  # cmap_dim: the 4x4 width.
+    assert d_vars["params"]["mapping"]["embed"]["kernel"].shape == (3, 8)
+    judge = jax.jit(functools.partial(discriminator.apply, train=False))
+    logits = judge(d_vars, images, labels)
+    assert logits.shape == (6,)
+    assert float(jnp.min(jnp.abs(logits - judge(d_vars, images, (labels + 1) % 3)))) > 1e-6
+    with pytest.raises(ValueError, match="needs labels"):
+        judge(d_vars, images)
+
+
+def test_conditional_style_mixing_keeps_the_label():
+    """The second latent of a mixed example is mapped for the same label: with mixing on
+    every example and all layers past the first mixed, the label still moves the image."""
+    generator = tiny_generator(num_classes=2, mixing_prob=1.0)
+    z, keys = latents(4), jax.random.split(jax.random.PRNGKey(3), 4)
+    labels = jnp.array([0, 1, 0, 1])
+    variables = generator.init(jax.random.PRNGKey(0), z, labels, train=False)
+    ws = generator.apply(variables, z, labels, method=generator.map)
+    mixed = generator.apply(variables, ws, z, keys, 1.0, labels, method=generator.mix)
+    other = generator.apply(variables, ws, z, keys, 1.0, 1 - labels, method=generator.mix)
+    later = (slice(None), slice(-1, None))  # The last layer is mixed for every cutoff.
+    assert float(jnp.max(jnp.abs(mixed[later] - other[later]))) > 1e-4
+    np.testing.assert_array_equal(mixed[:, 0], ws[:, 0])
+
+
+def test_conv_clamp_bounds_every_layer_output():
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 4, 4, 4)) * 50.0
+    w = jnp.ones((2, Z))
+    layer = stylegan.StyleLayer(4, "modulation", conv_clamp=0.5)
+    variables = layer.init(jax.random.PRNGKey(1), x, w, jnp.zeros((1, 4, 4, 1)))
+    out = layer.apply(variables, x, w, jnp.zeros((1, 4, 4, 1)))
+    assert float(jnp.max(jnp.abs(out))) == pytest.approx(0.5)
+    unclamped = stylegan.StyleLayer(4, "modulation").apply(variables, x, w,
+                                                           jnp.zeros((1, 4, 4, 1)))
+    assert float(jnp.max(jnp.abs(unclamped))) > 1.0
+    np.testing.assert_allclose(out, jnp.clip(unclamped, -0.5, 0.5), rtol=1e-6)
+
+
+@pytest.mark.parametrize("low_precision_res, bfloat16", [(4, {8, 16}), (1, {16}), (0, set())])
+def test_reduced_precision_covers_the_highest_resolutions_only(low_precision_res, bfloat16):
+    """As StyleGAN2-ADA's num_fp16_res: 4 puts every resolution from 8 up in bfloat16 at
+    16 x 16 (never 4 x 4), 1 the top one, 0 none; the image and the logit are float32."""
+    generator = tiny_generator(dtype=jnp.bfloat16, low_precision_res=low_precision_res,
+                               conv_clamp=256.0)
+    z = latents(2)
+    variables = generator.init(jax.random.PRNGKey(0), z, train=False)
+    images, captured = generator.apply(variables, z, train=False, capture_intermediates=True,
+                                       mutable=["intermediates"])
+    layers = captured["intermediates"]["synthesis"]
+    dtypes = {name: layers[name]["__call__"][0].dtype for name in layers
+              if name.startswith("layer")}
+    resolution = {"layer0": 4, "layer1": 8, "layer2": 8, "layer3": 16, "layer4": 16}
+    assert {name: str(d) for name, d in dtypes.items()} == {
+        name: "bfloat16" if r in bfloat16 else "float32" for name, r in resolution.items()}
+    assert images.dtype == jnp.float32
+    discriminator = stylegan.StyleGANDiscriminator(width=4, max_width=8, dtype=jnp.bfloat16,
+                                                   low_precision_res=low_precision_res)
+    d_vars = discriminator.init(jax.random.PRNGKey(1), images)
+    assert discriminator.apply(d_vars, images).dtype == jnp.float32
+
+
+def test_orig_discriminator_has_no_shortcuts():
+    images = jnp.zeros((2, *SHAPE))
+    params = {a: stylegan.StyleGANDiscriminator(width=4, max_width=8, architecture=a).init(
+        jax.random.PRNGKey(0), images)["params"] for a in stylegan.ARCHITECTURES}
+    assert {"skip16", "skip8"} <= set(params["resnet"])
+    assert not any(name.startswith("skip") for name in params["orig"])
+    assert set(params["orig"]) == set(params["resnet"]) - {"skip16", "skip8"}
+
+
+def test_stylegan2_ada_cifar_preset_layout():
+    """configs/stylegan2_ada_cifar10.py builds StyleGAN2-ADA's `cifar` networks: a 2-layer
+    mapping from [z, embedding] (1024 -> 512), 512 channels throughout, D without shortcuts,
+    an 8-layer label mapping onto a 512-d projection, bfloat16 from 8x8 up."""
+    from configs import stylegan2_ada_cifar10
+    from gan_jax import models
+
+    config = stylegan2_ada_cifar10.get_config()
+    generator = models.build_generator(config.model.generator, (32, 32, 3), num_classes=10,
+                                       dtype=jnp.bfloat16)
+    discriminator = models.build_discriminator(config.model.discriminator, num_classes=10,
+                                               dtype=jnp.bfloat16)
+    z, labels = jnp.zeros((2, 512)), jnp.zeros((2,), jnp.int32)
+    g_shapes = jax.eval_shape(functools.partial(generator.init, train=False),
+                              jax.random.PRNGKey(0), z, labels)["params"]
+    mapping = g_shapes["mapping"]
+    assert sorted(mapping) == ["dense0", "dense1", "embed"]
+    assert mapping["dense0"]["kernel"].shape == (1024, 512)
+    synthesis = g_shapes["synthesis"]
+    assert {synthesis[f"layer{i}"]["kernel"].shape for i in range(7)} == {(3, 3, 512, 512)}
+    images = jax.ShapeDtypeStruct((64, 32, 32, 3), jnp.float32)
+    d_shapes = jax.eval_shape(functools.partial(discriminator.init, train=False),
+                              jax.random.PRNGKey(0), images, jnp.zeros((64,), jnp.int32))
+    d_params = d_shapes["params"]
+    assert not any(name.startswith("skip") for name in d_params)
+    assert len([k for k in d_params["mapping"] if k.startswith("dense")]) == 8
+    assert d_params["logit"]["kernel"].shape == (512, 512)
+    assert d_params["conv4"]["kernel"].shape == (3, 3, 513, 512)  # + the mbstd channel.
+    count = sum(x.size for x in jax.tree.leaves(g_shapes))
+    assert 20e6 < count < 22e6, count
+
+
+def test_conditional_bfloat16_stylegan2_ada_setting_trains(tmp_path):
+    """The CIFAR-10 preset, shrunk, on labelled 8x8 digits: bfloat16 with clamping, lazy R1,
+    adaptive ADA and mixing; both players' label embeddings learn, and everything stays
+    finite and float32."""
+    from configs import stylegan2_ada_cifar10
+    from tests.helpers import tiny_image_config, train_steps, write_digit_folder
+
+    config = tiny_image_config(write_digit_folder(tmp_path / "data", {"train": 40}))
+    config.data.channels = 1
+    base = stylegan2_ada_cifar10.get_config()
+    for section in ("model", "loss", "optim", "ada"):
+        config[section] = base[section]
+    config.model.latent_dim = 8
+    config.model.generator.update(w_dim=8, width=4, max_width=8, mixing_prob=0.5)
+    config.model.discriminator.update(width=4, max_width=8, mbstd_group=4, mapping_depth=2)
+    config.loss.r1_interval = 2
+    config.ada.interval = 1
+    config.train.update(precision="bfloat16", ema_half_life=500.0, ema_rampup=0.05)
+    from gan_jax.training.experiment import build_experiment
+
+    start = build_experiment(config).init_state()
+    state = train_steps(config, 3)
+    for params in (state.g_params, state.d_params):
+        assert all(bool(jnp.all(jnp.isfinite(x))) and x.dtype == jnp.float32
+                   for x in jax.tree.leaves(params))
+    for new, old in ((state.g_params["mapping"]["embed"], start.g_params["mapping"]["embed"]),
+                     (state.d_params["mapping"]["embed"], start.d_params["mapping"]["embed"])):
+        assert float(jnp.max(jnp.abs(new["kernel"] - old["kernel"]))) > 0

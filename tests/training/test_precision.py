@@ -64,14 +64,17 @@ def test_bfloat16_computes_in_bfloat16_and_keeps_state_in_float32(image_folder):
 
 def test_a_family_without_bfloat16_is_named():
     with pytest.raises(ConfigError, match="train.precision: 'unet' .* computes in float32 only; "
-                       "families that take bfloat16: biggan, dcgan, r3gan, resnet"):
+                       "families that take bfloat16: biggan, dcgan, r3gan, resnet, "
+                       "stylegan"):
         models.build_generator(ConfigDict(dict(name="unet")), (32, 32, 3), translation=True,
                                dtype=jnp.bfloat16)
 
 
 @pytest.mark.parametrize("fields", [dict(name="r3gan", widths=(16, 8), blocks=2),
-                                    dict(name="biggan", width=4, multipliers=(4, 2))],
-                         ids=["r3gan", "biggan"])
+                                    dict(name="biggan", width=4, multipliers=(4, 2)),
+                                    dict(name="stylegan", width=4, max_width=8,
+                                         conv_clamp=256.0)],
+                         ids=["r3gan", "biggan", "stylegan"])
 def test_bfloat16_residual_families_stay_close_to_float32(fields):
     # R3GAN has no normalisation, so its rounding is not renormalised away: a block adds its
     # branch's bfloat16 rounding (relative 2**-9 per layer) to a residual stream kept in
