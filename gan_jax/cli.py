@@ -354,6 +354,71 @@ def translate_main() -> None:
     command.run(main)
 
 
+def project_main() -> None:
+    command = Command("gan-project", Usage(
+        synopsis="--workdir DIR --input IMAGE|FOLDER --out DIR [--space w|w+|z] [--steps N]",
+        summary="Finds, for each target image, the latent whose image best matches it (pixels\n"
+                "plus features, as StyleGAN2's projector); writes projections, pairs and .npz.",
+        examples=("gan-project --workdir workdirs/stylegan_fashion --input held_out/ --out "
+                  "projected/",
+                  "gan-project --workdir workdirs/stylegan_fashion --input shoe.png --out "
+                  "shoe/ --space w+ --steps 500",
+                  "gan-project --workdir workdirs/dcgan_fashion --input held_out/ --out "
+                  "projected/ --space z"),
+        docs=f"{DOCS}training.md#projection"))
+    workdir = flags.DEFINE_string("workdir", None, "Run directory (its latest checkpoint).")
+    input_path = flags.DEFINE_string("input", None, "A target image, or a folder of them.")
+    out = flags.DEFINE_string("out", None, "Output folder.")
+    space = flags.DEFINE_enum("space", "w", ["w", "w+", "z"], "Latent space: one w for every "
+                              "layer, one w per layer (style-based runs), or z (any run).")
+    steps = flags.DEFINE_integer("steps", 1000, "Adam steps.", lower_bound=1)
+    lr = flags.DEFINE_float("lr", 0.1, "Peak learning rate.", lower_bound=0.0)
+    pixel_weight = flags.DEFINE_float("pixel-weight", 1.0, "Weight of the mean squared pixel "
+                                      "difference.", lower_bound=0.0)
+    feature_weight = flags.DEFINE_float("feature-weight", 1.0, "Weight of the extractor "
+                                        "feature distance (0: pixels alone).", lower_bound=0.0)
+    noise_weight = flags.DEFINE_float("noise-weight", 1e5, "Weight of the noise maps' "
+                                      "regulariser (style-based runs).", lower_bound=0.0)
+    avg_samples = flags.DEFINE_integer("avg-samples", 10_000, "Latents that measure the "
+                                       "space's mean and spread.", lower_bound=2)
+    extractor = flags.DEFINE_enum("extractor", None, ["classifier", "inception_v3"],
+                                  "Feature extractor (default: the run's eval.extractor).")
+    extractor_path = flags.DEFINE_string("extractor-path", None, "Its weights (default: the "
+                                         "run's eval.extractor_path).")
+    label = flags.DEFINE_integer("label", None, "Class-conditional runs: the targets' class.")
+    generator = flags.DEFINE_enum("generator", "ema", ["ema", "raw"], "Which generator.")
+    seed = flags.DEFINE_integer("seed", 0, "Seed of the noise maps and the latent noise.")
+    batch_size = flags.DEFINE_integer("batch-size", 32, "Targets projected at once.",
+                                      lower_bound=1)
+    require("workdir", "input", "out")
+
+    def main() -> None:
+        for name in ("workdir", "input", "out"):
+            missing(name, command.name, command.usage.synopsis)
+        from gan_jax.commands.project import (
+            image_files,
+            load_run,
+            project_files,
+            resolve_extractor,
+        )
+        from gan_jax.eval.projection import ProjectionSettings
+
+        image_files(input_path.value)
+        settings = ProjectionSettings(
+            steps=steps.value, space=space.value, initial_lr=lr.value,
+            pixel_weight=pixel_weight.value, feature_weight=feature_weight.value,
+            noise_weight=noise_weight.value, avg_samples=avg_samples.value)
+        experiment, state = load_run(workdir.value)
+        settings.check(hasattr(experiment.generator, "synthesize"))
+        features = resolve_extractor(experiment, extractor.value, extractor_path.value,
+                                     settings)
+        print_json(project_files(experiment, state, input_path.value, out.value, settings,
+                                 label.value, features, generator.value, seed.value,
+                                 batch_size.value))
+
+    command.run(main)
+
+
 def train_classifier_main() -> None:
     command = Command("gan-train-classifier", Usage(
         synopsis="--config CONFIG --workdir DIR [--config.KEY=VALUE ...]",

@@ -16,6 +16,7 @@ COMMANDS = {  # command: flags its --help must list
     "gan-evaluate": ["--workdir", "--metrics", "--baseline_split", "--real_split"],
     "gan-sample": ["--workdir", "--out", "--mode", "--dims", "--num"],
     "gan-translate": ["--workdir", "--input", "--out", "--target", "--aligned"],
+    "gan-project": ["--workdir", "--input", "--out", "--space", "--steps", "--feature-weight"],
     "gan-benchmark": ["--config", "--calls", "--repeats", "--per_layer", "--input_images"],
     "gan-train-classifier": ["--config", "--workdir"],
     "gan-sweep": ["--sweep", "--workdir", "--task", "--parallel", "--list"],

@@ -45,6 +45,7 @@ low-precision activations in range; 0 turns it off.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import jax
@@ -358,7 +359,8 @@ class SynthesisNetwork(nn.Module):
     conv_clamp: float = 0.0
 
     @nn.compact
-    def __call__(self, ws: jax.Array, keys: jax.Array | None) -> jax.Array:
+    def __call__(self, ws: jax.Array, keys: jax.Array | None,
+                 noise_inputs: Sequence[jax.Array] | None = None) -> jax.Array:
         size, channels = self.output_shape[0], self.output_shape[2]
         resolutions = [2**i for i in range(2, int(math.log2(size)) + 1)]
         features = [channels_at(r, size, self.width, self.max_width) for r in resolutions]
@@ -370,6 +372,8 @@ class SynthesisNetwork(nn.Module):
 
         def noise(resolution: int) -> jax.Array:
             shape = (resolution, resolution, 1)
+            if noise_inputs is not None:  # Given, e.g. optimised by the projector.
+                return noise_inputs[layer]
             if keys is None:
                 key = jax.random.fold_in(jax.random.PRNGKey(FIXED_NOISE_SEED), layer)
                 return jax.random.normal(key, (1, *shape), jnp.float32)
@@ -399,6 +403,12 @@ class SynthesisNetwork(nn.Module):
 def num_ws(size: int) -> int:
     """The number of per-layer latents of a synthesis network making size x size images."""
     return 2 * int(math.log2(size)) - 2
+
+
+def noise_shapes(size: int) -> list[tuple[int, int, int]]:
+    """The [H, W, 1] shape of each style layer's noise input, in layer order (4 x 4 first)."""
+    resolutions = [2**i for i in range(3, int(math.log2(size)) + 1)]
+    return [(4, 4, 1)] + [(r, r, 1) for r in resolutions for _ in range(2)]
 
 
 class StyleGANGenerator(nn.Module):
@@ -474,9 +484,11 @@ class StyleGANGenerator(nn.Module):
         w = truncate(w, self.w_avg.value, truncation)
         return jnp.broadcast_to(w[:, None, :], (w.shape[0], self.num_ws, w.shape[-1]))
 
-    def synthesize(self, ws: jax.Array, keys: jax.Array | None = None) -> jax.Array:
-        """ws [batch, num_ws, w_dim] -> images; noise from `keys`, or fixed without them."""
-        return self.synthesis(ws, keys)
+    def synthesize(self, ws: jax.Array, keys: jax.Array | None = None,
+                   noise: Sequence[jax.Array] | None = None) -> jax.Array:
+        """ws [batch, num_ws, w_dim] -> images; the layers' noise given (`noise`, arrays of
+        `noise_shapes`, with a batch axis), drawn from `keys`, or fixed without either."""
+        return self.synthesis(ws, keys, noise)
 
     def mix(self, ws: jax.Array, z: jax.Array, keys: jax.Array,
             truncation: Any = 1.0, labels: jax.Array | None = None) -> jax.Array:
