@@ -111,6 +111,8 @@ def evaluate_main() -> None:
         summary="Evaluates the latest checkpoint of a run (raw and EMA generators) and writes\n"
                 "DIR/eval.json; or measures real images of a split, the baseline to read them by.",
         examples=("gan-evaluate --workdir workdirs/ring",
+                  "gan-evaluate --workdir workdirs/cifar --protocol fid50k_full,kid50k_full "
+                  "--inception_path weights/pt_inception.npz",
                   "gan-evaluate --workdir workdirs/mnist --metrics fd,kid,is "
                   "--baseline_split train",
                   "gan-evaluate --config configs/dcgan_mnist.py --real_split train"),
@@ -128,11 +130,22 @@ def evaluate_main() -> None:
                                        lower_bound=1)
     overrides = {
         key: flags.DEFINE_string(key, None, f"Overrides eval.{key}.")
-        for key in ("metrics", "extractor", "extractor_path", "reference_split", "cache_dir")
+        for key in ("metrics", "extractor", "extractor_path", "reference_split", "cache_dir",
+                    "resize", "reference_stats", "inception_path")
     }
+    protocol = flags.DEFINE_string("protocol", None, "Named protocols, e.g. fid50k_full,"
+                                   "kid50k_full or fid10k (overrides eval.protocols).")
 
     def main() -> None:
         chosen = {k: v.value for k, v in overrides.items() if v.value is not None}
+        if protocol.value is not None:
+            from gan_jax.eval.protocols import parse_protocols
+
+            parse_protocols(protocol.value, "--protocol")
+            chosen["protocols"] = protocol.value
+        for key in ("inception_path", "reference_stats"):
+            if key in chosen:
+                chosen[key] = os.path.abspath(chosen[key])
         if (workdir.value is None) == (real_split.value is None):
             fail("give either --workdir DIR (a run) or --config CONFIG with --real_split "
                   "SPLIT (real data)")

@@ -86,7 +86,8 @@ def resolve_extractor(experiment: Experiment, kind: str | None, path: str | None
     if missing:
         raise ConfigError(f"--extractor-path: {missing}; or project on pixels alone with "
                           "--feature-weight 0")
-    return build_extractor(kind, path)
+    return build_extractor(kind, path, experiment.config.eval.resize if kind ==
+                           experiment.config.eval.extractor else "")
 
 
 def project_files(experiment: Experiment, state: Any, input_path: str, out: str,

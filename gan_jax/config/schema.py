@@ -278,6 +278,16 @@ def base_config() -> ConfigDict:
     config.eval.metrics = ""
     config.eval.extractor = "classifier"  # classifier | inception_v3
     config.eval.extractor_path = ""  # A gan-train-classifier workdir, or Inception .npz weights.
+    # How an extractor that resizes to a fixed input does it: legacy_pytorch (pytorch-fid),
+    # clean or legacy_tensorflow (clean-fid's modes); "" is the extractor's own default.
+    config.eval.resize = ""
+    # A pytorch-fid or clean-fid statistics file (.npz with mu, sigma) to take fd against too.
+    config.eval.reference_stats = ""
+    # Named protocols (gan_jax/eval/protocols.py: fid50k_full, kid50k_full, pr50k3_full, is50k,
+    # fid10k, ...), comma-separated, and the InceptionV3 weights they read ("": the run's
+    # eval.extractor_path when its extractor is inception_v3).
+    config.eval.protocols = ""
+    config.eval.inception_path = ""
     config.eval.reference_split = "test"  # The real split the samples are compared with.
     config.eval.batch_size = 500
     # Batches of the EMA generator's own samples its BatchNorm statistics are recomputed over

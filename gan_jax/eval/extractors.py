@@ -41,12 +41,16 @@ class FeatureExtractor:
     input_channels: int
     fingerprint: str  # A digest of the weights: cached reference statistics must match it.
     apply: Callable[[jax.Array], tuple[jax.Array, jax.Array | None]]
+    # A resize on the host of the uint8 images (float32 [0, 255] out), before `apply`.
+    host_resize: Callable[[np.ndarray], np.ndarray] | None = None
 
     def __call__(self, images: np.ndarray) -> Features:
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim != 4:
             raise ValueError(f"expected uint8 [n, H, W, C] images, got {images.dtype} "
                              f"{images.shape}")
+        if self.host_resize is not None:
+            return self.of_pixels(self.host_resize(images))
         return self.of_pixels(images.astype(np.float32))
 
     def of_pixels(self, images: Any) -> Features:
@@ -112,11 +116,16 @@ def load_classifier(path: str) -> FeatureExtractor:
                             fingerprint(params, "DigitCNN features: pre-activations"), apply)
 
 
-def load_inception(path: str) -> FeatureExtractor:
+def load_inception(path: str, mode: str = "") -> FeatureExtractor:
     """InceptionV3 with pytorch-fid's FID weights, from an `.npz` written by
-    `scripts/convert_inception_weights.py`: 2048-d pool features, 1008-way logits."""
-    from gan_jax.eval import inception
+    `scripts/convert_inception_weights.py`: 2048-d pool features, 1008-way logits, its input
+    resized by `mode` (gan_jax.eval.resize; "" is legacy_pytorch, pytorch-fid's). The mode
+    goes into the name (inception_v3 for legacy_pytorch, inception_v3_<mode> otherwise), so
+    into metric names and reference caches."""
+    from gan_jax.eval import inception, resize
 
+    mode = mode or "legacy_pytorch"
+    resize.check_mode(mode)
     if not path or not os.path.exists(path):
         raise ConfigError(f"eval.extractor_path: InceptionV3 weights {path!r} not found; see "
                           "the README (Inception weights) for how to get and convert them")
@@ -125,11 +134,14 @@ def load_inception(path: str) -> FeatureExtractor:
 
     @jax.jit
     def apply(images: jax.Array) -> tuple[jax.Array, jax.Array]:
-        return model.apply(variables, inception.preprocess(images))
+        return model.apply(variables, inception.preprocess(images, mode))
 
-    return FeatureExtractor("inception_v3", 3,
-                            fingerprint(variables, "FIDInceptionV3 pool3, pytorch-fid resize"),
-                            apply)
+    size = (inception.INPUT_SIZE, inception.INPUT_SIZE)
+    host = (lambda images: resize.clean(images, size)) if resize.on_host(mode) else None
+    described = ("FIDInceptionV3 pool3, pytorch-fid resize" if mode == "legacy_pytorch"
+                 else f"FIDInceptionV3 pool3, {mode} resize")
+    name = "inception_v3" if mode == "legacy_pytorch" else f"inception_v3_{mode}"
+    return FeatureExtractor(name, 3, fingerprint(variables, described), apply, host)
 
 
 # The shipped classifier configs, by the dataset whose images they read.
@@ -170,10 +182,25 @@ def missing_extractor(kind: str, path: str, dataset: str = "") -> str:
             "them with scripts/convert_inception_weights.py (docs/evaluation.md)")
 
 
+def check_resize(kind: str, mode: str) -> None:
+    """`eval.resize` names a mode of an extractor that resizes ("" for its own)."""
+    if not mode:
+        return
+    from gan_jax.eval import resize
+
+    resize.check_mode(mode)
+    if kind == "classifier":
+        raise ConfigError(f"eval.resize: {mode!r} applies to the extractors that resize to "
+                          "a fixed input (inception_v3); a classifier reads images at its own "
+                          "size (set eval.resize='')")
+
+
 @functools.lru_cache(maxsize=4)
-def build_extractor(kind: str, path: str) -> FeatureExtractor:
-    """The extractor named by `eval.extractor` and `eval.extractor_path` (loaded once)."""
+def build_extractor(kind: str, path: str, resize: str = "") -> FeatureExtractor:
+    """The extractor named by `eval.extractor`, `eval.extractor_path` and `eval.resize`
+    (loaded once)."""
+    check_resize(kind, resize)
     missing = missing_extractor(kind, path)
     if missing:
         raise ConfigError(f"eval.extractor_path: {missing}")
-    return load_classifier(path) if kind == "classifier" else load_inception(path)
+    return load_classifier(path) if kind == "classifier" else load_inception(path, resize)

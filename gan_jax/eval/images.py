@@ -17,7 +17,10 @@ over classes).
 
 Reference (real) statistics are cached in `.npz` files named
 `<dataset>_<split>_<extractor>_n<count>.npz`, which also hold the extractor's weight digest:
-a cache written with other weights is recomputed.
+a cache written with other weights is recomputed. They hold `mu` and `sigma` too, so
+pytorch-fid and clean-fid read them; their statistics files are read by
+`read_fid_statistics` (`eval.reference_stats`: fd against them is named
+`fd_<extractor>_n<n>_stats-<file stem>`).
 """
 
 from __future__ import annotations
@@ -78,11 +81,47 @@ def reference_path(cache_dir: str, dataset: str, split: str, extractor: str, cou
     return os.path.join(cache_dir, name)
 
 
+def read_fid_statistics(path: str, dim: int | None = None,
+                        extractor: str = "the extractor") -> tuple[np.ndarray, np.ndarray]:
+    """(mu, sigma) of a statistics file as pytorch-fid and clean-fid write them (an `.npz`
+    with `mu` [d] and `sigma` [d, d]); ConfigError for a missing or malformed file, or one of
+    another feature size than `dim`."""
+    key = "eval.reference_stats"
+    if not os.path.isfile(path):
+        raise ConfigError(f"{key}: no such statistics file {path!r}")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            found = sorted(f.files)
+            if "mu" not in f or "sigma" not in f:
+                raise ConfigError(f"{key}: {path} holds {', '.join(found)}, not the mu and "
+                                  "sigma of a pytorch-fid or clean-fid statistics file")
+            mu, sigma = np.asarray(f["mu"], np.float64), np.asarray(f["sigma"], np.float64)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"{key}: cannot read {path} as an .npz: {error}") from error
+    if mu.ndim != 1 or sigma.shape != (mu.shape[0],) * 2:
+        raise ConfigError(f"{key}: {path} has mu {mu.shape} and sigma {sigma.shape}; expected "
+                          "[d] and [d, d]")
+    if dim is not None and mu.shape[0] != dim:
+        raise ConfigError(f"{key}: {path} holds {mu.shape[0]}-d statistics, but {extractor} "
+                          f"gives {dim}-d features; use statistics of the same extractor")
+    return mu, sigma
+
+
+def write_fid_statistics(path: str, stats: M.FeatureStats) -> None:
+    """Writes `mu` and `sigma` as pytorch-fid and clean-fid read them, atomically."""
+    tmp = f"{path}.tmp.npz"
+    np.savez(tmp, mu=stats.mean, sigma=stats.cov)
+    os.replace(tmp, path)
+
+
 def save_reference(path: str, reference: FeatureSet, fingerprint: str) -> None:
-    """Atomically writes the statistics and features (no pickled objects)."""
+    """Atomically writes the statistics and features (no pickled objects); `mu` and `sigma`
+    make the file a pytorch-fid / clean-fid statistics file too."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     arrays = {"count": np.int64(reference.count), "total": reference.stats.total,
               "outer": reference.stats.outer, "fingerprint": np.array(fingerprint)}
+    if reference.count > 1:
+        arrays |= {"mu": reference.stats.mean, "sigma": reference.stats.cov}
     if reference.features is not None:
         arrays["features"] = reference.features
     if reference.probs is not None:
@@ -251,6 +290,8 @@ class ImageEvaluator:
     split: str
     cache_dir: str
     batch_size: int
+    # Published statistics to take fd against too: (mu, sigma, the name tail), e.g. a paper's.
+    reference_stats: tuple[np.ndarray, np.ndarray, str] | None = None
 
     @property
     def keep_features(self) -> bool:
@@ -290,6 +331,10 @@ class ImageEvaluator:
                        self.keep_features or conditional)
         out = compare(self.metrics, fake, real, self.extractor.name, self.split, key,
                       self.stacked)
+        if self.reference_stats is not None and "fd" in self.metrics:
+            mu, sigma, label = self.reference_stats
+            out[f"fd_{self.extractor.name}_n{fake.count}_{label}"] = M.frechet_distance(
+                fake.stats.mean, fake.stats.cov, mu, sigma)
         if conditional:
             fake.labels = np.asarray(labels)
             out |= compare_classes(fake, real, int(self.dataset.num_classes),

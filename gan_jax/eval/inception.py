@@ -18,19 +18,23 @@ import numpy as np
 from flax import linen as nn
 from flax import traverse_util
 
+from gan_jax.eval import resize
+
 INPUT_SIZE = 299
 NUM_CLASSES = 1008
 
 
-def preprocess(images: jax.Array) -> jax.Array:
-    """float [n, H, W, 3] in [0, 255] -> [n, 299, 299, 3] in [-1, 1], like pytorch-fid:
-    bilinear resize with half-pixel centres (`align_corners=False`, no antialiasing), then
-    x / 255 * 2 - 1."""
-    images = jnp.asarray(images, jnp.float32) / 255.0
-    if images.shape[1:3] != (INPUT_SIZE, INPUT_SIZE):
-        images = jax.image.resize(images, (images.shape[0], INPUT_SIZE, INPUT_SIZE,
-                                           images.shape[3]), "bilinear", antialias=False)
-    return 2.0 * images - 1.0
+def preprocess(images: jax.Array, mode: str = "legacy_pytorch") -> jax.Array:
+    """float [n, H, W, 3] in [0, 255] -> [n, 299, 299, 3] in [-1, 1]. The default is
+    pytorch-fid's: bilinear resize with half-pixel centres (`align_corners=False`, no
+    antialiasing), then x / 255 * 2 - 1; `mode` is one of gan_jax.eval.resize's (`clean`
+    images arrive resized on the host)."""
+    images = jnp.asarray(images, jnp.float32)
+    if mode == "legacy_pytorch":  # Resize in [0, 1], as pytorch-fid does.
+        images = resize.on_device(images / 255.0, (INPUT_SIZE, INPUT_SIZE), mode)
+        return 2.0 * images - 1.0
+    images = resize.on_device(images, (INPUT_SIZE, INPUT_SIZE), mode)
+    return resize.input_scale(images, mode)
 
 
 class BasicConv2d(nn.Module):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import jax
@@ -25,14 +26,27 @@ from gan_jax import data as data_lib
 from gan_jax.config import ConfigError
 from gan_jax.data.images import to_uint8
 from gan_jax.eval import path_length as path_length_lib
-from gan_jax.eval.extractors import build_extractor
-from gan_jax.eval.images import ImageEvaluator, parse_metrics
+from gan_jax.eval.extractors import build_extractor, missing_extractor
+from gan_jax.eval.images import (
+    IMAGE_METRICS,
+    FeatureSet,
+    ImageEvaluator,
+    compare,
+    extract,
+    parse_metrics,
+    read_fid_statistics,
+)
+from gan_jax.eval.metrics import FeatureStats
 from gan_jax.eval.mixtures import mixture_metrics, mode_accuracy
+from gan_jax.eval.protocols import PROTOCOLS, parse_protocols
 from gan_jax.eval.translation import translation_metrics
 from gan_jax.runs import rundir
 from gan_jax.runs.writers import write_json_atomic
 from gan_jax.training.experiment import EVAL_STREAM, Experiment
 from gan_jax.training.state import GANState
+
+# The protocols' samples: this stream of the evaluation key (apart from eval.metrics' samples).
+PROTOCOL_STREAM = 4
 
 
 def evaluate_workdir(workdir: str, num_samples: int | None = None,
@@ -47,6 +61,8 @@ def evaluate_workdir(workdir: str, num_samples: int | None = None,
     if num_samples is not None:
         overrides["num_samples"] = num_samples
     experiment, state = rundir.load_run(workdir, overrides)
+    if experiment.config.eval.protocols:  # Asked for: missing weights are an error here.
+        check_protocol_weights(experiment.config)
     results = evaluate(experiment, state)
     if baseline_split is not None:
         results[f"real_{baseline_split}"] = evaluate_real(experiment, baseline_split)["real"]
@@ -104,12 +120,17 @@ def evaluate(experiment: Experiment, state: GANState) -> dict[str, Any]:
                 results[name]["class_accuracy"] = mode_accuracy(
                     points, labels, experiment.dataset.centres, experiment.dataset.std)
         return results
+    if experiment.config.eval.protocols:
+        missing = protocol_weights_missing(experiment.config)
+        results["protocols"] = ({"skipped": missing} if missing
+                                else evaluate_protocols(experiment, state))
     evaluator = image_evaluator(experiment)
     if evaluator is None:
         if experiment.skipped_metrics:  # First, so the printed JSON leads with why it is empty.
             return {"step": results["step"],
                     "skipped": {"metrics": experiment.config.eval.metrics,
-                                "reason": experiment.skipped_metrics}, "raw": {}, "ema": {}}
+                                "reason": experiment.skipped_metrics}, "raw": {}, "ema": {},
+                    **({"protocols": results["protocols"]} if "protocols" in results else {})}
         return results
     z = experiment.latents(jax.random.fold_in(key, 0), num)
     keys = experiment.example_keys(jax.random.fold_in(key, 2), num)
@@ -127,6 +148,113 @@ def evaluate(experiment: Experiment, state: GANState) -> dict[str, Any]:
             results[name] |= path_length(experiment, params, g_state, evaluator,
                                               jax.random.fold_in(key, 3), num)
     return results
+
+# Protocol samples come in chunks of this many, chunk c from fold_in(stream key, c), so the
+# first n samples are the same whatever the total.
+PROTOCOL_CHUNK = 1_000
+
+
+def protocol_batches(experiment: Experiment, params: Any, g_state: Any, num: int,
+                     key: jax.Array) -> Iterator[np.ndarray]:
+    """uint8 batches of the first `num` samples of the protocol stream of `key`: latents
+    (and per-example keys) drawn per chunk of PROTOCOL_CHUNK, class-balanced labels when
+    conditional."""
+    batch = experiment.config.eval.batch_size
+    labels = experiment.balanced_labels(num)
+    for chunk in range(-(-num // PROTOCOL_CHUNK)):
+        first = chunk * PROTOCOL_CHUNK
+        size = min(PROTOCOL_CHUNK, num - first)
+        z = experiment.latents(jax.random.fold_in(jax.random.fold_in(key, 0), chunk),
+                               PROTOCOL_CHUNK)[:size]
+        keys = experiment.example_keys(jax.random.fold_in(jax.random.fold_in(key, 2), chunk),
+                                       PROTOCOL_CHUNK)
+        for start in range(0, size, batch):
+            rows = slice(start, min(start + batch, size))
+            images = experiment.generate(
+                params, g_state, z[rows],
+                None if labels is None else labels[first + rows.start : first + rows.stop],
+                None if keys is None else keys[rows])
+            yield to_uint8(images)
+
+
+def _first(features: FeatureSet, num: int) -> FeatureSet:
+    """The first `num` samples' features (all of them when that is what was extracted)."""
+    if features.count == num:
+        return features
+    kept = features.features[:num]
+    stats = FeatureStats(kept.shape[-1]).update(kept)
+    probs = None if features.probs is None else features.probs[:num]
+    return FeatureSet(stats, kept, probs)
+
+
+def inception_path(config: Any) -> str:
+    """The InceptionV3 weights the protocols read: eval.inception_path, or the run's own
+    extractor's when that is InceptionV3."""
+    return config.eval.inception_path or (
+        config.eval.extractor_path if config.eval.extractor == "inception_v3" else "")
+
+
+def protocol_weights_missing(config: Any) -> str:
+    """Why the protocols cannot run (with how to get the weights), or ""."""
+    missing = missing_extractor("inception_v3", inception_path(config))
+    if not missing:
+        return ""
+    return (f"{config.eval.protocols} read InceptionV3 features: {missing}, then pass them "
+            "with --inception_path (eval.inception_path)")
+
+
+def check_protocol_weights(config: Any) -> None:
+    missing = protocol_weights_missing(config)
+    if missing:
+        raise ConfigError(f"eval.inception_path: {missing}")
+
+
+def evaluate_protocols(experiment: Experiment, state: GANState) -> dict[str, Any]:
+    """The `eval.protocols` of the raw and EMA generators: {"settings": what each name
+    expands to, "raw": {protocol: value, full metric names: values}, "ema": ...}. Protocols
+    that share an extractor and resize mode share one pass over the samples."""
+    config = experiment.config
+    names = parse_protocols(config.eval.protocols)
+    if experiment.translation or experiment.dataset.kind == "points":
+        raise ConfigError("eval.protocols: the named protocols measure unconditional or "
+                          "class-conditional image generators")
+    check_protocol_weights(config)
+    path = inception_path(config)
+    key = jax.random.fold_in(experiment.stream_key(EVAL_STREAM), PROTOCOL_STREAM)
+    results: dict[str, Any] = {"step": int(state.step),
+                               "settings": {n: PROTOCOLS[n].settings() for n in names},
+                               "raw": {}, "ema": {}}
+    groups: dict[tuple[str, str], list[str]] = {}
+    for name in names:
+        groups.setdefault((PROTOCOLS[name].extractor, PROTOCOLS[name].resize), []).append(name)
+    for (kind, mode), members in groups.items():
+        extractor = build_extractor(kind, path, mode)
+        counts = {PROTOCOLS[m].num_samples for m in members}
+        keep = len(counts) > 1 or any(IMAGE_METRICS[PROTOCOLS[m].metric].keeps_features
+                                      for m in members)
+        references: dict[str, FeatureSet] = {}
+        for generator, (params, g_state) in experiment.generators(state).items():
+            fake = extract(extractor, protocol_batches(experiment, params, g_state,
+                                                       max(counts), key), keep)
+            for member in members:
+                protocol = PROTOCOLS[member]
+                subset = _first(fake, protocol.num_samples)
+                split = protocol.split
+                if split is not None and split not in references:
+                    evaluator = ImageEvaluator(
+                        extractor, (protocol.metric,), split_dataset(config, split),
+                        reference_name(config, split_dataset(config, split)), split,
+                        cache_dir_of(config), config.eval.batch_size)
+                    references[split] = evaluator.reference(10**12, False) if not any(
+                        IMAGE_METRICS[PROTOCOLS[m].metric].keeps_features for m in members
+                    ) else evaluator.reference(10**12, True)
+                real = references[split] if split is not None else subset
+                values = compare((protocol.metric,), subset, real, extractor.name,
+                                 split or "none", jax.random.fold_in(key, 1), False)
+                headline = next(v for k, v in values.items() if not k.endswith("_std"))
+                results[generator] |= {member: headline, **values}
+    return results
+
 
 def path_length(experiment: Experiment, params: Any, g_state: Any, evaluator: ImageEvaluator,
                 key: jax.Array, num: int) -> dict[str, float]:
@@ -175,22 +303,39 @@ def split_dataset(config: Any, split: str) -> Any:
     return data_lib.build_dataset(ConfigDict({**config.data, "split": split}))
 
 
+def reference_name(config: Any, dataset: Any) -> str:
+    """The dataset's name in reference cache files (a folder's path digest for folders)."""
+    name = config.data.name
+    if name == "image_folder":  # Different folders must not share a cache file.
+        digest = hashlib.sha256(os.path.abspath(config.data.path).encode()).hexdigest()
+        name = f"folder-{digest[:8]}"
+    return name + "-" + "x".join(str(d) for d in dataset.example_shape)
+
+
+def cache_dir_of(config: Any) -> str:
+    return config.eval.cache_dir or os.path.expanduser("~/.cache/gan_jax/reference_stats")
+
+
 def build_image_evaluator(config: Any) -> ImageEvaluator | None:
     metrics = parse_metrics(config.eval.metrics)
     if not metrics:
         return None
     split = config.eval.reference_split
     dataset = split_dataset(config, split)
-    name = config.data.name
-    if name == "image_folder":  # Different folders must not share a cache file.
-        digest = hashlib.sha256(os.path.abspath(config.data.path).encode()).hexdigest()
-        name = f"folder-{digest[:8]}"
-    name += "-" + "x".join(str(d) for d in dataset.example_shape)
-    cache_dir = config.eval.cache_dir or os.path.expanduser("~/.cache/gan_jax/reference_stats")
+    name = reference_name(config, dataset)
+    cache_dir = cache_dir_of(config)
+    extractor = build_extractor(config.eval.extractor, config.eval.extractor_path,
+                                config.eval.resize)
+    published = None
+    if config.eval.reference_stats:  # Checked against the extractor before any sample.
+        probe = np.zeros((1, *dataset.example_shape), np.uint8)
+        mu, sigma = read_fid_statistics(config.eval.reference_stats,
+                                        extractor(probe).features.shape[-1], extractor.name)
+        stem = os.path.splitext(os.path.basename(config.eval.reference_stats))[0]
+        published = (mu, sigma, f"stats-{stem}")
     return ImageEvaluator(
-        extractor=build_extractor(config.eval.extractor, config.eval.extractor_path),
-        metrics=metrics, dataset=dataset, dataset_name=name, split=split,
-        cache_dir=cache_dir, batch_size=config.eval.batch_size)
+        extractor=extractor, metrics=metrics, dataset=dataset, dataset_name=name, split=split,
+        cache_dir=cache_dir, batch_size=config.eval.batch_size, reference_stats=published)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 6))

@@ -8,12 +8,14 @@ the device plan are known.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from gan_jax import config as config_lib
 from gan_jax.config import ConfigError
-from gan_jax.eval.extractors import check_extractor, missing_extractor
+from gan_jax.eval.extractors import check_extractor, check_resize, missing_extractor
 from gan_jax.eval.images import parse_metrics
+from gan_jax.eval.protocols import parse_protocols
 from gan_jax.training import ada, objective, schedules
 from gan_jax.training import step as step_lib
 
@@ -202,6 +204,10 @@ def resolve_classes(config: Any, dataset: Any) -> int:
 def check_eval(config: Any, dataset: Any) -> str:
     """Checks `config.eval` against the dataset; returns why its metrics will be skipped
     (their extractor is not trained yet), or ""."""
+    parse_protocols(config.eval.protocols)
+    if config.eval.reference_stats and not os.path.isfile(config.eval.reference_stats):
+        raise ConfigError(f"eval.reference_stats: no such statistics file "
+                          f"{config.eval.reference_stats!r}")
     metrics = parse_metrics(config.eval.metrics)
     if not metrics:
         return ""
@@ -217,6 +223,7 @@ def check_eval(config: Any, dataset: Any) -> str:
         raise ConfigError("eval.metrics: 'ppl' measures an unconditional style-based "
                           f"generator, not one with model.condition={config.model.condition!r}")
     check_extractor(config.eval.extractor)
+    check_resize(config.eval.extractor, config.eval.resize)
     return missing_extractor(config.eval.extractor, config.eval.extractor_path,
                              config.data.name)
 

@@ -114,7 +114,8 @@ def test_reference_is_cached_by_name_and_weights(tmp_path):
     assert len(calls) == traced  # Read from the file, not recomputed.
     np.testing.assert_array_equal(first.stats.outer, again.stats.outer)
     with np.load(path, allow_pickle=False) as f:  # Plain arrays only.
-        assert set(f.files) == {"count", "total", "outer", "fingerprint", "probs", "labels"}
+        assert set(f.files) == {"count", "total", "outer", "fingerprint", "probs", "labels",
+                                "mu", "sigma"}  # mu, sigma: as pytorch-fid reads them.
     other, _ = _stacked_evaluator(tmp_path, oracle("v2", calls))
     other.reference(1000)
     assert len(calls) > traced  # Other weights: recomputed.
