@@ -1,7 +1,8 @@
 """Projects images into a run's generator (`gan-project`): the latent of each target image.
 
 Targets are read as the run's data (grey or RGB), centre-cropped to the generator's aspect
-ratio and resized to its H x W (bicubic). The distance's features come from the run's
+ratio and resized to its H x W (bicubic); a run whose data is padded (`data.pad`) gets its
+targets resized to the unpadded size and padded alike. The distance's features come from the run's
 evaluation extractor (`eval.extractor`, `eval.extractor_path`) unless another is given. Writes
 into `out`: each projection as <name>.png, `compare.png` (target | projection, one pair per
 target), and `projection.npz` (names, space, latents, the noise maps of a style-based G,
@@ -38,10 +39,14 @@ def image_files(path: str) -> list[str]:
     return files
 
 
-def read_targets(files: list[str], shape: tuple[int, ...]) -> np.ndarray:
-    """uint8 [n, H, W, C] of the files, cropped to the aspect of `shape` and resized to it."""
+def read_targets(files: list[str], shape: tuple[int, ...], pad: int = 0) -> np.ndarray:
+    """uint8 [n, H, W, C] of the files, cropped to the aspect of `shape` and resized to it;
+    with `pad`, resized to the shape less `pad` pixels on every side, then padded with 0."""
     from PIL import Image, ImageOps
 
+    if pad:
+        inner = read_targets(files, (shape[0] - 2 * pad, shape[1] - 2 * pad, shape[2]))
+        return np.pad(inner, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
     height, width, channels = shape
     images = []
     for path in files:
@@ -102,7 +107,7 @@ def project_files(experiment: Experiment, state: Any, input_path: str, out: str,
                           "it has no latent space to project into")
     files = image_files(input_path)
     shape = tuple(experiment.dataset.example_shape)
-    targets = read_targets(files, shape)
+    targets = read_targets(files, shape, int(experiment.config.data.get("pad", 0) or 0))
     labels = experiment.check_labels(None if label is None else [label] * len(files),
                                      "--label")
     params, g_state = experiment.generators(state)[generator]

@@ -161,15 +161,20 @@ def project(space: Space, targets: jax.Array, settings: ProjectionSettings, key:
         return (params, opt_state), loss
 
     @jax.jit
-    def run(params):
-        (params, _), losses = jax.lax.scan(one_step, (params, tx.init(params)),
-                                           jnp.arange(settings.steps))
+    def finish(params):
         images = space.image(params["latent"], params["noise"] or None)
         pixel, feature = distances(images, targets, features, target_features)
         return {"latents": params["latent"], "noise": params["noise"], "images": images,
-                "pixel": pixel, "feature": feature, "loss": losses}
+                "pixel": pixel, "feature": feature}
 
-    return run(params)
+    # One compiled step called `steps` times, not a scan: XLA:CPU runs convolution gradients
+    # inside a loop body far more slowly than in straight-line code.
+    step = jax.jit(one_step)
+    carry, losses = (params, tx.init(params)), []
+    for i in range(settings.steps):
+        carry, loss = step(carry, jnp.int32(i))
+        losses.append(loss)
+    return {**finish(carry[0]), "loss": jnp.stack(losses)}
 
 
 def latent_statistics(samples: jax.Array) -> tuple[jax.Array, jax.Array]:

@@ -59,6 +59,10 @@ def test_targets_are_cropped_to_the_aspect_and_resized(tmp_path):
     assert targets.shape == (2, 8, 8, 1) and targets.dtype == np.uint8
     assert int(targets[0, :, 1:-1].max()) == 0 and int(targets[0].max()) < 64
     assert int(targets[1].min()) == int(targets[1].max()) == 200  # RGB read as grey.
+    # A run trained on padded images (data.pad) gets its targets padded alike.
+    padded = read_targets([str(tmp_path / "rgb.png")], (8, 8, 1), pad=2)
+    assert padded.shape == (1, 8, 8, 1) and int(padded[0, 2:6, 2:6].min()) == 200
+    assert int(padded[0, :2].max()) == int(padded[0, :, 6:].max()) == 0
 
 
 def test_projection_writes_images_pairs_and_latents(runs, tiny_classifier):
