@@ -1,18 +1,18 @@
 """BigGAN's generator and discriminator (Brock et al. 2019; reference: ajbrock/BigGAN-PyTorch).
 
-Generator, at any square size b * 2**k: with `hierarchical`, z is split into k + 1 equal
-chunks; the first goes through a linear layer to a b x b x (width * multipliers[0]) tensor,
-and each of the k up-blocks gets its own chunk. A block's BatchNorms are conditional: without
-learned scale and bias, then gain 1 + W_g c and bias W_b c, two bias-free linear maps of the
-block's condition c = [shared class embedding, z chunk] (either part absent when unconditional
-or not hierarchical; with neither, plain BatchNorm). The shared embedding (`shared_dim` wide)
-is one table for all blocks; `shared_dim = 0` gives each layer its own per-class gains and
-biases instead (the reference's G_shared off, as in its CIFAR script). An up-block is cBN,
-ReLU, 2x nearest upsampling, 3x3 conv, cBN, ReLU, 3x3 conv, plus a shortcut of upsampling and
-a 1x1 conv; then BatchNorm, ReLU, a 3x3 conv and tanh. Self-attention after the block at
-`attention`; spectral norm on every layer (the reference's G_param SN); `weight_init` "ortho"
-(orthogonal, the reference's ImageNet setting), "normal" (N(0, 0.02), its CIFAR script) or
-"xavier".
+Generator, at any size b * 2**k (or b_h * 2**k x b_w * 2**k): with `hierarchical`, z is split
+into k + 1 equal chunks; the first goes through a linear layer to a b x b x (width *
+multipliers[0]) tensor, and each of the k up-blocks gets its own chunk. A block's BatchNorms are
+conditional: without learned scale and bias, then gain 1 + W_g c and bias W_b c, two bias-free
+linear maps of the block's condition c = [shared class embedding, z chunk] (either part absent
+when unconditional or not hierarchical; with neither, plain BatchNorm). The shared embedding
+(`shared_dim` wide) is one table for all blocks; `shared_dim = 0` gives each layer its own
+per-class gains and biases instead (the reference's G_shared off, as in its CIFAR script). An
+up-block is cBN, ReLU, 2x nearest upsampling, 3x3 conv, cBN, ReLU, 3x3 conv, plus a shortcut of
+upsampling and a 1x1 conv; then BatchNorm, ReLU, a 3x3 conv and tanh. Self-attention after the
+block at `attention`; spectral norm on every layer (the reference's G_param SN); `weight_init`
+"ortho" (orthogonal, the reference's ImageNet setting), "normal" (N(0, 0.02), its CIFAR script)
+or "xavier".
 
 Discriminator: BigGAN's D is SNGAN's residual D made wide (each block's hidden width its
 output width) with pre-activation after the first block, a sum over positions, a linear logit
@@ -64,8 +64,8 @@ class BigGANGenerator(ResidualPlayer):
     norm: ClassVar[str] = "batch"  # For the shared option checks.
     conditioning: ClassVar[str] = "cbn"
 
-    def plan(self) -> tuple[int, int, tuple[int, ...], list[int]]:
-        """(base, channels, multipliers, resolutions)."""
+    def plan(self) -> tuple[tuple[int, int], int, tuple[int, ...], list[int]]:
+        """((b_h, b_w), channels, multipliers, resolutions)."""
         return generator_plan(self.output_shape, self.multipliers, 4)
 
     def check_config(self) -> None:
@@ -105,7 +105,7 @@ class BigGANGenerator(ResidualPlayer):
     @nn.compact
     def __call__(self, z: jax.Array, labels: jax.Array | None = None,
                  train: bool = True) -> jax.Array:
-        base, channels, multipliers, resolutions = self.plan()
+        (base, base_w), channels, multipliers, resolutions = self.plan()
         pieces = self.chunks(z.shape[-1])
         labels = labels_for(labels, z.shape[0]) if self.num_classes else None
         zs = jnp.split(z.astype(self.dtype), pieces, axis=-1)
@@ -118,8 +118,8 @@ class BigGANGenerator(ResidualPlayer):
             elif self.hierarchical:  # Per-layer linear maps of a one-hot label.
                 parts.append(jax.nn.one_hot(labels, self.num_classes, dtype=self.dtype))
         features = self.width * multipliers[0]
-        x = self.dense(zs[0], base * base * features, "project", train)
-        x = jnp.reshape(x, (z.shape[0], base, base, features))
+        x = self.dense(zs[0], base * base_w * features, "project", train)
+        x = jnp.reshape(x, (z.shape[0], base, base_w, features))
         if self.attention == base:
             x = self.attend(x, train)
         for i, multiplier in enumerate(multipliers[1:], start=1):

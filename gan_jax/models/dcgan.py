@@ -1,4 +1,5 @@
-"""DCGAN (Radford et al., 2016) generator and discriminator at any resolution b * 2**k.
+"""DCGAN (Radford et al., 2016) generator and discriminator at any resolution b * 2**k, square
+or H x W = b_h * 2**k x b_w * 2**k (`image_plan`).
 
 The generator projects z to a b x b x (width * 2**(k-1)) tensor, then doubles the resolution
 k times, halving the channels each time, to an image with `tanh` output. Every layer but the
@@ -71,10 +72,31 @@ def resolution_plan(size: int, section: str) -> tuple[int, int]:
     return base, k
 
 
-def check_square(shape: tuple[int, ...], section: str) -> tuple[int, int]:
-    if len(shape) != 3 or shape[0] != shape[1]:
-        raise ConfigError(f"{section}: DCGAN needs square H x W x C images, got shape {shape}")
-    return shape[0], shape[2]
+def image_plan(shape: tuple[int, ...], section: str) -> tuple[tuple[int, int], int, int]:
+    """H x W x C -> ((b_h, b_w), k, C) with H = b_h * 2**k and W = b_w * 2**k: a square
+    image's `resolution_plan`; a rectangle's k is as large as both sides allow (each halved
+    while even and at least 8), its bases in [3, 16]."""
+    if len(shape) != 3:
+        raise ConfigError(f"{section}: image models build H x W x C images, got shape {shape}")
+    height, width, channels = shape
+    if height == width:
+        base, k = resolution_plan(height, section)
+        return (base, base), k, channels
+
+    def halvings(size: int) -> int:
+        k = 0
+        while size % 2 == 0 and size // 2 >= 4:
+            size, k = size // 2, k + 1
+        return k
+
+    k = min(halvings(height), halvings(width))
+    bases = (height >> k, width >> k)
+    if k < 1 or not all(3 <= b <= 16 for b in bases):
+        raise ConfigError(
+            f"{section}: a {height}x{width} image cannot be built by these models, which need "
+            "H = b_h * 2**k and W = b_w * 2**k for one k >= 1 with bases in [3, 16] (e.g. "
+            "32x64, 48x24, 64x128)")
+    return bases, k, channels
 
 
 class DCGANGenerator(Player):
@@ -105,9 +127,8 @@ class DCGANGenerator(Player):
     dtype: Any = jnp.float32  # Derived from train.precision.
 
     def resolutions(self) -> list[int]:
-        """The resolutions of the feature maps before the output layer."""
-        size, _ = check_square(self.output_shape, "model.generator")
-        base, k = resolution_plan(size, "model.generator")
+        """The resolutions (heights) of the feature maps before the output layer."""
+        (base, _), k, _ = image_plan(self.output_shape, "model.generator")
         return [base * 2**i for i in range(k)]
 
     def check_config(self) -> None:
@@ -152,8 +173,7 @@ class DCGANGenerator(Player):
     @nn.compact
     def __call__(self, z: jax.Array, labels: jax.Array | None = None,
                  train: bool = True) -> jax.Array:
-        size, channels = check_square(self.output_shape, "model.generator")
-        base, k = resolution_plan(size, "model.generator")
+        (base, base_w), k, channels = image_plan(self.output_shape, "model.generator")
         features = self.width * 2 ** (k - 1)
         labels = labels_for(labels, z.shape[0]) if self.num_classes else None
         inputs = z.astype(self.dtype)
@@ -164,10 +184,10 @@ class DCGANGenerator(Player):
             inputs = jnp.concatenate([inputs, embedding], axis=-1)
         # Explicit names, so both transpose_impl values share one parameter tree. No bias
         # before a normalisation, which would subtract it again.
-        project = nn.Dense(base * base * features, use_bias=self.norm == "none",
+        project = nn.Dense(base * base_w * features, use_bias=self.norm == "none",
                            kernel_init=WEIGHT_INIT, dtype=self.dtype, name="project")
         x = self.spectral(project, "dense", train)(inputs)
-        x = jnp.reshape(x, (z.shape[0], base, base, features))
+        x = jnp.reshape(x, (z.shape[0], base, base_w, features))
         x = nn.relu(self._normalise(x, labels, train, "bn0"))
         for i in range(1, k):
             if self.attention == base * 2 ** (i - 1):
@@ -207,8 +227,8 @@ class DCGANDiscriminator(Player):
     @nn.compact
     def __call__(self, x: jax.Array, labels: jax.Array | None = None,
                  train: bool = True) -> jax.Array | dict[str, jax.Array]:
-        size, _ = check_square(x.shape[1:], "model.discriminator")
-        _, k = resolution_plan(size, "model.discriminator")
+        size = x.shape[1]  # Attention resolutions are heights.
+        _, k, _ = image_plan(x.shape[1:], "model.discriminator")
         check_attention(self.attention, [size // 2 ** (i + 1) for i in range(k)],
                         "model.discriminator")
         if self.num_classes and self.conditioning != "ac":

@@ -1,4 +1,5 @@
-"""SNGAN's residual generator and discriminator (Miyato et al. 2018), at any size b * 2**k.
+"""SNGAN's residual generator and discriminator (Miyato et al. 2018), at any size b * 2**k
+(or H x W = b_h * 2**k x b_w * 2**k).
 
 Generator: z -> a b x b x (width * multipliers[0]) tensor, then k up-blocks, block i giving
 width * multipliers[i + 1] channels at twice the resolution, then norm, ReLU, a 3x3
@@ -44,7 +45,7 @@ from gan_jax.models.conditioning import (
     one_hot_channels,
 )
 from gan_jax.models.conv import Conv2D
-from gan_jax.models.dcgan import check_square, resolution_plan
+from gan_jax.models.dcgan import image_plan
 
 CONV_INIT = nn.initializers.xavier_uniform()
 # Weight initialisations by name: SNGAN's Xavier-uniform, BigGAN-PyTorch's N(0, 0.02) ("N02")
@@ -87,18 +88,20 @@ class ResidualPlayer(Player):
 
 
 def generator_plan(output_shape: tuple[int, ...], multipliers: tuple[int, ...],
-                   default: int) -> tuple[int, int, tuple[int, ...], list[int]]:
-    """A residual generator's (base, channels, multipliers, resolutions) for square images
-    of `output_shape`: k up-blocks from b x b, k + 1 multipliers (`()`: all `default`)."""
-    size, channels = check_square(output_shape, "model.generator")
-    base, k = resolution_plan(size, "model.generator")
+                   default: int) -> tuple[tuple[int, int], int, tuple[int, ...], list[int]]:
+    """A residual generator's ((b_h, b_w), channels, multipliers, resolutions (heights)) for
+    images of `output_shape`: k up-blocks from b_h x b_w, k + 1 multipliers (`()`: all
+    `default`)."""
+    bases, k, channels = image_plan(output_shape, "model.generator")
     multipliers = tuple(multipliers) or (default,) * (k + 1)
     if len(multipliers) != k + 1:
+        height, width = output_shape[:2]
+        start = f"{bases[0]}x{bases[1]}"
         raise ConfigError(
-            f"model.generator.multipliers: {size}x{size} images take {k} up-blocks from "
-            f"{base}x{base}, so {k + 1} multipliers (the first for the {base}x{base} "
-            f"input), got {len(multipliers)}")
-    return base, channels, multipliers, [base * 2**i for i in range(k + 1)]
+            f"model.generator.multipliers: {height}x{width} images take {k} up-blocks from "
+            f"{start}, so {k + 1} multipliers (the first for the {start} input), got "
+            f"{len(multipliers)}")
+    return bases, channels, multipliers, [bases[0] * 2**i for i in range(k + 1)]
 
 
 class ResNetGenerator(ResidualPlayer):
@@ -122,8 +125,8 @@ class ResNetGenerator(ResidualPlayer):
     bn_axis_name: str | None = None  # Derived from train.batch_norm and the device plan.
     dtype: Any = jnp.float32  # Derived from train.precision.
 
-    def plan(self) -> tuple[int, int, tuple[int, ...], list[int]]:
-        """(base, channels, multipliers, resolutions)."""
+    def plan(self) -> tuple[tuple[int, int], int, tuple[int, ...], list[int]]:
+        """((b_h, b_w), channels, multipliers, resolutions)."""
         return generator_plan(self.output_shape, self.multipliers, 1)
 
     def check_config(self) -> None:
@@ -145,7 +148,7 @@ class ResNetGenerator(ResidualPlayer):
     @nn.compact
     def __call__(self, z: jax.Array, labels: jax.Array | None = None,
                  train: bool = True) -> jax.Array:
-        base, channels, multipliers, resolutions = self.plan()
+        (base, base_w), channels, multipliers, resolutions = self.plan()
         labels = labels_for(labels, z.shape[0]) if self.num_classes else None
         inputs = z.astype(self.dtype)
         if labels is not None and "concat" in self.conditioning:
@@ -154,8 +157,8 @@ class ResNetGenerator(ResidualPlayer):
             embedding = self.spectral(embed, "embed", train)(labels)
             inputs = jnp.concatenate([inputs, embedding], axis=-1)
         features = self.width * multipliers[0]
-        x = self.dense(inputs, base * base * features, "project", train)
-        x = jnp.reshape(x, (z.shape[0], base, base, features))
+        x = self.dense(inputs, base * base_w * features, "project", train)
+        x = jnp.reshape(x, (z.shape[0], base, base_w, features))
         if self.attention == base:
             x = self.attend(x, train)
         for i, multiplier in enumerate(multipliers[1:], start=1):
@@ -204,24 +207,28 @@ class ResNetDiscriminator(ResidualPlayer):
         return normalise(x, self.norm, train, name, momentum=self.bn_momentum,
                          axis_name=self.bn_axis_name, dtype=self.dtype)
 
-    def resolutions(self, size: int) -> list[int]:
-        """The resolution after each block, for `size` x `size` inputs."""
+    def resolutions(self, size: int, width: int | None = None) -> list[int]:
+        """The resolution (height) after each block, for `size` x `width` inputs (square
+        without `width`)."""
+        width = size if width is None else width
         found = []
         for i in range(len(self.multipliers)):
             if i < self.downsample:
-                if size % 2:
+                if size % 2 or width % 2:
                     raise ConfigError(
                         f"model.discriminator.downsample: block {i + 1} would halve a "
-                        f"{size}x{size} input; use fewer down-sampling blocks")
-                size //= 2
+                        f"{size}x{width} input; use fewer down-sampling blocks")
+                size, width = size // 2, width // 2
             found.append(size)
         return found
 
     @nn.compact
     def __call__(self, x: jax.Array, labels: jax.Array | None = None,
                  train: bool = True) -> jax.Array | dict[str, jax.Array]:
-        size, _ = check_square(x.shape[1:], "model.discriminator")
-        resolutions = self.resolutions(size)
+        if x.ndim != 4:
+            raise ConfigError(f"model.discriminator: expected [batch, H, W, C] images, got "
+                              f"{x.shape}")
+        resolutions = self.resolutions(x.shape[1], x.shape[2])
         check_attention(self.attention, resolutions, "model.discriminator")
         if self.num_classes and self.conditioning != "ac":
             labels = labels_for(labels, x.shape[0])

@@ -89,7 +89,39 @@ def test_sizes_dcgan_cannot_build_are_rejected_by_name(size):
 def test_bad_generator_settings_are_rejected():
     with pytest.raises(ConfigError, match="upsample"):
         build_generator({"name": "dcgan", "upsample": "cubic"}, (32, 32, 3))
-    with pytest.raises(ConfigError, match="square"):
-        build_generator({"name": "dcgan"}, (32, 16, 3))
+    with pytest.raises(ConfigError, match="a 32x100 image cannot be built"):
+        build_generator({"name": "dcgan"}, (32, 100, 3))
     with pytest.raises(ConfigError, match="width"):
         build_discriminator({"name": "dcgan", "width": "wide"})
+
+
+@pytest.mark.parametrize("name", ["dcgan", "resnet", "biggan"])
+@pytest.mark.parametrize("shape, start", [((32, 64, 3), (4, 8)), ((48, 24, 1), (12, 6)),
+                                          ((28, 28, 1), (7, 7))])
+def test_families_build_non_square_images_from_a_rectangular_start(name, shape, start):
+    """H x W = b_h 2**k x b_w 2**k: the projection starts at b_h x b_w and D reads the
+    rectangle; square sizes keep their plan."""
+    from ml_collections import ConfigDict
+
+    from gan_jax import models
+    from gan_jax.models.dcgan import image_plan
+
+    assert image_plan(shape, "model.generator")[0] == start
+    fields = ConfigDict(dict(name=name, width=4, **({"multipliers": ()} if name != "dcgan"
+                                                     else {})))
+    generator = models.build_generator(fields, shape)
+    z = jnp.zeros((2, 24))
+    variables = generator.init(jax.random.PRNGKey(0), z, train=False)
+    images = generator.apply(variables, z, train=False)
+    assert images.shape == (2, *shape)
+    discriminator = models.build_discriminator(ConfigDict(dict(name=name, width=4)))
+    d_vars = discriminator.init(jax.random.PRNGKey(1), images, train=False)
+    assert discriminator.apply(d_vars, images, train=False).shape == (2,)
+
+
+def test_a_rectangle_no_plan_builds_is_refused_in_one_line():
+    from gan_jax.config.registry import ConfigError
+    from gan_jax.models.dcgan import image_plan
+
+    with pytest.raises(ConfigError, match="a 28x100 image cannot be built by these models"):
+        image_plan((28, 100, 1), "model.generator")
