@@ -1,0 +1,29 @@
+"""BigGAN in the backbone study: configs/biggan_fashion_mnist.py (BigGAN's G with its shared
+embedding and hierarchical z, the ResNet D with a projection when conditional, hinge),
+unconditional and conditional, seeds 0-2, each at the study's budget (budget.py).
+
+    gan-sweep --sweep experiments/backbones/sweep_biggan.py --workdir sweeps/backbones \
+        --parallel 2
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import budget  # noqa: E402
+
+from configs.biggan_fashion_mnist import get_config as family_config  # noqa: E402
+from gan_jax.sweep import product, sweep  # noqa: E402
+
+FAMILY = "biggan"
+
+
+def get_config():
+    config = family_config("unconditional")
+    config.model.condition = "none"  # The variants choose.
+    return budget.study(config)
+
+
+def get_sweep():
+    return product(budget.variants(FAMILY), sweep("seed", budget.SEEDS))

@@ -1,0 +1,29 @@
+"""SNGAN in the backbone study: configs/sngan_fashion_mnist.py (ResNet players, spectral norm in
+D, hinge, 5 D steps; when conditional, conditional BatchNorm in G and a projection D),
+unconditional and conditional, seeds 0-2, each at the study's budget (budget.py).
+
+    gan-sweep --sweep experiments/backbones/sweep_sngan.py --workdir sweeps/backbones \
+        --parallel 2
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import budget  # noqa: E402
+
+from configs.sngan_fashion_mnist import get_config as family_config  # noqa: E402
+from gan_jax.sweep import product, sweep  # noqa: E402
+
+FAMILY = "sngan"
+
+
+def get_config():
+    config = family_config()
+    config.model.condition = "none"  # The variants choose.
+    return budget.study(config)
+
+
+def get_sweep():
+    return product(budget.variants(FAMILY), sweep("seed", budget.SEEDS))
