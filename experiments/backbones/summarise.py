@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import budget  # noqa: E402
+import backbone_budget as budget  # noqa: E402
 
 TAIL = "fashion_mnist_cnn_n5000"
 METRICS = {"fd": f"fd_{TAIL}_test", "kid": f"kid_{TAIL}_test",

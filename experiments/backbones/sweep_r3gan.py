@@ -1,6 +1,6 @@
 """R3GAN in the backbone study: configs/r3gan_fashion_mnist.py (R3GAN's players, the
 relativistic pairing loss with R1 + R2; when conditional, the class embedding in G and a
-projection D), unconditional and conditional, seeds 0-2, each at the study's budget (budget.py).
+projection D), unconditional and conditional, seeds 0-2, each at the study's budget.
 
     gan-sweep --sweep experiments/backbones/sweep_r3gan.py --workdir sweeps/backbones \
         --parallel 2
@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import budget  # noqa: E402
+import backbone_budget as budget  # noqa: E402
 
 from configs.r3gan_fashion_mnist import get_config as family_config  # noqa: E402
 from gan_jax.sweep import product, sweep  # noqa: E402

@@ -1,6 +1,6 @@
 """SNGAN in the backbone study: configs/sngan_fashion_mnist.py (ResNet players, spectral norm in
 D, hinge, 5 D steps; when conditional, conditional BatchNorm in G and a projection D),
-unconditional and conditional, seeds 0-2, each at the study's budget (budget.py).
+unconditional and conditional, seeds 0-2, each at the study's budget.
 
     gan-sweep --sweep experiments/backbones/sweep_sngan.py --workdir sweeps/backbones \
         --parallel 2
@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import budget  # noqa: E402
+import backbone_budget as budget  # noqa: E402
 
 from configs.sngan_fashion_mnist import get_config as family_config  # noqa: E402
 from gan_jax.sweep import product, sweep  # noqa: E402

@@ -1,6 +1,6 @@
 """StyleGAN2 in the backbone study: configs/stylegan_fashion_mnist.py (StyleGAN2: mapping,
 modulation, mixing, lazy R1; when conditional, the label embedding in the mapping and a cmap
-projection D), unconditional and conditional, seeds 0-2, each at the study's budget (budget.py).
+projection D), unconditional and conditional, seeds 0-2, each at the study's budget.
 
     gan-sweep --sweep experiments/backbones/sweep_stylegan2.py --workdir sweeps/backbones \
         --parallel 2
@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import budget  # noqa: E402
+import backbone_budget as budget  # noqa: E402
 
 from configs.stylegan_fashion_mnist import get_config as family_config  # noqa: E402
 from gan_jax.sweep import product, sweep  # noqa: E402
