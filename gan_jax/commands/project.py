@@ -18,25 +18,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax.commands.translate import image_files
 from gan_jax.config import ConfigError
-from gan_jax.data.paired import IMAGE_EXTENSIONS
 from gan_jax.eval import projection
 from gan_jax.eval.extractors import FeatureExtractor, build_extractor, missing_extractor
 from gan_jax.runs import grids, rundir
 from gan_jax.training.experiment import Experiment
-
-
-def image_files(path: str) -> list[str]:
-    """`path` itself, or the images in the folder `path` (sorted by name)."""
-    if os.path.isfile(path):
-        return [path]
-    if not os.path.isdir(path):
-        raise ConfigError(f"--input: no such file or folder {path!r}")
-    files = sorted(os.path.join(path, f) for f in os.listdir(path)
-                   if f.lower().endswith(IMAGE_EXTENSIONS))
-    if not files:
-        raise ConfigError(f"--input: {path} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
-    return files
 
 
 def read_targets(files: list[str], shape: tuple[int, ...], pad: int = 0) -> np.ndarray:

@@ -27,7 +27,8 @@ from gan_jax.runs import grids, rundir
 from gan_jax.training.experiment import Experiment
 
 
-def _files(path: str, flag: str) -> list[str]:
+def image_files(path: str, flag: str = "--input") -> list[str]:
+    """`path` itself, or the images in the folder `path` (sorted by name)."""
     if os.path.isfile(path):
         return [path]
     if not os.path.isdir(path):
@@ -71,7 +72,7 @@ def read_inputs(experiment: Experiment, input_path: str, target_path: str | None
                           "a folder of their own)")
     dataset = experiment.dataset
     direction = experiment.config.data.get("direction", "AtoB")
-    files = _files(input_path, "--input")
+    files = image_files(input_path, "--input")
     names, inputs, targets = [], [], []
     for path in files:
         name = os.path.basename(path)

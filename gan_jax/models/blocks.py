@@ -152,3 +152,20 @@ class Player(nn.Module):
         """The player's self-attention block (there is at most one, named "attention")."""
         return SelfAttention(spectral_norm=self.spectral_norm, sn_iterations=self.sn_iterations,
                              dtype=self.dtype, name="attention")(x, train)
+
+def halvings_plan(height: int, width: int, smallest: int, lowest: int,
+                  highest: int) -> tuple[tuple[int, int], int] | None:
+    """((b_h, b_w), k) with H = b_h * 2**k and W = b_w * 2**k, k as large as both sides allow
+    (each halved while even and its half at least `smallest`); None when k < 1 or a base lies
+    outside [lowest, highest]."""
+    def halvings(size: int) -> int:
+        k = 0
+        while size % 2 == 0 and size // 2 >= smallest:
+            size, k = size // 2, k + 1
+        return k
+
+    k = min(halvings(height), halvings(width))
+    bases = (height >> k, width >> k)
+    if k < 1 or not all(lowest <= b <= highest for b in bases):
+        return None
+    return bases, k

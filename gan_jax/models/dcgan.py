@@ -37,6 +37,7 @@ from gan_jax.models.blocks import (
     Player,
     check_attention,
     check_player_options,
+    halvings_plan,
     normalise,
 )
 from gan_jax.models.conditioning import (
@@ -83,19 +84,13 @@ def image_plan(shape: tuple[int, ...], section: str) -> tuple[tuple[int, int], i
         base, k = resolution_plan(height, section)
         return (base, base), k, channels
 
-    def halvings(size: int) -> int:
-        k = 0
-        while size % 2 == 0 and size // 2 >= 4:
-            size, k = size // 2, k + 1
-        return k
-
-    k = min(halvings(height), halvings(width))
-    bases = (height >> k, width >> k)
-    if k < 1 or not all(3 <= b <= 16 for b in bases):
+    plan = halvings_plan(height, width, 4, 3, 16)
+    if plan is None:
         raise ConfigError(
             f"{section}: a {height}x{width} image cannot be built by these models, which need "
             "H = b_h * 2**k and W = b_w * 2**k for one k >= 1 with bases in [3, 16] (e.g. "
             "32x64, 48x24, 64x128)")
+    bases, k = plan
     return bases, k, channels
 
 

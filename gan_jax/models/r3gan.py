@@ -45,6 +45,7 @@ import numpy as np
 from flax import linen as nn
 
 from gan_jax.config.registry import ConfigError
+from gan_jax.models.blocks import halvings_plan
 from gan_jax.models.conditioning import labels_for
 from gan_jax.models.conv import grouped_conv2d
 
@@ -57,19 +58,13 @@ LAYERS_PER_BLOCK = 3
 def stage_plan(height: int, width: int, section: str) -> tuple[tuple[int, int], int]:
     """(H, W) -> ((b_h, b_w), k): H = b_h * 2**k, W = b_w * 2**k, k >= 1 as large as both
     allow with bases of at least 3, each base in [3, 16]."""
-    def halvings(size: int) -> int:
-        k = 0
-        while size % 2 == 0 and size // 2 >= 3:
-            size, k = size // 2, k + 1
-        return k
-
-    k = min(halvings(height), halvings(width))
-    bases = (height >> k, width >> k)
-    if k < 1 or not all(3 <= b <= 16 for b in bases):
+    plan = halvings_plan(height, width, 3, 3, 16)
+    if plan is None:
         raise ConfigError(
             f"{section}: a {height}x{width} image cannot be built by R3GAN, which needs H = b_h "
             "* 2**k and W = b_w * 2**k for one k >= 1 with bases in [3, 16] (e.g. 28x28, 32x32, "
             "32x64, 256x256)")
+    bases, k = plan
     return bases, k
 
 
