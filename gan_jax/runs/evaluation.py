@@ -241,13 +241,14 @@ def evaluate_protocols(experiment: Experiment, state: GANState) -> dict[str, Any
                 subset = _first(fake, protocol.num_samples)
                 split = protocol.split
                 if split is not None and split not in references:
-                    evaluator = ImageEvaluator(
-                        extractor, (protocol.metric,), split_dataset(config, split),
-                        reference_name(config, split_dataset(config, split)), split,
-                        cache_dir_of(config), config.eval.batch_size)
-                    references[split] = evaluator.reference(10**12, False) if not any(
-                        IMAGE_METRICS[PROTOCOLS[m].metric].keeps_features for m in members
-                    ) else evaluator.reference(10**12, True)
+                    # All of the split; its features kept when a member of the group needs them.
+                    dataset = split_dataset(config, split)
+                    needs = tuple(PROTOCOLS[m].metric for m in members
+                                  if PROTOCOLS[m].split == split)
+                    evaluator = ImageEvaluator(extractor, needs, dataset,
+                                               reference_name(config, dataset), split,
+                                               cache_dir_of(config), config.eval.batch_size)
+                    references[split] = evaluator.reference(10**12)
                 real = references[split] if split is not None else subset
                 values = compare((protocol.metric,), subset, real, extractor.name,
                                  split or "none", jax.random.fold_in(key, 1), False)

@@ -325,8 +325,8 @@ def make_train_step(
 
         grads, (means, joined) = accumulate(micro_update, s.grad_accum)
         (d_state, g_state, adversarial, penalty, class_loss, class_accuracy,
-         new_penalty_states) = merged_mean(means)
-        real_logits, fake_logits, real, real_labels = merged_rows(joined)
+         new_penalty_states) = merged_mean(means, s.grad_accum)
+        real_logits, fake_logits, real, real_labels = merged_rows(joined, s.grad_accum)
         grads = devices.mean(grads)
         d_state, g_state = devices.sync(d_state), devices.sync(g_state)
         d_params, d_opt_state = apply_gradients(d_tx, grads, d_opt_state, d_params)
@@ -403,8 +403,8 @@ def make_train_step(
             return jax.grad(g_loss_fn, has_aux=True)(state.g_params)
 
         g_grads, (means, joined) = accumulate(g_micro, s.grad_accum)
-        g_state, g_loss, g_penalty, g_penalty_states = merged_mean(means)
-        fake_logits = merged_rows(joined)
+        g_state, g_loss, g_penalty, g_penalty_states = merged_mean(means, s.grad_accum)
+        fake_logits = merged_rows(joined, s.grad_accum)
 
         def metrics(g_grads):
             regularised = {"g_penalty": g_penalty} if s.g_penalties else {}

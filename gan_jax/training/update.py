@@ -171,9 +171,10 @@ class Devices:
         """Micro-batch `micro` of an array of this device's rows."""
         if x is None or micro is None:
             return x
-        return device_rows(micro_batch(x, micro, self.settings.grad_accum), self.settings) \
-            if self.settings.batch_sharding is not None \
-            else micro_batch(x, micro, self.settings.grad_accum)
+        x = micro_batch(x, micro, self.settings.grad_accum)
+        if self.settings.batch_sharding is not None:  # Its rows stay laid out over the mesh.
+            x = device_rows(x, self.settings)
+        return x
 
     def mean(self, tree: Any) -> Any:
         return jax.lax.pmean(tree, self.settings.axis_name) if self.parallel else tree
@@ -195,11 +196,11 @@ def apply_gradients(tx: optax.GradientTransformation, grads: Any, opt_state: Any
 
 def accumulate(fn: Callable[[Array | None], tuple[Any, Any]], num: int) -> tuple[Any, Any]:
     """`fn(m) -> (grads, extras)` on micro-batches m = 0 .. num - 1, one after another:
-    (the mean of their gradients, their extras stacked along a new leading axis). With
-    num == 1, `fn(None)` on the whole batch."""
+    (the mean of their gradients, their extras stacked along a new leading axis; merge them
+    with `merged_mean` and `merged_rows`). With num == 1, `fn(None)` on the whole batch, its
+    extras as they are."""
     if num == 1:
-        grads, extras = fn(None)
-        return grads, jax.tree.map(lambda a: a[None], extras)
+        return fn(None)
 
     def body(total, micro):
         grads, extras = fn(micro)
@@ -211,15 +212,20 @@ def accumulate(fn: Callable[[Array | None], tuple[Any, Any]], num: int) -> tuple
     return jax.tree.map(lambda g: g / num, total), extras
 
 
-def merged_mean(stacked: Any) -> Any:
-    """Stacked micro-batch values (states, scalars) merged: floats averaged, others (counters)
-    taken from the last."""
+def merged_mean(stacked: Any, num: int) -> Any:
+    """`num` stacked micro-batch values (states, scalars) merged: floats averaged, others
+    (counters) taken from the last; unstacked values (num == 1) as they are."""
+    if num == 1:
+        return stacked
     return jax.tree.map(lambda a: jnp.mean(a, axis=0).astype(a.dtype)
                         if jnp.issubdtype(a.dtype, jnp.floating) else a[-1], stacked)
 
 
-def merged_rows(stacked: Any) -> Any:
-    """Stacked micro-batch rows (logits, examples) joined back into the device's batch."""
+def merged_rows(stacked: Any, num: int) -> Any:
+    """`num` stacked micro-batch rows (logits, examples) joined back into the device's batch;
+    unstacked rows (num == 1) as they are."""
+    if num == 1:
+        return stacked
     return jax.tree.map(lambda a: a.reshape(-1, *a.shape[2:]), stacked)
 
 

@@ -43,12 +43,13 @@ def test_accumulate_averages_micro_batch_gradients_and_stacks_their_extras():
         rows = x if micro is None else jax.lax.dynamic_slice_in_dim(x, micro * 2, 2)
         return jax.grad(lambda w: jnp.mean(rows @ w))(jnp.ones(2)), {"rows": rows}
 
-    whole, _ = accumulate(fn, 1)
+    whole, whole_extras = accumulate(fn, 1)
     grads, extras = accumulate(fn, 3)
     np.testing.assert_allclose(grads, whole, rtol=1e-6)
-    np.testing.assert_array_equal(merged_rows(extras)["rows"], x)
+    np.testing.assert_array_equal(merged_rows(extras, 3)["rows"], x)
+    np.testing.assert_array_equal(merged_rows(whole_extras, 1)["rows"], x)
     stacked = {"mean": jnp.array([1.0, 2.0, 6.0]), "count": jnp.array([1, 2, 3])}
-    merged = merged_mean(stacked)
+    merged = merged_mean(stacked, 3)
     assert float(merged["mean"]) == 3.0 and int(merged["count"]) == 3  # Counters: the last.
 
 
