@@ -15,7 +15,8 @@ import numpy as np
 
 from gan_jax import config as config_lib
 from gan_jax import data as data_lib
-from gan_jax.training import parallel, seeds
+from gan_jax.training import parallel
+from gan_jax.training import replicas as replicas_lib
 from gan_jax.training.checks import validate
 
 
@@ -82,17 +83,17 @@ def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) 
     validate(config)
     config = config_lib.with_seed(config, 0)
     with data_lib.shapes_only():  # Random data: the dataset need not be on this machine.
-        replicas = seeds.build_replicas(config)
+        replicas = replicas_lib.build_replicas(config)
     experiment = replicas[0]
     num_seeds = len(replicas)
     steps_per_call = config.train.steps_per_call
     data, data_axes = synthetic_data(experiment), None
     plan = experiment.plan
     if num_seeds > 1:  # Vectorised seeds: one shuffle key each.
-        data, data_axes = seeds.with_replica_keys(
+        data, data_axes = replicas_lib.with_replica_keys(
             data, [jax.random.PRNGKey(k) for k in range(num_seeds)])
     multi_step, state, data, _ = parallel.compile_run(
-        seeds.run_step(replicas, data_axes), plan, seeds.init_states(replicas), data)
+        replicas_lib.run_step(replicas, data_axes), plan, replicas_lib.init_states(replicas), data)
     # One step, compiled on its own: XLA's cost analysis counts a loop body once, not once per
     # iteration. Under pmap the analysis is of one device's program.
     cost = multi_step.lower(state, data, 1).compile().cost_analysis()

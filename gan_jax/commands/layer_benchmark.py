@@ -27,7 +27,7 @@ from gan_jax import config as config_lib
 from gan_jax import data as data_lib
 from gan_jax.models.conv import Conv2D, MatmulConv2D, SubPixelConvTranspose
 from gan_jax.models.r3gan import Convolution as R3GANConvolution
-from gan_jax.training import seeds
+from gan_jax.training import replicas as replicas_lib
 
 # Modules timed as layers; anything else (activations, reshapes, losses, the optimiser)
 # counts towards the step's remainder.
@@ -110,7 +110,7 @@ def per_layer(config: config_lib.ConfigDict, step_time_s: float, matmul_gflops: 
     """One row per layer of G and D: times, GFLOP/s, fraction of the matmul rate and the
     estimated share of a step of `step_time_s` seconds."""
     with data_lib.shapes_only():
-        experiment = seeds.build_replicas(config_lib.with_seed(config, 0))[0]
+        experiment = replicas_lib.build_replicas(config_lib.with_seed(config, 0))[0]
     if experiment.translation:
         raise config_lib.ConfigError("per-layer timing takes noise-to-image GANs; "
                                      f"{config.data.name!r} is an image-to-image dataset")

@@ -1,7 +1,7 @@
 """Tables of results over seeds: every run's eval.json under a directory, grouped by setting.
 
 A run is a directory holding `config.json` and an `eval.json` with "raw" and "ema" results
-(a sweep's trial, a vectorised run's `seed_<s>/` replica, or any gan-train workdir). The
+(a sweep's trial, a vectorised run's replica directory, or any gan-train workdir). The
 *settings* are the config keys whose values differ between runs, apart from the seed and the
 keys that only say how often to log; runs with equal settings are seeds of one row. A cell is
 the mean ± standard error (sample standard deviation / sqrt(n)) over that row's seeds.
@@ -29,6 +29,8 @@ from gan_jax import config as config_lib
 NOT_SETTINGS = (
     "seed",
     "train.num_seeds",
+    "train.vectorise",
+    "train.parallel",
     "train.progress_bar",
     "train.log_every",
     "train.sample_every",

@@ -21,7 +21,7 @@ from gan_jax.config import ConfigError
 from gan_jax.runs import environment, rundir
 from gan_jax.runs.loop import train_and_evaluate
 from gan_jax.runs.writers import write_json_atomic
-from gan_jax.training import seeds
+from gan_jax.training import replicas as replicas_lib
 from gan_jax.training.checks import validate
 
 DEFAULT_RTOL = 0.05
@@ -106,7 +106,7 @@ def reproduce(run_dir: str, new_dir: str, rtol: float = DEFAULT_RTOL,
     with open(eval_path) as f:
         old_eval = json.load(f)
     validate(config)
-    replicas = seeds.build_replicas(config)
+    replicas = replicas_lib.build_replicas(config)
     old_state = load_final_state(run_dir, replicas, config.train.num_steps)
 
     train_and_evaluate(config, new_dir)

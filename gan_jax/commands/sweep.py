@@ -17,11 +17,9 @@ trial is skipped when the sweep runs again; an unfinished one resumes from its c
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import os
-import re
 import runpy
 import signal
 import subprocess
@@ -34,12 +32,12 @@ from typing import Any
 from ml_collections import ConfigDict
 
 from gan_jax import config as config_lib
+from gan_jax.config.naming import overrides_name
 from gan_jax.config.registry import ConfigError
 from gan_jax.training.checks import validate
 
 Trial = dict[str, Any]
 TRIAL_FILE = "trial.json"
-MAX_NAME_LENGTH = 120
 
 
 def sweep(key: str, values: Iterable[Any]) -> list[Trial]:
@@ -76,25 +74,9 @@ def _merge(trials: Iterable[Trial]) -> Trial:
     return merged
 
 
-def format_value(value: Any) -> str:
-    if isinstance(value, float):
-        return repr(value)  # Shortest exact form: 0.001, 1e-05.
-    return str(value)
-
-
 def trial_name(overrides: Trial) -> str:
-    """A directory name that spells the overrides, e.g. `optim.d.lr=0.0003,seed=2`.
-
-    Characters a file system or shell may mangle become `_`; names longer than 120 characters
-    are cut and end in a hash of the full name, so they stay unique."""
-    if not overrides:
-        return "base"
-    name = ",".join(f"{key}={format_value(value)}" for key, value in overrides.items())
-    name = re.sub(r"[^A-Za-z0-9._=,+-]", "_", name)
-    if len(name) > MAX_NAME_LENGTH:
-        digest = hashlib.sha256(name.encode()).hexdigest()[:10]
-        name = f"{name[:MAX_NAME_LENGTH - 11]}-{digest}"
-    return name
+    """A trial's directory name: its overrides spelt out (`config.naming.overrides_name`)."""
+    return overrides_name(overrides)
 
 
 def check_names(config: ConfigDict) -> None:

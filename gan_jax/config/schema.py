@@ -23,7 +23,7 @@ ConfigDict = config_dict.ConfigDict
 
 # Choices the schema itself knows; names of datasets, models, losses and optimizers are checked
 # by their registries when the experiment is built.
-PARALLEL_MODES = ("auto", "jit", "pmap", "mesh")
+PARALLEL_MODES = ("auto", "jit", "pmap", "mesh", "replicas")
 BATCH_NORM_MODES = ("cross_replica", "per_device")
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 # What both players are conditioned on: nothing, the example's class label, or an input image
@@ -213,8 +213,12 @@ def base_config() -> ConfigDict:
     config.train.grad_accum = 1
     config.train.steps_per_call = 100  # Train steps fused into one compiled call (lax.scan).
     # Independent seeds trained at once by vmap over the train state: seed, seed + 1, ...
-    # Each is logged and evaluated in workdir/seed_<s>/ (see gan_jax/training/seeds.py).
+    # Each is logged and evaluated in workdir/seed_<s>/ (see gan_jax/training/replicas.py).
     config.train.num_seeds = 1
+    # Vectorised hyperparameters: scalar keys and their values, trained as one compiled
+    # program of every combination (times the seeds), e.g. "loss.r1_weight=0.1,1,10
+    # optim.d.lr=1e-4,2e-4"; each replica logs in its own workdir/<key=value,...,seed=s>/.
+    config.train.vectorise = ""
     config.train.ema_decay = 0.999  # Generator weight EMA; 0 makes the EMA a copy.
     # StyleGAN2-ADA's ramp-up: the EMA's half-life is at most this fraction of the images
     # seen (its decay min(ema_decay, 0.5 ** (1 / (ema_rampup * step)))), so the EMA follows G
@@ -240,7 +244,8 @@ def base_config() -> ConfigDict:
     config.train.compilation_cache = True
     config.train.progress_bar = True
     # Devices: "auto" pmaps over all devices when there is more than one, else jits;
-    # "jit" or "pmap" force one; "mesh" jits over a device mesh with the batch sharded.
+    # "jit" or "pmap" force one; "mesh" jits over a device mesh with the batch sharded;
+    # "replicas" spreads a vectorised run's replicas (seeds, values) over the devices.
     # train.batch_size is the global batch, split over devices.
     config.train.parallel = "auto"
     # Under "mesh": also shard parameters and optimizer states over the devices (FSDP-style).

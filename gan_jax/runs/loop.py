@@ -38,7 +38,8 @@ from gan_jax.runs.checkpoint import Checkpointer
 from gan_jax.runs.compilation_cache import use_compilation_cache
 from gan_jax.runs.console import is_main_process, say
 from gan_jax.runs.writers import MetricWriter, NullWriter, write_json_atomic
-from gan_jax.training import parallel, seeds
+from gan_jax.training import parallel
+from gan_jax.training import replicas as replicas_lib
 from gan_jax.training.experiment import PLOT_STREAM, Experiment
 from gan_jax.training.objective import PENALTIES
 
@@ -195,14 +196,16 @@ def _train_and_evaluate(config: config_lib.ConfigDict, workdir: str,
     started = time.perf_counter()
     config = rundir.prepare(config, workdir)  # Validated here, once.
     use_compilation_cache(config.train.compilation_cache)  # Before anything compiles.
-    replicas = seeds.build_replicas(config)  # One experiment per vectorised seed.
+    replicas = replicas_lib.build_replicas(config)  # One experiment per vectorised seed.
     rundir.record(config, workdir)  # Only once every name in the config resolved.
     experiment = replicas[0]
     vectorised = len(replicas) > 1
     run_dirs = rundir.replica_dirs(config, workdir)
     train_cfg = config.train
     say(f"gan_jax: run in {workdir} with seed {config.seed}"
-        + (f" (and {len(replicas) - 1} more, vectorised)" if vectorised else ""))
+        + (f" ({len(replicas)} replicas, vectorised: "
+           f"{', '.join(os.path.basename(d) for d in run_dirs[:4])}"
+           f"{', ...' if len(run_dirs) > 4 else ''})" if vectorised else ""))
     if experiment.skipped_metrics:
         also = " (and class_accuracy, intra_fd)" if experiment.num_classes else ""
         say(f"gan_jax: eval.metrics {config.eval.metrics}{also} will be skipped: "
@@ -210,9 +213,9 @@ def _train_and_evaluate(config: config_lib.ConfigDict, workdir: str,
 
     checkpointer = Checkpointer(rundir.checkpoint_dir(workdir), train_cfg.keep_checkpoints)
     if checkpointer.latest_step() is not None:
-        state = checkpointer.restore(seeds.state_shapes(replicas))
+        state = checkpointer.restore(replicas_lib.state_shapes(replicas))
     else:
-        state = seeds.init_states(replicas)
+        state = replicas_lib.init_states(replicas)
         if train_cfg.init_from:  # Fine-tuning: another run's weights.
             state = finetune.initial_weights(train_cfg.init_from, state,
                                              train_cfg.init_optimizer, len(replicas))
@@ -221,6 +224,9 @@ def _train_and_evaluate(config: config_lib.ConfigDict, workdir: str,
     step = int(state.step.reshape(-1)[0])  # Every seed is at the same step.
     if 0 < step < train_cfg.num_steps:  # A finished run was said to be so by `prepare`.
         say(f"gan_jax: resumed from step {step}")
+    if experiment.plan.mode == "replicas":
+        say(f"gan_jax: {len(replicas)} replicas spread over {experiment.plan.replica_devices} "
+            f"devices, {len(replicas) // experiment.plan.replica_devices} on each")
     if experiment.plan.mode in ("pmap", "mesh"):
         sharded = " and the state" if experiment.plan.shard_params else ""
         say(f"gan_jax: {experiment.plan.mode} over {experiment.plan.num_replicas} devices, "
@@ -234,13 +240,13 @@ def _train_and_evaluate(config: config_lib.ConfigDict, workdir: str,
         data, data_axes = feeder.take(n_disc * first_chunk), None
         say(f"gan_jax: streaming real batches from {experiment.dataset.description}")
     else:
-        data, data_axes = seeds.device_data(replicas)
+        data, data_axes = replicas_lib.device_data(replicas)
     multi_step, state, data, host_view = parallel.compile_run(
-        seeds.run_step(replicas, data_axes), experiment.plan, state, data)
+        replicas_lib.run_step(replicas, data_axes), experiment.plan, state, data)
 
     def replica_view(tree, k: int):
         """Seed k's part of a (host-view) state or metrics."""
-        return seeds.unstack(tree, k) if vectorised else tree
+        return replicas_lib.unstack(tree, k) if vectorised else tree
 
     main = is_main_process()
     if main and vectorised:
@@ -258,8 +264,8 @@ def _train_and_evaluate(config: config_lib.ConfigDict, workdir: str,
     def check_finite(upto: int) -> None:
         finite = np.asarray(all_finite).reshape(-1)
         if not finite.all():
-            bad = [r.config.seed for r, ok in zip(replicas, finite, strict=True) if not ok]
-            which = f" (seed {', '.join(map(str, bad))})" if vectorised else ""
+            bad = [os.path.basename(d) for d, ok in zip(run_dirs, finite, strict=True) if not ok]
+            which = f" (replica {', '.join(bad)})" if vectorised else ""
             if last_good_step is None:
                 saved = ("no checkpoint was saved, so this workdir starts afresh: run again in "
                          "it with lower learning rates (e.g. --config.optim.d.lr=...)")
@@ -350,9 +356,12 @@ def _train_and_evaluate(config: config_lib.ConfigDict, workdir: str,
             write_json_atomic(os.path.join(run_dir, "eval.json"), result)
         if not vectorised:
             return results[0]
-        summary = {"step": step, "num_seeds": len(replicas),
-                   "seeds": {str(r.config.seed): result
-                             for r, result in zip(replicas, results, strict=True)}}
+        summary = {"step": step, "num_seeds": len(replicas), "num_replicas": len(replicas),
+                   "replicas": {os.path.basename(d): result
+                                for d, result in zip(run_dirs, results, strict=True)}}
+        if not config.train.vectorise:  # Seeds alone: also by seed, as it always was.
+            summary["seeds"] = {str(r.config.seed): result
+                                for r, result in zip(replicas, results, strict=True)}
         write_json_atomic(os.path.join(workdir, "eval.json"), summary)
         return summary
     finally:

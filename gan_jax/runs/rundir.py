@@ -2,7 +2,8 @@
 
     DIR/config.json        the resolved config (seed included, paths absolute)
     DIR/checkpoints/<step> Orbax checkpoints of the whole train state
-    DIR/seed_<s>/          one seed's logs, samples and eval.json in a vectorised run
+    DIR/<replica>/         one replica's config, logs, samples and eval.json in a vectorised
+                           run: seed_<s>/, or key=value,...,seed=s/ for vectorised values
 
 A directory whose config.json has no checkpoint beside it (a run that failed or was stopped
 before its first checkpoint) holds nothing to resume: the next run there starts afresh with
@@ -19,7 +20,8 @@ from gan_jax import config as config_lib
 from gan_jax.config import ConfigError
 from gan_jax.runs.checkpoint import Checkpointer, saved_steps
 from gan_jax.runs.console import is_main_process, say
-from gan_jax.training import seeds
+from gan_jax.training import vectorise
+from gan_jax.training import replicas as replicas_lib
 from gan_jax.training.checks import validate
 from gan_jax.training.experiment import Experiment
 
@@ -124,29 +126,34 @@ def record(config: config_lib.ConfigDict, workdir: str) -> None:
         environment.record(workdir)  # What a bit-exact reproduction needs to match.
 
 
+def is_vectorised(config: config_lib.ConfigDict) -> bool:
+    """Whether a run trains several replicas as one program (seeds or values)."""
+    return config.train.num_seeds > 1 or bool(config.train.vectorise)
+
+
 def replica_dirs(config: config_lib.ConfigDict, workdir: str) -> list[str]:
-    """Where each seed of a run logs: the workdir itself, or workdir/seed_<s>/ per vectorised
-    seed (`train.num_seeds` > 1)."""
-    if config.train.num_seeds == 1:
+    """Where each replica of a run logs: the workdir itself, or a directory per replica of a
+    vectorised run: workdir/seed_<s>/ for seeds alone, workdir/<key=value,...,seed=s>/ for
+    vectorised values (`training.vectorise.replica_names`)."""
+    if not is_vectorised(config):
         return [workdir]
-    return [os.path.join(workdir, f"seed_{config.seed + k}")
-            for k in range(config.train.num_seeds)]
+    return [os.path.join(workdir, name) for name in vectorise.replica_names(config)]
 
 
-def _vectorised_parent(workdir: str, config: config_lib.ConfigDict
-                       ) -> tuple[str, config_lib.ConfigDict, int] | None:
-    """(parent dir, parent config, replica index) when `workdir` is one seed's directory of a
-    vectorised run."""
+def vectorised_parent(workdir: str) -> tuple[str, config_lib.ConfigDict, int] | None:
+    """(parent dir, parent config, replica index) when `workdir` is one replica's directory
+    of a vectorised run."""
     if os.path.isdir(checkpoint_dir(workdir)):
         return None
     parent = os.path.dirname(os.path.abspath(workdir))
     if not os.path.exists(os.path.join(parent, CONFIG_FILE)):
         return None
     parent_config = load_config(parent)
-    index = config.seed - parent_config.seed
-    if parent_config.train.num_seeds == 1 or not 0 <= index < parent_config.train.num_seeds:
+    if not is_vectorised(parent_config):
         return None
-    return parent, parent_config, index
+    dirs = [os.path.basename(d) for d in replica_dirs(parent_config, parent)]
+    name = os.path.basename(os.path.abspath(workdir))
+    return (parent, parent_config, dirs.index(name)) if name in dirs else None
 
 
 def restore(replicas: list[Experiment], workdir: str, step: int | None = None) -> Any:
@@ -157,21 +164,23 @@ def restore(replicas: list[Experiment], workdir: str, step: int | None = None) -
         raise FileNotFoundError(f"no checkpoint in {directory}")
     checkpointer = Checkpointer(directory, max_to_keep=1_000_000)
     try:
-        return checkpointer.restore(seeds.state_shapes(replicas), step)
+        return checkpointer.restore(replicas_lib.state_shapes(replicas), step)
     finally:
         checkpointer.close()
 
 
 def load_run(workdir: str, eval_overrides: dict[str, Any] | None = None,
              step: int | None = None) -> tuple[Experiment, Any]:
-    """(experiment, saved state) of a run directory: a run, or one seed's `seed_<s>/`
-    directory of a vectorised run (its state is cut from the parent's checkpoint). The
+    """(experiment, saved state) of a run directory: a run, or one replica's directory of a
+    vectorised run (its state is cut from the parent's checkpoint). The
     experiment is built once, with `eval_overrides` applied to `config.eval`."""
     config = load_config(workdir)
-    if config.train.num_seeds > 1:
-        raise ConfigError(f"{workdir} trained {config.train.num_seeds} vectorised seeds; "
-                          "name one of its seed_<s>/ directories")
-    parent = _vectorised_parent(workdir, config)
+    if is_vectorised(config):
+        names = [os.path.basename(d) for d in replica_dirs(config, workdir)]
+        raise ConfigError(f"{workdir} trained {len(names)} vectorised replicas; name one of "
+                          f"its replica directories ({', '.join(names[:3])}"
+                          f"{', ...' if len(names) > 3 else ''})")
+    parent = vectorised_parent(workdir)
     run_dir, run_config = (parent[0], parent[1]) if parent else (workdir, config)
     for key, value in (eval_overrides or {}).items():
         if key not in run_config.eval:
@@ -179,18 +188,18 @@ def load_run(workdir: str, eval_overrides: dict[str, Any] | None = None,
             raise ConfigError(config_lib.unknown_key_message(f"eval.{key}", known))
         run_config.eval[key] = value
     validate(run_config)
-    replicas = seeds.build_replicas(run_config)
+    replicas = replicas_lib.build_replicas(run_config)
     state = restore(replicas, run_dir, step)
     if parent is None:
         return replicas[0], state
-    return replicas[parent[2]], seeds.unstack(state, parent[2])
+    return replicas[parent[2]], replicas_lib.unstack(state, parent[2])
 
 
 def load_state(workdir: str, step: int | None = None) -> Any:
     """The train state saved in a run directory (stacked over seeds when vectorised)."""
     config = load_config(workdir)
     validate(config)
-    return restore(seeds.build_replicas(config), workdir, step)
+    return restore(replicas_lib.build_replicas(config), workdir, step)
 
 
 RUN_FILES = (CONFIG_FILE, "environment.json", "metrics.jsonl", "eval.json", "reproduce.json")

@@ -40,10 +40,12 @@ class Controller:
     kimg: float = 500.0
     batch_size: int = 1
     schedule: Callable[[Array], Array] | None = None
+    # Whether p adapts to `target`; None: whether target > 0 (given when target is traced).
+    adaptive: bool | None = None
 
-    @property
-    def adaptive(self) -> bool:
-        return self.target > 0
+    def __post_init__(self):
+        if self.adaptive is None:
+            object.__setattr__(self, "adaptive", bool(self.target > 0))
 
     def initial_state(self) -> State | None:
         if not self.adaptive:

@@ -16,7 +16,7 @@ from gan_jax.config import ConfigError
 from gan_jax.eval.extractors import check_extractor, check_resize, missing_extractor
 from gan_jax.eval.images import parse_metrics
 from gan_jax.eval.protocols import parse_protocols
-from gan_jax.training import ada, objective, schedules
+from gan_jax.training import ada, objective, schedules, vectorise
 from gan_jax.training import step as step_lib
 
 
@@ -28,6 +28,8 @@ def validate(config: Any) -> None:
     objective.check_ranges(config.loss)
     ada.parse_pipeline(config.ada.pipeline)
     check_schedules(config)
+    if config.train.vectorise:  # Every replica's values pass these same checks.
+        vectorise.check(config)
 
 
 def check_schedules(config: Any) -> None:
@@ -139,11 +141,25 @@ def check_packing(config: Any, plan: Any) -> None:
 
 
 def check_seeds(config: Any, plan: Any) -> None:
-    """Vectorised seeds share one device."""
-    if config.train.num_seeds > 1 and plan.mode != "jit":
+    """Vectorised replicas (seeds, values) share one device, or are spread over the devices
+    whole (train.parallel=replicas), never split within a batch."""
+    vectorised = config.train.num_seeds > 1 or config.train.vectorise
+    if plan.mode == "replicas":
+        count = len(vectorise.replica_overrides(config))
+        if not vectorised:
+            raise ConfigError("train.parallel: 'replicas' spreads a vectorised run's replicas "
+                              "over the devices; set train.num_seeds or train.vectorise")
+        if count % plan.replica_devices:
+            raise ConfigError(f"train.parallel=replicas: {count} replicas do not divide over "
+                              f"{plan.replica_devices} devices; use a multiple of "
+                              f"{plan.replica_devices} replicas")
+        return
+    if vectorised and plan.mode != "jit":
+        what = (f"train.num_seeds={config.train.num_seeds}" if config.train.num_seeds > 1
+                else "train.vectorise")
         raise ConfigError(
-            f"train.num_seeds={config.train.num_seeds}: vectorised seeds run on one device; "
-            "set train.parallel=jit (or train one seed per device with separate runs)")
+            f"{what}: vectorised replicas run on one device, or whole on each of several with "
+            "train.parallel=replicas; set train.parallel=jit or replicas")
 
 
 def check_unrolling(config: Any) -> None:

@@ -28,7 +28,7 @@ from gan_jax.data import streaming
 from gan_jax.data.images import to_uint8
 from gan_jax.models.latent import sample_latent
 from gan_jax.models.standing import BATCH_STATS, batch_statistics, standing_statistics
-from gan_jax.training import objective, optim, schedules
+from gan_jax.training import hyperparameters, objective, optim, schedules
 from gan_jax.training.checks import check_experiment
 from gan_jax.training.parallel import ParallelPlan, plan_from_config
 from gan_jax.training.state import GANState, create_state
@@ -66,6 +66,14 @@ class Experiment:
         config.seed = seed
         config.train.num_seeds = 1
         return dataclasses.replace(self, config=config)
+
+    def for_config(self, config: Any) -> Experiment:
+        """The same data and models under `config`, a validated config that differs from this
+        one's only in seed and scalar hyperparameters (a vectorised replica): its loss,
+        optimizers and step settings rebuilt, and its combinations checked."""
+        check_experiment(config, self.dataset, self.plan)
+        return dataclasses.replace(self, config=config, cache={},
+                                   **training_parts(config, self.plan, self.num_classes))
 
     @property
     def translation(self) -> bool:
@@ -116,10 +124,15 @@ class Experiment:
         stats = standing_statistics(compute, range(self.config.eval.standing_stats))
         return {**g_state, BATCH_STATS: stats}
 
-    def train_step(self):
+    def train_step(self, values: hyperparameters.Values | None = None):
+        """`step(state, data)`; with `values` ({dotted key: traced scalar}), the step of the
+        replica those values pick, inside a vmapped vectorised run (see training.replicas)."""
+        parts = (training_parts(self.config, self.plan, self.num_classes, values) if values
+                 else dict(loss=self.loss, g_tx=self.g_tx, d_tx=self.d_tx,
+                           settings=self.settings))
         make = make_translation_step if self.translation else make_train_step
-        return make(self.generator, self.discriminator, self.loss, self.g_tx, self.d_tx,
-                    self.settings, self.dataset.sample)
+        return make(self.generator, self.discriminator, parts["loss"], parts["g_tx"],
+                    parts["d_tx"], parts["settings"], self.dataset.sample)
 
     @property
     def streamed(self) -> bool:
@@ -246,7 +259,6 @@ def build_experiment(config: Any) -> Experiment:
     plan = plan_from_config(config.train)
     num_classes, skipped_metrics = check_experiment(config, dataset, plan)
     dtype = jnp.bfloat16 if config.train.precision == "bfloat16" else jnp.float32
-    num_steps, n_disc = config.train.num_steps, config.train.n_disc
     translation = config.model.condition == "image"
     return Experiment(
         config=config,
@@ -256,16 +268,31 @@ def build_experiment(config: Any) -> Experiment:
         discriminator=models.build_discriminator(config.model.discriminator,
                                                  plan.bn_axis_name, num_classes, translation,
                                                  dtype),
-        loss=objective.get_loss(config.loss.name),
-        g_tx=optim.build_optimizer(config.optim.g, num_steps, "optim.g",
-                                   schedules.configured(config, "g_b2", num_steps)),
-        d_tx=optim.frozen(
-            optim.build_optimizer(config.optim.d, num_steps * n_disc, "optim.d",
-                                  schedules.configured(config, "d_b2", num_steps * n_disc)),
-            config.train.freeze_d),
-        settings=(TranslationSettings.from_config(config, plan) if translation
-                  else StepSettings.from_config(config, plan, num_classes)),
         plan=plan,
         skipped_metrics=skipped_metrics,
         num_classes=num_classes,
+        **training_parts(config, plan, num_classes),
+    )
+
+
+def training_parts(config: Any, plan: ParallelPlan, num_classes: int,
+                   values: hyperparameters.Values | None = None) -> dict[str, Any]:
+    """The loss, optimizers and step settings of `config` (the parts its scalar
+    hyperparameters enter); `values` gives a vectorised run's traced per-replica scalars."""
+    num_steps, n_disc = config.train.num_steps, config.train.n_disc
+    translation = config.model.condition == "image"
+
+    def optimizer(player: str, updates: int) -> optax.GradientTransformation:
+        section = f"optim.{player}"
+        return optim.build_optimizer(
+            config.optim[player], updates, section,
+            schedules.configured(config, f"{player}_b2", updates, values),
+            hyperparameters.section_values(values, section))
+
+    return dict(
+        loss=objective.get_loss(config.loss.name),
+        g_tx=optimizer("g", num_steps),
+        d_tx=optim.frozen(optimizer("d", num_steps * n_disc), config.train.freeze_d),
+        settings=(TranslationSettings.from_config(config, plan, values) if translation
+                  else StepSettings.from_config(config, plan, num_classes, values)),
     )

@@ -480,7 +480,7 @@ class ActivePenalty:
     """A penalty with a non-zero weight, and the settings it is compiled with."""
 
     row: Penalty
-    weight: float
+    weight: float | Array
     interval: int = 1
     options: tuple[tuple[str, Any], ...] = ()
     schedule: Callable[[Array], Array] | None = None  # Its weight by train step.
@@ -510,13 +510,14 @@ class ActivePenalty:
 
 
 def active_penalties(loss_config: Any, player: str,
-                     schedules: Mapping[str, Callable[[Array], Array]] | None = None
-                     ) -> tuple[ActivePenalty, ...]:
+                     schedules: Mapping[str, Callable[[Array], Array]] | None = None,
+                     weights: Mapping[str, Any] | None = None) -> tuple[ActivePenalty, ...]:
     """The player's penalties that `loss_config` turns on (a non-zero weight, or a weight
-    schedule in `schedules`, by weight key), in table order."""
-    schedules = schedules or {}
+    schedule in `schedules`, by weight key), in table order; `weights` ({weight key: traced
+    value}) replaces configured weights in a vectorised run."""
+    schedules, weights = schedules or {}, weights or {}
     return tuple(
-        ActivePenalty(row, float(loss_config[row.weight_key]),
+        ActivePenalty(row, weights.get(row.weight_key, float(loss_config[row.weight_key])),
                       loss_config[row.interval_key] if row.interval_key else 1,
                       tuple((o.key, loss_config[o.key]) for o in row.options),
                       schedules.get(row.weight_key))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -60,14 +61,16 @@ def _cosine(lr: float, warmup: int, total: int) -> optax.Schedule:
 
 
 def build_optimizer(
-    cfg: Any, num_updates: int, section: str = "optim", b2_schedule: Any = None
+    cfg: Any, num_updates: int, section: str = "optim", b2_schedule: Any = None,
+    values: dict[str, Any] | None = None,
 ) -> optax.GradientTransformation:
     """One player's optimizer; `num_updates` is how many updates it makes in the whole run.
 
     Schedules count that player's own updates, so with n_disc > 1 the discriminator's schedule
     spans n_disc times more updates than the generator's. Linear and cosine learning-rate
     schedules end at `lr_end` after `schedule_steps` updates past the warm-up (0: the rest of
-    the run); `b2_schedule` (a `schedules.ramp`) moves Adam's beta2.
+    the run); `b2_schedule` (a `schedules.ramp`) moves Adam's beta2. `values` ({"lr": ...,
+    "b1": ...}) are a vectorised run's traced per-replica scalars of this section.
     """
     if cfg.weight_decay and cfg.name != "adamw":
         raise ConfigError(
@@ -76,10 +79,13 @@ def build_optimizer(
         )
     make = OPTIMIZERS.get(cfg.name, key=f"{section}.name")
     make_schedule = SCHEDULES.get(cfg.schedule, key=f"{section}.schedule")
-    if cfg.lr_end or cfg.schedule_steps:
-        if cfg.schedule == "constant":
-            raise ConfigError(f"{section}.lr_end, {section}.schedule_steps: a constant "
-                              f"learning rate has no end; set {section}.schedule")
+    ramped = bool(cfg.lr_end or cfg.schedule_steps)
+    if ramped and cfg.schedule == "constant":
+        raise ConfigError(f"{section}.lr_end, {section}.schedule_steps: a constant "
+                          f"learning rate has no end; set {section}.schedule")
+    if values:  # Traced scalars cannot live in a ConfigDict: read them from a plain copy.
+        cfg = types.SimpleNamespace(**{**cfg.to_dict(), **values})
+    if ramped:
         schedule = schedules.ramp(
             ConfigDict(dict(shape=cfg.schedule, end=cfg.lr_end, steps=cfg.schedule_steps,
                             warmup_steps=cfg.warmup_steps)), cfg.lr, num_updates)

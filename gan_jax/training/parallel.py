@@ -35,10 +35,12 @@ MIN_SHARDED_SIZE = 2**14
 
 @dataclasses.dataclass(frozen=True)
 class ParallelPlan:
-    mode: str  # "jit", "pmap" or "mesh"
-    num_replicas: int  # Devices over all processes (1 for jit).
+    mode: str  # "jit", "pmap", "mesh" or "replicas"
+    num_replicas: int  # Devices a batch is split over, all processes (1 for jit, replicas).
     cross_replica_bn: bool
     shard_params: bool = False  # Mesh only.
+    # Under "replicas": the devices a vectorised run's replicas are spread over, whole.
+    replica_devices: int = 1
 
     @property
     def axis_name(self) -> str | None:
@@ -71,7 +73,8 @@ def plan_from_config(train_config: Any) -> ParallelPlan:
         raise ConfigError(f"train.batch_size={train_config.batch_size} does not divide evenly "
                           f"over {replicas} devices; use a multiple of {replicas}")
     return ParallelPlan(mode, replicas, batch_norm == "cross_replica",
-                        shard_params=bool(train_config.shard_params))
+                        shard_params=bool(train_config.shard_params),
+                        replica_devices=num_devices if mode == "replicas" else 1)
 
 
 def _from_local_copies(x: Any, stacked: bool) -> jax.Array:
@@ -167,7 +170,7 @@ def place_data(plan: ParallelPlan, data: Any) -> Any:
     device (pmap), or replicated over the mesh. Asynchronous: returns before the copy ends."""
     if plan.mode == "pmap":
         return replicate(data)
-    if plan.mode == "mesh":
+    if plan.mode in ("mesh", "replicas"):
         replicated = NamedSharding(plan.mesh(), PartitionSpec())
         return _global_arrays(data, jax.tree.map(lambda _: replicated, data))
     return jax.device_put(data)
@@ -190,5 +193,13 @@ def compile_run(multi_step: Callable, plan: ParallelPlan, state: Any,
         compiled = jax.jit(multi_step, static_argnums=2, donate_argnums=0,
                            out_shardings=(shardings, replicated))
         return compiled, _global_arrays(state, shardings), place_data(plan, data), one_device_copy
+    if plan.mode == "replicas":  # Each device trains its share of the replicas, whole.
+        by_replica = jax.tree.map(lambda _: NamedSharding(plan.mesh(), PartitionSpec(AXIS)),
+                                  state)
+        replicated = NamedSharding(plan.mesh(), PartitionSpec())
+        compiled = jax.jit(multi_step, static_argnums=2, donate_argnums=0,
+                           out_shardings=(by_replica, replicated))
+        return (compiled, _global_arrays(state, by_replica), place_data(plan, data),
+                one_device_copy)
     compiled = jax.jit(multi_step, static_argnums=2, donate_argnums=0)
     return compiled, state, data, lambda tree: tree

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 
 from gan_jax.config import ConfigError
 from gan_jax.config.schema import SCHEDULED_SCALARS
+from gan_jax.training import hyperparameters
 
 SHAPES = ("constant", "linear", "cosine")
 
@@ -37,7 +38,7 @@ class Ramp:
     """`value(t)`: warm-up from 0 over `warmup` steps, then `start` to `end` along `shape`
     over `steps` steps, then `end` (`start` throughout for "constant")."""
 
-    start: float
+    start: float | jax.Array
     end: float = 0.0
     shape: str = "constant"
     steps: int = 1
@@ -76,14 +77,13 @@ def ramp(cfg: Any, start: float, total: int) -> Ramp | None:
     if is_off(cfg):
         return None
     steps = cfg.steps or max(total - cfg.warmup_steps, 1)
-    return Ramp(float(start), float(cfg.end), cfg.shape, int(steps), int(cfg.warmup_steps))
+    start = float(start) if isinstance(start, int | float) else start  # Or a traced value.
+    return Ramp(start, float(cfg.end), cfg.shape, int(steps), int(cfg.warmup_steps))
 
 
-def configured(config: Any, name: str, total: int | None = None) -> Ramp | None:
-    """The schedule of `config.schedules.<name>` (None if constant), over the run's steps."""
-    section, _, key = SCHEDULED[name].rpartition(".")
-    node = config
-    for part in section.split("."):
-        node = node[part]
-    return ramp(config.schedules[name], node[key],
+def configured(config: Any, name: str, total: int | None = None,
+               values: hyperparameters.Values | None = None) -> Ramp | None:
+    """The schedule of `config.schedules.<name>` (None if constant), over the run's steps,
+    starting from its scalar's value (per replica in a vectorised run: `values`)."""
+    return ramp(config.schedules[name], hyperparameters.value(config, SCHEDULED[name], values),
                 config.train.num_steps if total is None else total)

@@ -61,7 +61,7 @@ import optax
 from flax import linen as nn
 
 from gan_jax.models.latent import sample_latent
-from gan_jax.training import ada, adaptive, augment, schedules
+from gan_jax.training import ada, adaptive, augment, hyperparameters, schedules
 from gan_jax.training import objective as objective_lib
 from gan_jax.training.objective import ActivePenalty, DInputs, GInputs
 from gan_jax.training.packing import pack, unpack
@@ -126,26 +126,33 @@ class StepSettings(UpdateSettings):
         return tuple(c for c in (self.ada, self.apa) if c is not None)
 
     @classmethod
-    def from_config(cls, config: Any, plan: Any = None, num_classes: int = 0) -> StepSettings:
+    def from_config(cls, config: Any, plan: Any = None, num_classes: int = 0,
+                    values: hyperparameters.Values | None = None) -> StepSettings:
+        """The settings of `config`; a vectorised run's per-replica scalars come from
+        `values` ({dotted key: traced value}), its structure from `config`."""
         weight_schedules = {name: ramp for name in schedules.SCHEDULED
                             if name in config.loss
-                            and (ramp := schedules.configured(config, name)) is not None}
+                            and (ramp := schedules.configured(config, name, None, values))
+                            is not None}
+        weights = hyperparameters.section_values(values, "loss")
         pipeline = ada.parse_pipeline(config.ada.pipeline)
         return cls(
             latent_dim=config.model.latent_dim,
             latent_dist=config.model.latent_dist,
-            d_penalties=objective_lib.active_penalties(config.loss, "d", weight_schedules),
-            g_penalties=objective_lib.active_penalties(config.loss, "g", weight_schedules),
+            d_penalties=objective_lib.active_penalties(config.loss, "d", weight_schedules,
+                                                       weights),
+            g_penalties=objective_lib.active_penalties(config.loss, "g", weight_schedules,
+                                                       weights),
             packing=config.model.packing,
             unroll_steps=config.train.unroll_steps,
             num_classes=num_classes,
             fake_labels=config.model.fake_labels,
-            class_weight=float(config.loss.class_weight),
+            class_weight=hyperparameters.value(config, "loss.class_weight", values),
             diff_augment=augment.parse_policy(config.train.diff_augment),
             ada_pipeline=pipeline,
-            ada=controller(config, "ada") if pipeline else None,
-            apa=controller(config, "apa") if applies(config, "apa") else None,
-            **update_settings(config, plan),
+            ada=controller(config, "ada", values) if pipeline else None,
+            apa=controller(config, "apa", values) if applies(config, "apa") else None,
+            **update_settings(config, plan, values),
         )
 
 
@@ -155,11 +162,14 @@ def applies(config: Any, name: str) -> bool:
                 or not schedules.is_off(config.schedules[f"{name}_p"]))
 
 
-def controller(config: Any, name: str) -> adaptive.Controller:
+def controller(config: Any, name: str,
+               values: hyperparameters.Values | None = None) -> adaptive.Controller:
     cfg = config[name]
-    return adaptive.Controller(name, float(cfg.p), float(cfg.target), cfg.interval,
-                               float(cfg.kimg), config.train.batch_size,
-                               schedules.configured(config, f"{name}_p"))
+    return adaptive.Controller(name, hyperparameters.value(config, f"{name}.p", values),
+                               hyperparameters.value(config, f"{name}.target", values),
+                               cfg.interval, float(cfg.kimg), config.train.batch_size,
+                               schedules.configured(config, f"{name}_p", None, values),
+                               adaptive=cfg.target > 0)
 
 
 def make_train_step(

@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import optax
 from flax import linen as nn
 
+from gan_jax.training import hyperparameters
 from gan_jax.training import objective as objective_lib
 from gan_jax.training.state import GANState
 from gan_jax.training.update import (
@@ -54,9 +55,12 @@ class TranslationSettings(UpdateSettings):
     gan_weight: float
 
     @classmethod
-    def from_config(cls, config: Any, plan: Any = None) -> TranslationSettings:
-        return cls(l1_weight=float(config.loss.l1_weight),
-                   gan_weight=float(config.loss.gan_weight), **update_settings(config, plan))
+    def from_config(cls, config: Any, plan: Any = None,
+                    values: hyperparameters.Values | None = None) -> TranslationSettings:
+        """The settings of `config` (a vectorised run's per-replica scalars: `values`)."""
+        return cls(l1_weight=hyperparameters.value(config, "loss.l1_weight", values),
+                   gan_weight=hyperparameters.value(config, "loss.gan_weight", values),
+                   **update_settings(config, plan, values))
 
 
 def make_translation_step(

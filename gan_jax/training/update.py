@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import optax
 from flax import linen as nn
 
-from gan_jax.training import schedules
+from gan_jax.training import hyperparameters, schedules
 from gan_jax.training.state import GANState, ema_decay_at
 
 Array = jax.Array
@@ -67,13 +67,15 @@ def parallel_settings(plan: Any) -> dict[str, Any]:
                 sync_model_state=not plan.cross_replica_bn)
 
 
-def update_settings(config: Any, plan: Any = None) -> dict[str, Any]:
-    """The `UpdateSettings` fields of `config` under `plan`."""
+def update_settings(config: Any, plan: Any = None,
+                    values: hyperparameters.Values | None = None) -> dict[str, Any]:
+    """The `UpdateSettings` fields of `config` under `plan` (vectorised scalars: `values`)."""
     return dict(batch_size=config.train.batch_size, n_disc=config.train.n_disc,
-                ema_decay=float(config.train.ema_decay),
+                ema_decay=hyperparameters.value(config, "train.ema_decay", values),
                 ema_rampup=float(config.train.ema_rampup),
                 ema_half_life=float(config.train.ema_half_life),
-                ema_half_life_schedule=schedules.configured(config, "ema_half_life"),
+                ema_half_life_schedule=schedules.configured(config, "ema_half_life", None,
+                                                            values),
                 ema_start=int(config.train.ema_start),
                 grad_accum=int(config.train.grad_accum),
                 **parallel_settings(plan))

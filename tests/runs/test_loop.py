@@ -136,8 +136,8 @@ def test_a_ctrl_c_while_building_is_never_lost(make_config, tmp_path, monkeypatc
     import gc
     import signal
 
-    from gan_jax.training import seeds
-    build = seeds.build_replicas
+    from gan_jax.training import replicas as replicas_lib
+    build = replicas_lib.build_replicas
 
     def build_then_ctrl_c_inside_gc(config):
         replicas = build(config)

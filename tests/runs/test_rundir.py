@@ -162,7 +162,7 @@ def test_discard_removes_the_run_but_not_other_files(tmp_path, make_config):
 def test_a_checkpoint_that_does_not_fit_the_model_is_not_set_aside(tmp_path, make_config):
     from gan_jax.config import with_seed
     from gan_jax.runs.checkpoint import saved_steps
-    from gan_jax.training import seeds
+    from gan_jax.training import replicas as replicas_lib
 
     workdir = str(tmp_path / "run")
     train_and_evaluate(make_config(num_steps=100), workdir)
@@ -170,5 +170,5 @@ def test_a_checkpoint_that_does_not_fit_the_model_is_not_set_aside(tmp_path, mak
     wider.model.generator.hidden_dim = 48  # Another model: its template does not fit.
     with pytest.raises(ValueError, match=r"step 100 .* does not fit this model: "
                        r"g_params/Dense_0/bias is \(32,\) in the checkpoint and \(48,\)"):
-        rundir.restore(seeds.build_replicas(with_seed(wider, 0)), workdir)
+        rundir.restore(replicas_lib.build_replicas(with_seed(wider, 0)), workdir)
     assert saved_steps(rundir.checkpoint_dir(workdir)) == [100]  # Nothing moved aside.

@@ -15,7 +15,7 @@ from gan_jax.data.images import ImageDataset, image_folder
 from gan_jax.runs.loop import train_and_evaluate
 from gan_jax.training.checks import resolve_classes
 from gan_jax.training.experiment import build_experiment
-from gan_jax.training.seeds import unstack
+from gan_jax.training.replicas import unstack
 from gan_jax.training.update import make_multi_step
 from tests.helpers import assert_states_identical, load_state, tiny_conditional_config
 from tests.training.test_parallel import max_relative_difference, train_on_devices

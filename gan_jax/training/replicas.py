@@ -1,13 +1,19 @@
-"""Several independent seeds in one compiled program: `jax.vmap` over the whole train state.
+"""Several runs in one compiled program: `jax.vmap` over the whole train state.
 
-With `train.num_seeds = K`, replica k is the run of seed `seed + k`: its initial state, step
-keys, data order and evaluation latents are those of a separate run with that seed, so its
-numbers match that run's up to the order of floating-point reductions. The replicas share one
-compiled step, which keeps a small model from leaving an accelerator idle.
+With `train.num_seeds = K`, replica k is the run of seed `seed + k`; with `train.vectorise`,
+replicas also differ in scalar hyperparameters (see `training.vectorise`). Each replica's
+initial state, step keys, data order and evaluation latents are those of a separate run of its
+own config, so its numbers match that run's up to the order of floating-point reductions. The
+replicas share one compiled step, which keeps a small model from leaving an accelerator idle.
+
+The scalars that differ enter the step as traced values, one per replica ({key: [R]} vmapped
+with the state); everything else, including which penalties the step computes, comes from
+one structure config (`vectorise.structure_config`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +21,9 @@ import jax
 import jax.numpy as jnp
 
 from gan_jax import config as config_lib
+from gan_jax.training import vectorise
 from gan_jax.training.experiment import DATA_STREAM, Experiment, build_experiment
+from gan_jax.training.hyperparameters import lookup
 from gan_jax.training.update import make_multi_step
 
 PyTree = Any
@@ -24,12 +32,22 @@ SHUFFLE_KEY = "shuffle_key"
 
 
 def build_replicas(config: config_lib.ConfigDict) -> list[Experiment]:
-    """One experiment per seed of a validated config, sharing the parts built once (compiles
-    nothing); the first is the base seed's."""
+    """One experiment per replica of a validated config (its own seed and values), sharing
+    the data and models built once (compiles nothing)."""
     experiment = build_experiment(config)
-    if config.train.num_seeds == 1:
+    configs = vectorise.replica_configs(config)
+    if len(configs) == 1 and not config.train.vectorise:
         return [experiment]
-    return [experiment.for_seed(config.seed + k) for k in range(config.train.num_seeds)]
+    if not vectorise.varying_keys(configs):  # Seeds only: the same loss, optimizers, step.
+        return [dataclasses.replace(experiment, config=c, cache={}) for c in configs]
+    return [experiment.for_config(c) for c in configs]
+
+
+def replica_values(experiments: list[Experiment]) -> dict[str, jax.Array]:
+    """{key: [R] float32}: the scalars that differ between the replicas, per replica."""
+    configs = [e.config for e in experiments]
+    return {key: jnp.asarray([float(lookup(c, key)) for c in configs], jnp.float32)
+            for key in vectorise.varying_keys(configs)}
 
 
 def stack(trees: list[PyTree]) -> PyTree:
@@ -92,8 +110,18 @@ def vmap_multi_step(multi_step: Callable, data_axes: PyTree) -> Callable:
 
 def run_step(experiments: list[Experiment], data_axes: PyTree) -> Callable:
     """The run's `multi_step(state, data, num_steps)`: one experiment's, or vmapped over the
-    replicas' stacked states."""
-    multi_step = make_multi_step(experiments[0].train_step())
-    if len(experiments) > 1:
-        multi_step = vmap_multi_step(multi_step, data_axes)
-    return multi_step
+    replicas' stacked states (and their differing scalars)."""
+    values = replica_values(experiments) if len(experiments) > 1 else {}
+    if not values:
+        multi_step = make_multi_step(experiments[0].train_step())
+        return multi_step if len(experiments) == 1 else vmap_multi_step(multi_step, data_axes)
+    configs = [e.config for e in experiments]
+    template = experiments[0].for_config(vectorise.structure_config(configs, list(values)))
+
+    def vmapped(state: PyTree, data: PyTree, num_steps: int):
+        def one(s, d, v):
+            return make_multi_step(template.train_step(v))(s, d, num_steps)
+
+        return jax.vmap(one, in_axes=(0, data_axes, 0))(state, data, values)
+
+    return vmapped

@@ -13,7 +13,7 @@ from gan_jax import config as config_lib
 from gan_jax.config.registry import ConfigError
 from gan_jax.runs.loop import train_and_evaluate
 from gan_jax.runs.rundir import load_run
-from gan_jax.training import seeds
+from gan_jax.training import replicas as replicas_lib
 from tests.helpers import load_state, tiny_image_config
 
 
@@ -44,10 +44,10 @@ def test_each_replica_is_the_run_of_its_seed(tmp_path, make_config):
 
     stacked = load_state(str(tmp_path / "vmapped"))
     assert stacked.step.shape == (3,)
-    assert_close_states(seeds.unstack(stacked, 1), load_state(str(tmp_path / "alone")))
+    assert_close_states(replicas_lib.unstack(stacked, 1), load_state(str(tmp_path / "alone")))
     # Different seeds really differ, so the comparison above can fail.
-    first = np.asarray(jax.tree.leaves(seeds.unstack(stacked, 0).g_params)[0])
-    second = np.asarray(jax.tree.leaves(seeds.unstack(stacked, 1).g_params)[0])
+    first = np.asarray(jax.tree.leaves(replicas_lib.unstack(stacked, 0).g_params)[0])
+    second = np.asarray(jax.tree.leaves(replicas_lib.unstack(stacked, 1).g_params)[0])
     assert np.max(np.abs(first - second)) > 1e-2
 
     replica_dir = tmp_path / "vmapped" / "seed_6"
@@ -65,8 +65,8 @@ def test_each_replica_is_the_run_of_its_seed(tmp_path, make_config):
     # A seed's directory can be loaded like a run (gan-evaluate, gan-sample).
     experiment, state = load_run(str(replica_dir))
     assert experiment.config.seed == 6
-    assert_close_states(state, seeds.unstack(stacked, 1))
-    with pytest.raises(ConfigError, match="name one of its seed_<s>/"):
+    assert_close_states(state, replicas_lib.unstack(stacked, 1))
+    with pytest.raises(ConfigError, match="name one of its replica directories"):
         load_run(str(tmp_path / "vmapped"))
 
 
@@ -78,7 +78,7 @@ def test_image_replicas_each_read_their_own_data_order(tmp_path, image_folder):
     train_and_evaluate(tiny_image_config(image_folder, num_steps=10, seed=4),
                        str(tmp_path / "alone"))
     stacked = load_state(str(tmp_path / "vmapped"))
-    assert_close_states(seeds.unstack(stacked, 1), load_state(str(tmp_path / "alone")))
+    assert_close_states(replicas_lib.unstack(stacked, 1), load_state(str(tmp_path / "alone")))
 
 
 def test_vectorised_seeds_need_one_device(make_config):
@@ -86,7 +86,7 @@ def test_vectorised_seeds_need_one_device(make_config):
     config.train.num_seeds = 2
     config.train.parallel = "pmap"
     with pytest.raises(ConfigError, match="train.num_seeds=2: vectorised seeds run on one"):
-        seeds.build_replicas(config)
+        replicas_lib.build_replicas(config)
     config.train.num_seeds = 0
     with pytest.raises(ConfigError, match="train.num_seeds"):
         config_lib.validate(config)
