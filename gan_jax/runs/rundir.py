@@ -20,8 +20,8 @@ from gan_jax import config as config_lib
 from gan_jax.config import ConfigError
 from gan_jax.runs.checkpoint import Checkpointer, saved_steps
 from gan_jax.runs.console import is_main_process, say
-from gan_jax.training import vectorise
 from gan_jax.training import replicas as replicas_lib
+from gan_jax.training import vectorise
 from gan_jax.training.checks import validate
 from gan_jax.training.experiment import Experiment
 

@@ -137,6 +137,7 @@ def test_a_ctrl_c_while_building_is_never_lost(make_config, tmp_path, monkeypatc
     import signal
 
     from gan_jax.training import replicas as replicas_lib
+
     build = replicas_lib.build_replicas
 
     def build_then_ctrl_c_inside_gc(config):
@@ -153,7 +154,7 @@ def test_a_ctrl_c_while_building_is_never_lost(make_config, tmp_path, monkeypatc
             gc.callbacks.remove(ctrl_c)
         return replicas
 
-    monkeypatch.setattr(seeds, "build_replicas", build_then_ctrl_c_inside_gc)
+    monkeypatch.setattr(replicas_lib, "build_replicas", build_then_ctrl_c_inside_gc)
     workdir = str(tmp_path / "run")
     previous = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
