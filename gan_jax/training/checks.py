@@ -144,7 +144,7 @@ def check_seeds(config: Any, plan: Any) -> None:
     """Vectorised replicas (seeds, values) share one device, or are spread over the devices
     whole (train.parallel=replicas), never split within a batch."""
     vectorised = config.train.num_seeds > 1 or config.train.vectorise
-    if plan.mode == "replicas":
+    if config.train.parallel == "replicas":
         count = len(vectorise.replica_overrides(config))
         if not vectorised:
             raise ConfigError("train.parallel: 'replicas' spreads a vectorised run's replicas "

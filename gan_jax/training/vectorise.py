@@ -128,6 +128,8 @@ def replica_configs(config: Any) -> list[Any]:
             return [config]
         replica = config_lib.apply_overrides(config, overrides, "train.vectorise")
         replica.train.num_seeds, replica.train.vectorise = 1, ""
+        if replica.train.parallel == "replicas":  # Alone, a replica trains on one device.
+            replica.train.parallel = "jit"
         try:
             validate(replica)
         except ConfigError as e:

@@ -132,3 +132,35 @@ def test_only_seeds_keep_their_directory_names():
     config = tiny_config(seed=4)
     config.train.num_seeds = 2
     assert vectorise.replica_names(config) == ["seed_4", "seed_5"]
+
+
+def test_replicas_spread_over_devices_match_one_device(tmp_path):
+    """train.parallel=replicas: 8 replicas, 4 whole on each of 2 devices."""
+    from tests.training.test_parallel import train_on_devices
+
+    config = gamma_sweep(50)
+    one = str(tmp_path / "one")
+    train_and_evaluate(config, one)
+    config.train.parallel = "replicas"
+    done = train_on_devices(config, str(tmp_path / "two"), 2)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "8 replicas spread over 2 devices, 4 on each" in done.stderr
+    assert_close_states(load_state(one), load_state(str(tmp_path / "two")))
+    assert sorted(os.listdir(tmp_path / "two")) == sorted(os.listdir(one))
+
+
+def test_replicas_mode_needs_replicas_that_divide(tmp_path):
+    from gan_jax.training.checks import check_seeds
+    from gan_jax.training.parallel import ParallelPlan
+
+    config = tiny_config(seed=0)
+    config.train.parallel = "replicas"
+    plan = ParallelPlan("replicas", 1, False, replica_devices=3)
+    with pytest.raises(ConfigError, match="'replicas' spreads a vectorised run's replicas"):
+        check_seeds(config, plan)
+    config.train.vectorise = "loss.r1_weight=0.1,1"
+    with pytest.raises(ConfigError, match="2 replicas do not divide over 3 devices"):
+        check_seeds(config, plan)
+    config.train.parallel = "pmap"
+    with pytest.raises(ConfigError, match="train.vectorise: vectorised replicas run on one"):
+        check_seeds(config, ParallelPlan("pmap", 2, False))
