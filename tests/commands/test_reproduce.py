@@ -144,3 +144,22 @@ def test_comparisons():
     assert compare_evals(old, {"step": 10, "raw": {}}) == {
         "raw/kl": [0.10, "<missing>"], "raw/kl_none": [None, "<missing>"],
         "raw/modes": [25, "<missing>"]}
+
+
+def test_a_replica_reproduces_alone_and_the_vectorised_run_bit_exactly(tmp_path):
+    from tests.helpers import tiny_config
+
+    config = tiny_config(seed=2, num_steps=50)
+    config.train.vectorise = "loss.r1_weight=0.1,1"
+    config.train.sample_every = 0
+    workdir = str(tmp_path / "sweep")
+    train_and_evaluate(config, workdir)
+    replica = os.path.join(workdir, "loss.r1_weight=1.0,seed=2")
+    verdict = reproduce(replica, str(tmp_path / "alone"))
+    assert verdict["match"] and verdict["criterion"].startswith("eval within")
+    assert "one replica of a vectorised program" in verdict["why"]
+    # Alone, it differs from its replica only by float32 rounding.
+    assert 0 <= verdict["state"]["max_abs_diff"] < 1e-4
+    whole = reproduce(workdir, str(tmp_path / "whole"))
+    assert whole["match"] and whole["criterion"] == "bit-exact"
+    assert whole["state"]["differing_leaves"] == 0
