@@ -459,14 +459,16 @@ def train_classifier_main() -> None:
 def sweep_main() -> None:
     command = Command("gan-sweep", Usage(
         synopsis="--sweep SWEEP.py --workdir DIR [--config CONFIG] [--config.KEY=VALUE ...]\n"
-                 "       [--task I | --parallel N | --list]",
+                 "       [--task I | --parallel N | --list] [--vectorise]",
         summary="Runs the trials of a sweep file (one config override set each), in this\n"
                 "process or N worker processes; resumable, failures recorded per trial.",
         examples=("gan-sweep --sweep experiments/mog/sweep.py --workdir sweeps/ring --list",
                   "gan-sweep --sweep experiments/mog/sweep.py --workdir sweeps/ring "
                   "--parallel 2 --config.train.num_steps=1000",
                   "gan-sweep --sweep experiments/mog/sweep.py --workdir sweeps/ring "
-                  "--task $SLURM_ARRAY_TASK_ID"),
+                  "--task $SLURM_ARRAY_TASK_ID",
+                  "gan-sweep --sweep experiments/gamma_sweep/sweep.py --workdir sweeps/gamma "
+                  "--vectorise"),
         docs=f"{DOCS}sweeps.md"))
     sweep_file = flags.DEFINE_string("sweep", None, "Sweep file defining get_sweep().")
     workdir = flags.DEFINE_string("workdir", None, "Sweep directory: one subdirectory a trial.")
@@ -478,6 +480,9 @@ def sweep_main() -> None:
     parallel = flags.DEFINE_integer("parallel", 1, "Run every unfinished trial, N worker "
                                     "processes at a time.", lower_bound=1)
     list_only = flags.DEFINE_bool("list", False, "Print the trials and their states; run none.")
+    vectorise = flags.DEFINE_bool("vectorise", False, "Train each group of trials that differ "
+                                  "only in vectorisable scalars (penalty weights, learning "
+                                  "rates, betas, EMA decay, seeds) as one compiled program.")
     require("sweep", "workdir")
     # --config.KEY=VALUE items apply to every trial; absl never sees them, and parallel
     # workers get them as given.
@@ -491,7 +496,7 @@ def sweep_main() -> None:
         missing("sweep", command.name, command.usage.synopsis)
         missing("workdir", command.name, command.usage.synopsis)
         from gan_jax.commands import sweep as sweep_lib
-        sweep = sweep_lib.Sweep(sweep_file.value, config.value, common)
+        sweep = sweep_lib.Sweep(sweep_file.value, config.value, common, vectorise.value)
         if list_only.value:
             for index, name in enumerate(sweep.names):
                 record = sweep_lib.read_trial(sweep.trial_dir(workdir.value, index)) or {}
@@ -511,7 +516,8 @@ def sweep_main() -> None:
             return
         statuses = sweep_lib.run_parallel(sweep, workdir.value, parallel.value, config.value,
                                           log=lambda line: print(line, file=sys.stderr),
-                                          extra_args=common_args)
+                                          extra_args=common_args
+                                          + (["--vectorise"] if vectorise.value else []))
         print_json(statuses)
         bad = [name for name, status in statuses.items() if status not in ("done", "skipped")]
         if bad:

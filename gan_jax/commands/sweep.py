@@ -32,7 +32,7 @@ from typing import Any
 from ml_collections import ConfigDict
 
 from gan_jax import config as config_lib
-from gan_jax.config.naming import overrides_name
+from gan_jax.config.naming import format_value, overrides_name
 from gan_jax.config.registry import ConfigError
 from gan_jax.training.checks import validate
 
@@ -74,6 +74,45 @@ def _merge(trials: Iterable[Trial]) -> Trial:
     return merged
 
 
+def pack(trials: list[Trial]) -> list[Trial]:
+    """The trials with each group that differs only in vectorisable scalars (and the seed)
+    merged into one trial that trains the group as one program (`train.vectorise`), in the
+    place of the group's first trial. A group packs when its values form a full product (as
+    `product` makes them); any other trial stays as it is."""
+    from gan_jax.training.vectorise import vectorisable_keys
+
+    allowed = set(vectorisable_keys())
+
+    def group_key(trial: Trial) -> tuple:
+        return (tuple(trial), tuple((k, repr(v)) for k, v in trial.items() if k not in allowed))
+
+    groups: dict[tuple, list[Trial]] = {}
+    for trial in trials:
+        groups.setdefault(group_key(trial), []).append(trial)
+    packed, seen = [], set()
+    for trial in trials:
+        key = group_key(trial)
+        if key in seen:
+            continue
+        seen.add(key)
+        members = groups[key]
+        varying = {k: list(dict.fromkeys(m[k] for m in members)) for k in trial
+                   if k in allowed and len({repr(m[k]) for m in members}) > 1}
+        combinations = [tuple(m[k] for k in varying) for m in members]
+        full = (len(set(combinations)) == len(members)
+                and combinations == list(itertools.product(*varying.values())))
+        if len(members) == 1 or not full or not all(
+                isinstance(v, int | float) and not isinstance(v, bool)
+                for values in varying.values() for v in values):
+            packed.extend(members)
+            continue
+        spelled = " ".join(f"{k}={','.join(format_value(v) for v in values)}"
+                           for k, values in varying.items())
+        packed.append({**{k: v for k, v in trial.items() if k not in varying},
+                       "train.vectorise": spelled})
+    return packed
+
+
 def trial_name(overrides: Trial) -> str:
     """A trial's directory name: its overrides spelt out (`config.naming.overrides_name`)."""
     return overrides_name(overrides)
@@ -91,8 +130,10 @@ class Sweep:
     """The trials of a sweep file over a base config, checked and named."""
 
     def __init__(self, sweep_file: str, config: str | None = None,
-                 common: Trial | None = None):
-        """`common`: overrides applied to the base config, under every trial's own."""
+                 common: Trial | None = None, vectorise: bool = False):
+        """`common`: overrides applied to the base config, under every trial's own;
+        `vectorise`: trials that differ only in vectorisable scalars train as one program
+        each (`pack`)."""
         if not os.path.isfile(sweep_file):
             raise ConfigError(f"--sweep: no such sweep file: {sweep_file}")
         self.path = sweep_file
@@ -118,6 +159,9 @@ class Sweep:
         self.trials: list[Trial] = list(namespace["get_sweep"]())
         if not self.trials:
             raise ConfigError(f"{sweep_file}: get_sweep() returned no trials")
+        vectorised_base = self.base.train.vectorise or self.base.train.num_seeds > 1
+        if vectorise and not vectorised_base and all(isinstance(t, dict) for t in self.trials):
+            self.trials = pack(self.trials)
         self.names = [trial_name(t) for t in self.trials]
         self.configs = []
         for index, (name, overrides) in enumerate(zip(self.names, self.trials, strict=True)):

@@ -245,3 +245,32 @@ def test_sweep_files_import_their_vocabulary_from_gan_jax_sweep():
     assert public.product(public.sweep("loss.r1_weight", [0.1, 1.0]),
                           public.sweep("seed", [0])) == [
         {"loss.r1_weight": 0.1, "seed": 0}, {"loss.r1_weight": 1.0, "seed": 0}]
+
+
+def test_trials_that_differ_in_scalars_pack_into_one_program_each(tmp_path):
+    trials = sweep_lib.product(sweep_lib.sweep("model.generator.hidden_dim", [8, 16]),
+                               sweep_lib.sweep("loss.r1_weight", [0.1, 1.0]),
+                               sweep_lib.sweep("seed", [0, 1]))
+    packed = sweep_lib.pack(trials + [{"model.generator.hidden_dim": 4, "seed": 0}])
+    assert packed == [
+        {"model.generator.hidden_dim": 8, "train.vectorise": "loss.r1_weight=0.1,1.0 seed=0,1"},
+        {"model.generator.hidden_dim": 16, "train.vectorise": "loss.r1_weight=0.1,1.0 seed=0,1"},
+        {"model.generator.hidden_dim": 4, "seed": 0}]
+    # Not a full product: each trial stays separate.
+    ragged = [{"loss.r1_weight": 0.1, "seed": 0}, {"loss.r1_weight": 1.0, "seed": 1}]
+    assert sweep_lib.pack(ragged) == ragged
+
+    path = write_sweep(tmp_path, """
+        def get_sweep():
+            return product(sweep("loss.r1_weight", [0.0, 1.0]), sweep("seed", [0, 1]))
+    """, num_steps=50)
+    workdir = tmp_path / "w"
+    result = run_cli(f"--sweep={path}", f"--workdir={workdir}", "--vectorise")
+    assert result.returncode == 0, result.stderr
+    (name,) = json.loads(result.stdout)
+    assert name == "train.vectorise=loss.r1_weight=0.0,1.0_seed=0,1"
+    replicas = sorted(os.listdir(workdir / name))
+    assert "loss.r1_weight=1.0,seed=1" in replicas
+    from gan_jax.commands.report import report
+
+    assert len(report(str(workdir))[1].strip().splitlines()) == 1 + 2  # Two rows of 2 seeds.
