@@ -77,9 +77,18 @@ def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
     return 2 * size**3 / statistics.median(times) / 1e9
 
 
+def replica_config(config: config_lib.ConfigDict) -> config_lib.ConfigDict:
+    """A vectorised replica's config as a run of its own, on one device."""
+    config = config_lib.ConfigDict(config.to_dict())
+    config.train.parallel = "jit"
+    return config
+
+
 def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) -> dict[str, Any]:
     """Times `repeats` blocks of `calls` compiled calls of `train.steps_per_call` steps each,
-    on synthetic data of the config's shapes. FLOPs come from XLA's cost analysis."""
+    on synthetic data of the config's shapes. FLOPs come from XLA's cost analysis. A
+    vectorised run is also timed as its first replica alone: `vectorised_speedup` is the
+    replica steps a second against the same trials run one after another."""
     validate(config)
     config = config_lib.with_seed(config, 0)
     with data_lib.shapes_only():  # Random data: the dataset need not be on this machine.
@@ -113,6 +122,14 @@ def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) 
     batch = config.train.batch_size
     achieved = flops_per_step * steps_per_sec / 1e9
     peak = matmul_gflops()
+    versus_alone = {}
+    if num_seeds > 1:  # The same trials one after another: each replica's program alone.
+        alone = benchmark(replica_config(replicas[0].config), calls, repeats)
+        versus_alone = {
+            "alone_steps_per_sec_median": alone["steps_per_sec_median"],
+            # Replica steps a second: vectorised, against the trials run one after another.
+            "vectorised_speedup": steps_per_sec * num_seeds / alone["steps_per_sec_median"],
+        }
     return {
         "data": config.data.name,
         "example_shape": list(experiment.dataset.example_shape),
@@ -121,8 +138,12 @@ def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) 
         "steps_per_call": steps_per_call,
         "step_time_median_s": 1.0 / steps_per_sec,
         "steps_per_sec_median": steps_per_sec,
-        "num_seeds": num_seeds,  # Vectorised seeds; each makes steps_per_sec steps a second.
+        # Vectorised replicas (seeds, values); each makes steps_per_sec steps a second.
+        "num_seeds": num_seeds,
+        "num_replicas": num_seeds,
         "seed_steps_per_sec_median": steps_per_sec * num_seeds,
+        "replica_steps_per_sec_median": steps_per_sec * num_seeds,
+        **versus_alone,
         "steps_per_sec_repeats": rates,
         "parallel": plan.mode,
         "devices": plan.num_replicas,

@@ -27,6 +27,10 @@ def test_flops_per_step_do_not_depend_on_steps_per_call(make_config):
     assert four_seeds["seed_steps_per_sec_median"] == pytest.approx(
         4 * four_seeds["steps_per_sec_median"])
     assert four_seeds["gflop_per_step"] == pytest.approx(4 * one["gflop_per_step"], rel=0.05)
+    # Against the same trials one after another: one replica alone, timed in the same call.
+    assert four_seeds["vectorised_speedup"] == pytest.approx(
+        4 * four_seeds["steps_per_sec_median"] / four_seeds["alone_steps_per_sec_median"])
+    assert four_seeds["alone_steps_per_sec_median"] > 0 and "vectorised_speedup" not in fused
 
 
 def test_input_rate_streams_the_folder_of_jpegs_it_writes(tmp_path):
