@@ -96,18 +96,21 @@ def pack(trials: list[Trial]) -> list[Trial]:
             continue
         seen.add(key)
         members = groups[key]
-        varying = {k: list(dict.fromkeys(m[k] for m in members)) for k in trial
-                   if k in allowed and len({repr(m[k]) for m in members}) > 1}
-        combinations = [tuple(m[k] for k in varying) for m in members]
-        full = (len(set(combinations)) == len(members)
-                and combinations == list(itertools.product(*varying.values())))
-        if len(members) == 1 or not full or not all(
-                isinstance(v, int | float) and not isinstance(v, bool)
-                for values in varying.values() for v in values):
+        varying = [k for k in trial
+                   if k in allowed and len({repr(m[k]) for m in members}) > 1]
+        tied: dict[tuple, list[str]] = {}  # Keys that always take the same values move as one.
+        for k in varying:
+            tied.setdefault(tuple(repr(m[k]) for m in members), []).append(k)
+        moving = list(tied.values())
+        values = [list(dict.fromkeys(m[keys[0]] for m in members)) for keys in moving]
+        combinations = [tuple(m[keys[0]] for keys in moving) for m in members]
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool)
+                      for vs in values for v in vs)
+        if len(members) == 1 or not numeric or combinations != list(itertools.product(*values)):
             packed.extend(members)
             continue
-        spelled = " ".join(f"{k}={','.join(format_value(v) for v in values)}"
-                           for k, values in varying.items())
+        spelled = " ".join(f"{'+'.join(keys)}={','.join(format_value(v) for v in vs)}"
+                           for keys, vs in zip(moving, values, strict=True))
         packed.append({**{k: v for k, v in trial.items() if k not in varying},
                        "train.vectorise": spelled})
     return packed

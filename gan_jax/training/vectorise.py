@@ -5,7 +5,9 @@
 asks for every combination of the listed values (the last key varies fastest), each times the
 run's seeds (`seed`, ..., `seed + train.num_seeds - 1`, fastest of all): here 3 x 2 x K
 replicas, trained as one compiled program (`training.replicas`). `seed=0,4,9` lists seeds
-explicitly. Replica i is the run of its own config: the base config with its values set
+explicitly. Keys joined by `+` take each value together:
+`loss.r1_weight+loss.r2_weight=0.1,1` is R3GAN's gamma for R1 and R2 alike (2 replicas, not
+4). Replica i is the run of its own config: the base config with its values set
 (`replica_configs`), checked like any config, so a value out of range is refused here.
 
 Only scalars the train step reads as numbers can vary inside one program (`VECTORISABLE`);
@@ -40,34 +42,48 @@ def vectorisable_keys() -> tuple[str, ...]:
 
 
 def parse(text: str, config: Any) -> list[tuple[str, list[Any]]]:
-    """[(key, values)] of a `train.vectorise` string, in its order; ConfigError naming the
-    culprit for an unknown or non-vectorisable key, a repeated key, or a value that is not a
-    number."""
-    known, allowed = list(config_lib.flatten(config)), vectorisable_keys()
+    """[(key, values)] of a `train.vectorise` string, in its order (tied keys share their
+    values list); ConfigError naming the culprit for an unknown or non-vectorisable key, a
+    repeated key, or a value that is not a number."""
+    return [(key, values) for keys, values in parse_groups(text, config) for key in keys]
+
+
+def parse_groups(text: str, config: Any) -> list[tuple[tuple[str, ...], list[Any]]]:
+    """[(tied keys, values)] of a `train.vectorise` string (see `parse`)."""
     entries: list[tuple[str, list[Any]]] = []
+    groups: list[tuple[tuple[str, ...], list[Any]]] = []
     for item in re.split(r"[\s;]+", text.strip()) if text.strip() else []:
-        key, sep, listed = item.partition("=")
+        spec, sep, listed = item.partition("=")
         if not sep or not listed:
             raise ConfigError(f"train.vectorise: {item!r} is not key=value,value,... "
                               "(e.g. 'loss.r1_weight=0.1,1,10')")
-        if key not in known and key != SEED:
-            raise ConfigError(config_lib.unknown_key_message(
-                key, known, "train.vectorise: unknown config key"))
-        if key not in allowed:
-            raise ConfigError(
-                f"train.vectorise: {key} cannot vary within one compiled program (it is not "
-                f"a scalar the train step reads as a number); sweep it with gan-sweep. "
-                f"Vectorisable: {', '.join(allowed)}")
-        if key in (k for k, _ in entries):
-            raise ConfigError(f"train.vectorise: {key} is listed twice")
-        values = [_number(key, text) for text in listed.split(",")]
-        if len(set(values)) < len(values):
-            raise ConfigError(f"train.vectorise: {key} lists a value twice: {listed}")
-        if key in STRUCTURAL_ZERO and 0 < sum(v == 0 for v in values) < len(values):
-            raise ConfigError(f"train.vectorise: {key} mixes 0 (a fixed probability) with "
-                              "adaptive targets; they are different programs")
-        entries.append((key, values))
-    return entries
+        keys = tuple(spec.split("+"))
+        for key in keys:
+            entries.append((key, _values(key, listed, config, entries)))
+        groups.append((keys, entries[-1][1]))
+    return groups
+
+
+def _values(key: str, listed: str, config: Any, entries: list) -> list[Any]:
+    """The checked values of one key of `train.vectorise`."""
+    known, allowed = list(config_lib.flatten(config)), vectorisable_keys()
+    if key not in known and key != SEED:
+        raise ConfigError(config_lib.unknown_key_message(
+            key, known, "train.vectorise: unknown config key"))
+    if key not in allowed:
+        raise ConfigError(
+            f"train.vectorise: {key} cannot vary within one compiled program (it is not "
+            f"a scalar the train step reads as a number); sweep it with gan-sweep. "
+            f"Vectorisable: {', '.join(allowed)}")
+    if key in (k for k, _ in entries):
+        raise ConfigError(f"train.vectorise: {key} is listed twice")
+    values = [_number(key, text) for text in listed.split(",")]
+    if len(set(values)) < len(values):
+        raise ConfigError(f"train.vectorise: {key} lists a value twice: {listed}")
+    if key in STRUCTURAL_ZERO and 0 < sum(v == 0 for v in values) < len(values):
+        raise ConfigError(f"train.vectorise: {key} mixes 0 (a fixed probability) with "
+                          "adaptive targets; they are different programs")
+    return values
 
 
 def _number(key: str, text: str) -> int | float:
@@ -81,18 +97,18 @@ def _number(key: str, text: str) -> int | float:
 def replica_overrides(config: Any) -> list[dict[str, Any]]:
     """Each replica's overrides of `config`: its vectorised values and its seed, in replica
     order; one empty dict for a run that is not vectorised."""
-    entries = parse(config.train.vectorise, config)
-    seeds_listed = any(key == SEED for key, _ in entries)
+    groups = parse_groups(config.train.vectorise, config)
+    seeds_listed = any(SEED in keys for keys, _ in groups)
     if seeds_listed and config.train.num_seeds > 1:
         raise ConfigError(f"train.vectorise lists seeds, and train.num_seeds="
                           f"{config.train.num_seeds} asks for more; use one of them")
     if not seeds_listed:
-        if not entries and config.train.num_seeds == 1:
+        if not groups and config.train.num_seeds == 1:
             return [{}]
-        entries.append((SEED, [config.seed + k for k in range(config.train.num_seeds)]))
-    keys = [key for key, _ in entries]
-    return [dict(zip(keys, combination, strict=True))
-            for combination in itertools.product(*(values for _, values in entries))]
+        groups.append(((SEED,), [config.seed + k for k in range(config.train.num_seeds)]))
+    return [{key: value for (keys, _), value in zip(groups, combination, strict=True)
+             for key in keys}
+            for combination in itertools.product(*(values for _, values in groups))]
 
 
 def check(config: Any) -> None:
@@ -100,14 +116,14 @@ def check(config: Any) -> None:
     an ordinary config (before any seed is drawn)."""
     from gan_jax.training.checks import validate
 
-    entries = parse(config.train.vectorise, config)
-    if any(key == SEED for key, _ in entries) and config.train.num_seeds > 1:
+    groups = parse_groups(config.train.vectorise, config)
+    if any(SEED in keys for keys, _ in groups) and config.train.num_seeds > 1:
         raise ConfigError(f"train.vectorise lists seeds, and train.num_seeds="
                           f"{config.train.num_seeds} asks for more; use one of them")
-    entries = [(key, values) for key, values in entries if key != SEED]
-    keys = [key for key, _ in entries]
-    for combination in itertools.product(*(values for _, values in entries)):
-        overrides = dict(zip(keys, combination, strict=True))
+    groups = [(keys, values) for keys, values in groups if SEED not in keys]
+    for combination in itertools.product(*(values for _, values in groups)):
+        overrides = {key: value for (keys, _), value in zip(groups, combination, strict=True)
+                     for key in keys}
         replica = config_lib.apply_overrides(config, overrides, "train.vectorise")
         replica.train.num_seeds, replica.train.vectorise = 1, ""
         try:

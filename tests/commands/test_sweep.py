@@ -16,6 +16,7 @@ import pytest
 
 from gan_jax.commands import sweep as sweep_lib
 from gan_jax.commands.sweep import product, sweep, trial_name, zipped
+from gan_jax.config import naming
 from gan_jax.config.registry import ConfigError
 from tests.conftest import REPO
 
@@ -93,7 +94,7 @@ def test_trial_names_spell_the_overrides():
 def test_long_trial_names_are_cut_but_stay_unique():
     a = trial_name({"data.path": "x" * 300 + "a"})
     b = trial_name({"data.path": "x" * 300 + "b"})
-    assert len(a) == len(b) == sweep_lib.MAX_NAME_LENGTH
+    assert len(a) == len(b) == naming.MAX_NAME_LENGTH
     assert a != b
 
 
@@ -274,3 +275,21 @@ def test_trials_that_differ_in_scalars_pack_into_one_program_each(tmp_path):
     from gan_jax.commands.report import report
 
     assert len(report(str(workdir))[1].strip().splitlines()) == 1 + 2  # Two rows of 2 seeds.
+
+
+def test_keys_that_move_together_pack_as_one():
+    trials = sweep_lib.product(
+        sweep_lib.zipped(sweep_lib.sweep("loss.r1_weight", [0.1, 1.0]),
+                         sweep_lib.sweep("loss.r2_weight", [0.1, 1.0])),
+        sweep_lib.sweep("seed", [0, 1]))
+    (packed,) = sweep_lib.pack(trials)
+    assert packed == {"train.vectorise": "loss.r1_weight+loss.r2_weight=0.1,1.0 seed=0,1"}
+    from gan_jax.training import vectorise
+    from tests.helpers import tiny_config
+
+    config = tiny_config(seed=0)
+    config.train.vectorise = packed["train.vectorise"]
+
+    assert vectorise.replica_overrides(config) == [
+        {**{"loss.r1_weight": g, "loss.r2_weight": g}, "seed": s}
+        for g in (0.1, 1.0) for s in (0, 1)]
