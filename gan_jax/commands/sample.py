@@ -236,30 +236,30 @@ def _synthesize(generator: Any, params: Any, g_state: Any, ws: jax.Array,
                            method=generator.synthesize)
 
 
-def style_ranges(size: int) -> list[tuple[str, int, int]]:
-    """The (name, first, end) ws indices of the coarse (4-8), middle (16-32) and fine (64+)
-    resolutions of a size x size synthesis network; at small sizes the highest resolutions
-    move down a range, so that "fine" is never empty. Resolution 2**(k+2) reads ws[2k-1],
-    ws[2k] (ws[0] at 4x4); the final toRGB's w belongs to the highest resolution."""
-    resolutions = [2**i for i in range(2, int(np.log2(size)) + 1)]
-    groups = {"coarse": [r for r in resolutions if r <= 8],
-              "middle": [r for r in resolutions if 16 <= r <= 32],
-              "fine": [r for r in resolutions if r >= 64]}
+def style_ranges(shape: tuple[int, ...]) -> list[tuple[str, int, int]]:
+    """The (name, first, end) ws indices of the coarse (short side up to 8), middle (16-32)
+    and fine (64+) resolutions of a synthesis network making `shape` images; at small sizes
+    the highest resolutions move down a range, so that "fine" is never empty. Resolution i
+    (the base is 0) reads ws[2i-1], ws[2i] (ws[0] at the base); the final toRGB's w belongs
+    to the highest resolution."""
+    sides = [min(h, w) for h, w in stylegan.levels(shape)]
+    groups = {"coarse": [i for i, r in enumerate(sides) if r <= 8],
+              "middle": [i for i, r in enumerate(sides) if 8 < r <= 32],
+              "fine": [i for i, r in enumerate(sides) if r > 32]}
     if not groups["fine"]:
         donor = groups["middle"] or groups["coarse"]
         groups["fine"].append(donor.pop())
     if not groups["middle"] and len(groups["coarse"]) > 1:
         groups["middle"].append(groups["coarse"].pop())
 
-    def first(resolution: int) -> int:
-        return max(0, 2 * int(np.log2(resolution)) - 5)
+    def first(level: int) -> int:
+        return max(0, 2 * level - 1)
 
-    num_ws = stylegan.num_ws(size)
-    ranges = []
+    num_ws, ranges = stylegan.num_ws(shape), []
     for name in ("coarse", "middle", "fine"):
         if groups[name]:
             last = groups[name][-1]
-            end = num_ws if last == size else first(2 * last)
+            end = num_ws if last == len(sides) - 1 else first(last + 1)
             ranges.append((name, first(groups[name][0]), end))
     return ranges
 
@@ -293,7 +293,7 @@ def style_picture(experiment: Experiment, state: GANState, mode: str, num: int, 
         ws_b = map_to_w(experiment.latents(jax.random.fold_in(key, 1), steps))
         images_a, images_b = synthesize(ws_a), synthesize(ws_b)
         rows = [np.concatenate([np.zeros_like(images_b[:1]), images_b])]
-        for _, first, end in style_ranges(experiment.dataset.example_shape[0]):
+        for _, first, end in style_ranges(tuple(experiment.dataset.example_shape)):
             mixed = jnp.broadcast_to(ws_a[:, None], (num, steps, *ws_a.shape[1:]))
             mixed = mixed.at[:, :, first:end].set(
                 jnp.broadcast_to(ws_b[None, :, first:end], (num, steps, end - first,

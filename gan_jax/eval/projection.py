@@ -199,7 +199,7 @@ def build_space(generator: Any, variables: Any, kind: str, num: int, key: jax.Ar
                      jnp.full((num,), spread), [])
     from gan_jax.models import stylegan
 
-    size = generator.output_shape[0]
+    shape = tuple(generator.output_shape)
 
     def statistics(label):
         """(mean, spread) of w for one label (None: unconditional)."""
@@ -215,7 +215,7 @@ def build_space(generator: Any, variables: Any, kind: str, num: int, key: jax.Ar
         chosen = [per_label[int(c)] for c in jax.device_get(labels)]
         means = jnp.stack([m for m, _ in chosen])
         spreads = jnp.stack([s for _, s in chosen])
-    layers = stylegan.num_ws(size)
+    layers = stylegan.num_ws(shape)
     start = means[:, None, :]
     if kind == "w+":
         start = jnp.repeat(start, layers, axis=1)
@@ -224,4 +224,4 @@ def build_space(generator: Any, variables: Any, kind: str, num: int, key: jax.Ar
         ws = jnp.broadcast_to(latent, (latent.shape[0], layers, latent.shape[-1]))
         return generator.apply(variables, ws, None, noise, method=generator.synthesize)
 
-    return Space(image, start, spreads, stylegan.noise_shapes(size))
+    return Space(image, start, spreads, stylegan.noise_shapes(shape))

@@ -1,10 +1,12 @@
 """Style-based generator (StyleGAN, Karras et al. 2019; StyleGAN2, Karras et al. 2020) and
-StyleGAN2's residual discriminator, at any power-of-two resolution from 8 up.
+StyleGAN2's residual discriminator, at H x W = b_h * 2**k x b_w * 2**k for k >= 1 and bases
+in [4, 16] (`synthesis_plan`): every power-of-two square from 8 up starts at 4 x 4, as in
+StyleGAN; 28 x 28 starts at 7 x 7, 64 x 32 at 8 x 4. Layers are named by their short side.
 
 Generator: a mapping network turns z (normalised to unit mean square) into an intermediate
 latent w through `mapping_depth` dense layers whose learning rate is scaled by `mapping_lr_mul`.
-The synthesis network starts from a learned 4 x 4 constant; every resolution has two 3x3
-style layers (one at 4 x 4), the first after a low-pass-filtered 2x upsampling, and a 1x1
+The synthesis network starts from a learned b_h x b_w constant; every resolution has two 3x3
+style layers (one at the base), the first after a low-pass-filtered 2x upsampling, and a 1x1
 toRGB output; the outputs of all resolutions are upsampled and summed ("skip" architecture).
 Each layer reads its own w from `ws` [batch, num_ws, w_dim], so styles can be mixed per layer.
 A style layer is controlled by w through one of two mechanisms (`style`):
@@ -27,8 +29,8 @@ truncation moves w towards it.
 Discriminator: 1x1 fromRGB, then per resolution a residual block (3x3 conv, 3x3 conv with
 low-pass-filtered 2x downsampling, plus a filtered-downsampling 1x1 shortcut, summed and
 scaled by 1/sqrt(2); `architecture="orig"` drops the shortcut, as StyleGAN2-ADA's CIFAR-10
-setting does) down to 4 x 4, then the minibatch standard deviation, a 3x3 conv and two dense
-layers to one logit.
+setting does) down to the base b_h x b_w, then the minibatch standard deviation, a 3x3 conv
+and two dense layers to one logit.
 
 Class conditioning (`num_classes` > 0), as StyleGAN2-ADA does it: G's mapping network reads z
 and a learned embedding of the label, each normalised to unit mean square, concatenated; D
@@ -54,7 +56,7 @@ import numpy as np
 from flax import linen as nn
 
 from gan_jax.config.registry import ConfigError
-from gan_jax.models.blocks import check_choice
+from gan_jax.models.blocks import check_choice, halvings_plan
 from gan_jax.models.conditioning import labels_for
 from gan_jax.models.conv import conv2d
 
@@ -91,15 +93,23 @@ def check_precision_fields(low_precision_res: int, conv_clamp: float, section: s
         raise ConfigError(f"{section}.conv_clamp: must be >= 0 (0: off), got {conv_clamp}")
 
 
-def check_resolution(shape: tuple[int, ...], section: str) -> int:
-    """The side of a square power-of-two image of at least 8 pixels."""
-    size = shape[0]
-    if len(shape) != 3 or shape[0] != shape[1]:
-        raise ConfigError(f"{section}: a style-based model makes square images, got {shape}")
-    if size < 8 or size & (size - 1):
-        raise ConfigError(f"{section}: the resolution must be a power of two above 4 (8, 16, "
-                          f"32, ...), got {size}; pad or resize the data (data.image_size)")
-    return size
+def synthesis_plan(shape: tuple[int, ...], section: str = "model.generator"
+                   ) -> tuple[tuple[int, int], int]:
+    """H x W x C -> ((b_h, b_w), k): a b_h x b_w base doubled k >= 1 times, bases in
+    [4, 16], k as large as both sides allow (4 x 4 for every power-of-two square)."""
+    plan = halvings_plan(shape[0], shape[1], 4, 4, 16) if len(shape) == 3 else None
+    if plan is None:
+        raise ConfigError(
+            f"{section}: a style-based model cannot make {tuple(shape)} images: it needs H x W "
+            "x C with H = b_h * 2**k and W = b_w * 2**k for one k >= 1 and bases in [4, 16] "
+            "(8x8, 28x28, 32x32, 64x32, 256x256, ...); pad or resize the data (data.image_size)")
+    return plan
+
+
+def levels(shape: tuple[int, ...], section: str = "model.generator") -> list[tuple[int, int]]:
+    """The (height, width) of each resolution of a synthesis network, base first."""
+    (base_h, base_w), k = synthesis_plan(shape, section)
+    return [(base_h << i, base_w << i) for i in range(k + 1)]
 
 
 def _filter_axis(x: jax.Array, axis: int, pad: tuple[int, int], stride: int,
@@ -361,17 +371,19 @@ class SynthesisNetwork(nn.Module):
     @nn.compact
     def __call__(self, ws: jax.Array, keys: jax.Array | None,
                  noise_inputs: Sequence[jax.Array] | None = None) -> jax.Array:
-        size, channels = self.output_shape[0], self.output_shape[2]
-        resolutions = [2**i for i in range(2, int(math.log2(size)) + 1)]
+        sizes, channels = levels(self.output_shape), self.output_shape[2]
+        resolutions = [min(h, w) for h, w in sizes]  # Named by the short side.
+        size = resolutions[-1]
         features = [channels_at(r, size, self.width, self.max_width) for r in resolutions]
         b = ws.shape[0]
-        const = self.param("const", nn.initializers.normal(1.0), (4, 4, features[0]),
+        const = self.param("const", nn.initializers.normal(1.0), (*sizes[0], features[0]),
                            jnp.float32)
         x = jnp.broadcast_to(const, (b, *const.shape))
         layer = 0
+        shapes = noise_shapes(self.output_shape)
 
-        def noise(resolution: int) -> jax.Array:
-            shape = (resolution, resolution, 1)
+        def noise() -> jax.Array:
+            shape = shapes[layer]
             if noise_inputs is not None:  # Given, e.g. optimised by the projector.
                 return noise_inputs[layer]
             if keys is None:
@@ -385,30 +397,32 @@ class SynthesisNetwork(nn.Module):
         def dtype_at(resolution: int) -> Any:
             return self.dtype if resolution >= low_from else jnp.float32
 
-        x = StyleLayer(features[0], self.style, dtype=dtype_at(4), conv_clamp=self.conv_clamp,
-                       name="layer0")(x, ws[:, 0], noise(4))
+        x = StyleLayer(features[0], self.style, dtype=dtype_at(resolutions[0]),
+                       conv_clamp=self.conv_clamp, name="layer0")(x, ws[:, 0], noise())
         layer = 1
-        image = ToRGB(channels, self.style, self.conv_clamp, name="to_rgb4")(x, ws[:, 1])
+        image = ToRGB(channels, self.style, self.conv_clamp,
+                      name=f"to_rgb{resolutions[0]}")(x, ws[:, 1])
         for resolution, width in zip(resolutions[1:], features[1:], strict=True):
             for up in (True, False):
                 x = StyleLayer(width, self.style, up=up, dtype=dtype_at(resolution),
                                conv_clamp=self.conv_clamp, name=f"layer{layer}")(
-                    x, ws[:, layer], noise(resolution))
+                    x, ws[:, layer], noise())
                 layer += 1
             image = upsample(image) + ToRGB(channels, self.style, self.conv_clamp,
                                             name=f"to_rgb{resolution}")(x, ws[:, layer])
         return image
 
 
-def num_ws(size: int) -> int:
-    """The number of per-layer latents of a synthesis network making size x size images."""
-    return 2 * int(math.log2(size)) - 2
+def num_ws(shape: tuple[int, ...]) -> int:
+    """The number of per-layer latents of a synthesis network making `shape` (H, W, C)
+    images: two a resolution, one at the base, one for the last toRGB."""
+    return 2 * len(levels(shape))
 
 
-def noise_shapes(size: int) -> list[tuple[int, int, int]]:
-    """The [H, W, 1] shape of each style layer's noise input, in layer order (4 x 4 first)."""
-    resolutions = [2**i for i in range(3, int(math.log2(size)) + 1)]
-    return [(4, 4, 1)] + [(r, r, 1) for r in resolutions for _ in range(2)]
+def noise_shapes(shape: tuple[int, ...]) -> list[tuple[int, int, int]]:
+    """The [H, W, 1] shape of each style layer's noise input, in layer order (base first)."""
+    sizes = levels(shape)
+    return [(*sizes[0], 1)] + [(h, w, 1) for h, w in sizes[1:] for _ in range(2)]
 
 
 class StyleGANGenerator(nn.Module):
@@ -437,7 +451,7 @@ class StyleGANGenerator(nn.Module):
 
     def check_config(self) -> None:
         check_choice(self.style, STYLES, "model.generator.style")
-        check_resolution(self.output_shape, "model.generator")
+        synthesis_plan(self.output_shape, "model.generator")
         check_precision_fields(self.low_precision_res, self.conv_clamp, "model.generator")
         if self.num_classes and not self.mapping_depth:
             raise ConfigError("model.generator.mapping_depth: a class-conditional style-based "
@@ -453,7 +467,7 @@ class StyleGANGenerator(nn.Module):
 
     @property
     def num_ws(self) -> int:
-        return num_ws(self.output_shape[0])
+        return num_ws(self.output_shape)
 
     def setup(self) -> None:
         self.mapping = MappingNetwork(self.w_dim, self.mapping_depth, self.mapping_lr_mul,
@@ -537,8 +551,9 @@ class StyleGANDiscriminator(nn.Module):
     def __call__(self, x: jax.Array, labels: jax.Array | None = None,
                  train: bool = True) -> jax.Array:
         del train  # The same in both modes.
-        size = check_resolution(x.shape[1:], "model.discriminator")
-        resolutions = [2**i for i in range(int(math.log2(size)), 1, -1)]
+        sizes = levels(x.shape[1:], "model.discriminator")[::-1]
+        resolutions = [min(h, w) for h, w in sizes]  # Named by the short side, input first.
+        size, base = resolutions[0], resolutions[-1]
         low_from = low_precision_from(size, self.low_precision_res)
 
         def channels(resolution: int) -> int:
@@ -560,12 +575,12 @@ class StyleGANDiscriminator(nn.Module):
                             use_bias=False, name=f"skip{resolution}")
                 x = (x + skip) * math.sqrt(0.5)
         x = minibatch_stddev(x.astype(jnp.float32), self.mbstd_group, self.mbstd_channels)
-        x = clamp(lrelu(EqualConv(channels(4), name="conv4")(x)), self.conv_clamp)
+        x = clamp(lrelu(EqualConv(channels(base), name=f"conv{base}")(x)), self.conv_clamp)
         x = jnp.reshape(x, (x.shape[0], -1))
-        x = lrelu(EqualDense(channels(4), name="dense")(x))
+        x = lrelu(EqualDense(channels(base), name="dense")(x))
         if not self.num_classes:
             return EqualDense(1, name="logit")(x)[:, 0]
-        cmap_dim = self.cmap_dim or channels(4)
+        cmap_dim = self.cmap_dim or channels(base)
         cmap = MappingNetwork(cmap_dim, self.mapping_depth, 0.01, self.num_classes,
                               name="mapping")(None, labels_for(labels, x.shape[0]))
         out = EqualDense(cmap_dim, name="logit")(x)

@@ -41,10 +41,18 @@ def cells(images, columns):
 
 
 def test_style_ranges_split_resolutions_into_coarse_middle_and_fine():
-    assert sample.style_ranges(32) == [("coarse", 0, 3), ("middle", 3, 5), ("fine", 5, 8)]
-    assert sample.style_ranges(16) == [("coarse", 0, 1), ("middle", 1, 3), ("fine", 3, 6)]
+    assert sample.style_ranges((32, 32, 3)) == [("coarse", 0, 3), ("middle", 3, 5),
+                                                 ("fine", 5, 8)]
+    assert sample.style_ranges((16, 16, 1)) == [("coarse", 0, 1), ("middle", 1, 3),
+                                                 ("fine", 3, 6)]
     # StyleGAN's split at 256: 4-8, 16-32, 64-256.
-    assert sample.style_ranges(256) == [("coarse", 0, 3), ("middle", 3, 7), ("fine", 7, 14)]
+    assert sample.style_ranges((256, 256, 3)) == [("coarse", 0, 3), ("middle", 3, 7),
+                                                   ("fine", 7, 14)]
+    # By the short side: 64 x 32 is 8x4, 16x8, 32x16, 64x32; 28 x 28 is 7, 14, 28.
+    assert sample.style_ranges((64, 32, 3)) == [("coarse", 0, 1), ("middle", 1, 5),
+                                                 ("fine", 5, 8)]
+    assert sample.style_ranges((28, 28, 1)) == [("coarse", 0, 1), ("middle", 1, 3),
+                                                 ("fine", 3, 6)]
 
 
 def test_truncation_grid_ends_in_the_average_image(style_run):
@@ -61,7 +69,7 @@ def test_mixing_grid_rows_take_one_range_of_styles_from_each_column(style_run):
     experiment, state = style_run
     images, columns = sample.style_picture(experiment, state, "mixing", NUM, steps=STEPS)
     grid = cells(images, columns)
-    ranges = sample.style_ranges(16)
+    ranges = sample.style_ranges((16, 16, 1))
     assert grid.shape[:2] == (1 + len(ranges) * NUM, STEPS + 1)
     assert np.all(grid[0, 0] == 0)  # The empty corner.
     sources_b = grid[0, 1:]

@@ -72,8 +72,9 @@ def test_projection_recovers_images_of_the_generator(space):
     targets = g.apply(variables, z, train=False)
     built = projection.build_space(g, variables, space, 3, jax.random.PRNGKey(2), sample_z,
                                    avg_samples=2000)
-    assert built.start.shape == ((3, 1, Z) if space == "w" else (3, stylegan.num_ws(16), Z))
-    assert [s for s in built.noise_shapes] == stylegan.noise_shapes(16)
+    layers = stylegan.num_ws((16, 16, 1))
+    assert built.start.shape == ((3, 1, Z) if space == "w" else (3, layers, Z))
+    assert [s for s in built.noise_shapes] == stylegan.noise_shapes((16, 16, 1))
     start_error = jnp.mean(jnp.square(built.image(built.start, None) - targets), (1, 2, 3))
     settings = projection.ProjectionSettings(steps=300, space=space, feature_weight=0.0)
     out = projection.project(built, targets, settings, jax.random.PRNGKey(3))
@@ -82,7 +83,7 @@ def test_projection_recovers_images_of_the_generator(space):
     assert bool(jnp.all(out["pixel"] < bound * start_error)), (start_error, out["pixel"])
     assert out["loss"].shape == (300,)
     # The noise maps come back normalised, one per layer and target.
-    assert [v.shape for v in out["noise"]] == [(3, *s) for s in stylegan.noise_shapes(16)]
+    assert [v.shape for v in out["noise"]] == [(3, *s) for s in stylegan.noise_shapes((16, 16, 1))]
     for v in out["noise"]:
         np.testing.assert_allclose(jnp.std(v, axis=(1, 2, 3)), 1.0, rtol=1e-3)
     np.testing.assert_allclose(out["images"], built.image(out["latents"], out["noise"]),
