@@ -131,7 +131,7 @@ def evaluate_main() -> None:
     overrides = {
         key: flags.DEFINE_string(key, None, f"Overrides eval.{key}.")
         for key in ("metrics", "extractor", "extractor_path", "reference_split", "cache_dir",
-                    "resize", "reference_stats", "inception_path")
+                    "resize", "reference_stats", "inception_path", "dinov2_path")
     }
     protocol = flags.DEFINE_string("protocol", None, "Named protocols, e.g. fid50k_full,"
                                    "kid50k_full or fid10k (overrides eval.protocols).")
@@ -143,7 +143,7 @@ def evaluate_main() -> None:
 
             parse_protocols(protocol.value, "--protocol")
             chosen["protocols"] = protocol.value
-        for key in ("inception_path", "reference_stats"):
+        for key in ("inception_path", "dinov2_path", "reference_stats"):
             if key in chosen:
                 chosen[key] = os.path.abspath(chosen[key])
         if (workdir.value is None) == (real_split.value is None):

@@ -281,18 +281,20 @@ def base_config() -> ConfigDict:
     # Image metrics, comma-separated: fd, kid, is, pr (precision/recall), dc (density/
     # coverage), modes (Stacked MNIST). "" computes none.
     config.eval.metrics = ""
-    config.eval.extractor = "classifier"  # classifier | inception_v3
-    config.eval.extractor_path = ""  # A gan-train-classifier workdir, or Inception .npz weights.
+    config.eval.extractor = "classifier"  # classifier | inception_v3 | dinov2
+    # A gan-train-classifier workdir, or Inception or DINOv2 .npz weights.
+    config.eval.extractor_path = ""
     # How an extractor that resizes to a fixed input does it: legacy_pytorch (pytorch-fid),
     # clean or legacy_tensorflow (clean-fid's modes); "" is the extractor's own default.
     config.eval.resize = ""
     # A pytorch-fid or clean-fid statistics file (.npz with mu, sigma) to take fd against too.
     config.eval.reference_stats = ""
     # Named protocols (gan_jax/eval/protocols.py: fid50k_full, kid50k_full, pr50k3_full, is50k,
-    # fid10k, ...), comma-separated, and the InceptionV3 weights they read ("": the run's
-    # eval.extractor_path when its extractor is inception_v3).
+    # fid10k, fd_dinov2, ...), comma-separated, and the InceptionV3 and DINOv2 weights they read
+    # ("": the run's eval.extractor_path when its extractor is that one).
     config.eval.protocols = ""
     config.eval.inception_path = ""
+    config.eval.dinov2_path = ""
     config.eval.reference_split = "test"  # The real split the samples are compared with.
     config.eval.batch_size = 500
     # Batches of the EMA generator's own samples its BatchNorm statistics are recomputed over

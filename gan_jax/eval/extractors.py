@@ -1,4 +1,5 @@
-"""Feature extractors for image metrics: a trained classifier (by path) or InceptionV3.
+"""Feature extractors for image metrics: a trained classifier (by path), InceptionV3, or
+DINOv2 ViT-L/14.
 
 An extractor maps uint8 images [n, H, W, C] to features [n, d] and, when it classifies, class
 probabilities [n, k]. Images with 3 channels given to a 1-channel extractor (Stacked MNIST to
@@ -23,7 +24,8 @@ import numpy as np
 
 from gan_jax.config.registry import ConfigError
 
-EXTRACTOR_KINDS = ("classifier", "inception_v3")
+EXTRACTOR_KINDS = ("classifier", "inception_v3", "dinov2")
+DINOV2_RESIZE = "pil_bicubic"  # DINOv2's one resize: dgm-eval's, PIL bicubic to 224.
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -144,6 +146,31 @@ def load_inception(path: str, mode: str = "") -> FeatureExtractor:
     return FeatureExtractor(name, 3, fingerprint(variables, described), apply, host)
 
 
+def load_dinov2(path: str) -> FeatureExtractor:
+    """DINOv2 ViT-L/14 from an `.npz` written by `scripts/convert_dinov2_weights.py`: the
+    1,024-d normalised class token of images resized to 224 x 224 as dgm-eval does (PIL
+    bicubic on the host, ImageNet normalisation)."""
+    from gan_jax.eval import dinov2
+
+    if not path or not os.path.exists(path):
+        raise ConfigError(f"eval.extractor_path: DINOv2 weights {path!r} not found; see "
+                          "docs/evaluation.md (FD-DINOv2) for how to get and convert them")
+    size, params, positions = dinov2.load_npz(path)
+    grid = dinov2.INPUT_SIZE // size.patch
+    pos_embed = jnp.asarray(dinov2.interpolated_positions(positions, grid, grid))
+    model = dinov2.DINOv2(size)
+
+    @jax.jit
+    def apply(images: jax.Array) -> tuple[jax.Array, None]:
+        return model.apply({"params": params}, dinov2.preprocess(images), pos_embed), None
+
+    described = (f"DINOv2 ViT {size} class token, PIL bicubic {dinov2.INPUT_SIZE}, ImageNet "
+                 "normalisation")
+    return FeatureExtractor("dinov2", 3, fingerprint({"params": params, "pos": pos_embed},
+                                                     described),
+                            apply, dinov2.resize_for_dinov2)
+
+
 # The shipped classifier configs, by the dataset whose images they read.
 CLASSIFIER_CONFIGS = {"mnist": "configs/classifier.py",
                       "stacked_mnist": "configs/classifier.py",
@@ -178,13 +205,16 @@ def missing_extractor(kind: str, path: str, dataset: str = "") -> str:
                 "minutes on 2 CPU cores), then run gan-evaluate on this run again")
     if path and os.path.exists(path):
         return ""
+    if kind == "dinov2":
+        return (f"DINOv2 weights {path or '(eval.extractor_path unset)'} not found; convert "
+                "them with scripts/convert_dinov2_weights.py (docs/evaluation.md)")
     return (f"InceptionV3 weights {path or '(eval.extractor_path unset)'} not found; convert "
             "them with scripts/convert_inception_weights.py (docs/evaluation.md)")
 
 
 def check_resize(kind: str, mode: str) -> None:
     """`eval.resize` names a mode of an extractor that resizes ("" for its own)."""
-    if not mode:
+    if not mode or (kind == "dinov2" and mode == DINOV2_RESIZE):
         return
     from gan_jax.eval import resize
 
@@ -193,6 +223,10 @@ def check_resize(kind: str, mode: str) -> None:
         raise ConfigError(f"eval.resize: {mode!r} applies to the extractors that resize to "
                           "a fixed input (inception_v3); a classifier reads images at its own "
                           "size (set eval.resize='')")
+    if kind == "dinov2":
+        raise ConfigError(f"eval.resize: {mode!r} is InceptionV3's; DINOv2 resizes as "
+                          f"dgm-eval does, with PIL's bicubic (set eval.resize='' or "
+                          f"{DINOV2_RESIZE!r})")
 
 
 @functools.lru_cache(maxsize=4)
@@ -203,4 +237,6 @@ def build_extractor(kind: str, path: str, resize: str = "") -> FeatureExtractor:
     missing = missing_extractor(kind, path)
     if missing:
         raise ConfigError(f"eval.extractor_path: {missing}")
-    return load_classifier(path) if kind == "classifier" else load_inception(path, resize)
+    if kind == "classifier":
+        return load_classifier(path)
+    return load_dinov2(path) if kind == "dinov2" else load_inception(path, resize)

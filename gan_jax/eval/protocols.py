@@ -10,6 +10,8 @@ extractor and its resize mode, so a number can be set beside a published one.
     fid10k        fd of 10,000 samples against the whole test split
     fid50k_full_clean, fid10k_clean
                   the fd protocols with clean-fid's `clean` resize (PIL bicubic)
+    fd_dinov2     fd of 50,000 samples against the whole training split in DINOv2 ViT-L/14
+                  features (dgm-eval's FD_DINOv2, EDM2's)
 
 Samples are the first n of one fixed stream (see gan_jax.runs.evaluation), so protocols that
 share an extractor and resize mode share one pass over the samples, and a smaller protocol's
@@ -57,6 +59,8 @@ PROTOCOLS: dict[str, Protocol] = {
                                   comparable="clean-fid's `clean` FID, 50k vs train"),
     "fid10k_clean": Protocol("fd", 10_000, "test", resize="clean",
                              comparable="clean-fid's `clean` FID, 10k vs test"),
+    "fd_dinov2": Protocol("fd", 50_000, "train", extractor="dinov2", resize="pil_bicubic",
+                          comparable="dgm-eval's FD_DINOv2 and EDM2's FD_DINOv2 (50k vs train)"),
 }
 
 

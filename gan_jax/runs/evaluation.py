@@ -121,7 +121,7 @@ def evaluate(experiment: Experiment, state: GANState) -> dict[str, Any]:
                     points, labels, experiment.dataset.centres, experiment.dataset.std)
         return results
     if experiment.config.eval.protocols:
-        missing = protocol_weights_missing(experiment.config)
+        _, missing = protocol_weights_missing(experiment.config)
         results["protocols"] = ({"skipped": missing} if missing
                                 else evaluate_protocols(experiment, state))
     evaluator = image_evaluator(experiment)
@@ -187,26 +187,36 @@ def _first(features: FeatureSet, num: int) -> FeatureSet:
     return FeatureSet(stats, kept, probs)
 
 
-def inception_path(config: Any) -> str:
-    """The InceptionV3 weights the protocols read: eval.inception_path, or the run's own
-    extractor's when that is InceptionV3."""
-    return config.eval.inception_path or (
-        config.eval.extractor_path if config.eval.extractor == "inception_v3" else "")
+# The config key that gives the weights of each extractor the protocols read.
+PROTOCOL_WEIGHTS = {"inception_v3": "inception_path", "dinov2": "dinov2_path"}
+EXTRACTOR_TITLES = {"inception_v3": "InceptionV3", "dinov2": "DINOv2"}
 
 
-def protocol_weights_missing(config: Any) -> str:
-    """Why the protocols cannot run (with how to get the weights), or ""."""
-    missing = missing_extractor("inception_v3", inception_path(config))
-    if not missing:
-        return ""
-    return (f"{config.eval.protocols} read InceptionV3 features: {missing}, then pass them "
-            "with --inception_path (eval.inception_path)")
+def protocol_weights(config: Any, kind: str) -> str:
+    """The weights of extractor `kind` the protocols read: eval.inception_path (or
+    eval.dinov2_path), or the run's own extractor's when it is that one."""
+    return config.eval[PROTOCOL_WEIGHTS[kind]] or (
+        config.eval.extractor_path if config.eval.extractor == kind else "")
+
+
+def protocol_weights_missing(config: Any) -> tuple[str, str]:
+    """(the eval key, why) when the protocols' weights cannot be loaded (with how to get
+    them); ("", "") when they can."""
+    kinds = dict.fromkeys(PROTOCOLS[n].extractor for n in parse_protocols(config.eval.protocols))
+    for kind in kinds:
+        missing = missing_extractor(kind, protocol_weights(config, kind))
+        if missing:
+            key = PROTOCOL_WEIGHTS[kind]
+            return f"eval.{key}", (f"{config.eval.protocols} read {EXTRACTOR_TITLES[kind]} "
+                                   f"features: {missing}, then pass them with --{key} "
+                                   f"(eval.{key})")
+    return "", ""
 
 
 def check_protocol_weights(config: Any) -> None:
-    missing = protocol_weights_missing(config)
+    key, missing = protocol_weights_missing(config)
     if missing:
-        raise ConfigError(f"eval.inception_path: {missing}")
+        raise ConfigError(f"{key}: {missing}")
 
 
 def evaluate_protocols(experiment: Experiment, state: GANState) -> dict[str, Any]:
@@ -219,7 +229,6 @@ def evaluate_protocols(experiment: Experiment, state: GANState) -> dict[str, Any
         raise ConfigError("eval.protocols: the named protocols measure unconditional or "
                           "class-conditional image generators")
     check_protocol_weights(config)
-    path = inception_path(config)
     key = jax.random.fold_in(experiment.stream_key(EVAL_STREAM), PROTOCOL_STREAM)
     results: dict[str, Any] = {"step": int(state.step),
                                "settings": {n: PROTOCOLS[n].settings() for n in names},
@@ -228,7 +237,7 @@ def evaluate_protocols(experiment: Experiment, state: GANState) -> dict[str, Any
     for name in names:
         groups.setdefault((PROTOCOLS[name].extractor, PROTOCOLS[name].resize), []).append(name)
     for (kind, mode), members in groups.items():
-        extractor = build_extractor(kind, path, mode)
+        extractor = build_extractor(kind, protocol_weights(config, kind), mode)
         counts = {PROTOCOLS[m].num_samples for m in members}
         keep = len(counts) > 1 or any(IMAGE_METRICS[PROTOCOLS[m].metric].keeps_features
                                       for m in members)

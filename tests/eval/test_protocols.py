@@ -18,18 +18,19 @@ from gan_jax.runs.rundir import load_run
 from tests.helpers import tiny_image_config, write_digit_folder
 
 
-@pytest.mark.parametrize("name, metric, num, split, resize", [
-    ("fid50k_full", "fd", 50_000, "train", "legacy_pytorch"),
-    ("kid50k_full", "kid", 50_000, "train", "legacy_pytorch"),
-    ("pr50k3_full", "pr", 50_000, "train", "legacy_pytorch"),
-    ("is50k", "is", 50_000, None, "legacy_pytorch"),
-    ("fid10k", "fd", 10_000, "test", "legacy_pytorch"),
-    ("fid50k_full_clean", "fd", 50_000, "train", "clean"),
+@pytest.mark.parametrize("name, metric, num, split, extractor, resize", [
+    ("fid50k_full", "fd", 50_000, "train", "inception_v3", "legacy_pytorch"),
+    ("kid50k_full", "kid", 50_000, "train", "inception_v3", "legacy_pytorch"),
+    ("pr50k3_full", "pr", 50_000, "train", "inception_v3", "legacy_pytorch"),
+    ("is50k", "is", 50_000, None, "inception_v3", "legacy_pytorch"),
+    ("fid10k", "fd", 10_000, "test", "inception_v3", "legacy_pytorch"),
+    ("fid50k_full_clean", "fd", 50_000, "train", "inception_v3", "clean"),
+    ("fd_dinov2", "fd", 50_000, "train", "dinov2", "pil_bicubic"),
 ])
-def test_each_protocol_expands_to_its_settings(name, metric, num, split, resize):
+def test_each_protocol_expands_to_its_settings(name, metric, num, split, extractor, resize):
     protocol = PROTOCOLS[name]
     assert (protocol.metric, protocol.num_samples, protocol.split, protocol.extractor,
-            protocol.resize) == (metric, num, split, "inception_v3", resize)
+            protocol.resize) == (metric, num, split, extractor, resize)
     assert protocol.comparable  # The docs' table says what it sits beside.
     assert protocol.settings()["num_samples"] == num
 
@@ -157,6 +158,9 @@ def test_protocols_without_inception_weights_say_how_to_get_them(digit_run):
                                           "weights .* convert them with scripts/convert_"
                                           "inception_weights.py .*--inception_path"):
         evaluation.evaluate_workdir(workdir, overrides=dict(protocols="fid10k"))
+    with pytest.raises(ConfigError, match="eval.dinov2_path: fd_dinov2 read DINOv2 features: "
+                                          "DINOv2 weights .*convert_dinov2_weights.py"):
+        evaluation.evaluate_workdir(workdir, overrides=dict(protocols="fd_dinov2"))
 
 
 def test_fid10k_with_inception_weights_records_what_it_computed(digit_run, tmp_path,
