@@ -13,15 +13,8 @@ torch (`--config.eval.extractor=dinov2 --config.eval.extractor_path=dinov2_vitl1
 
 import sys
 
-from gan_jax.eval.dinov2 import convert_pth
-
-
-def main(argv: list[str]) -> None:
-    if len(argv) != 3:
-        sys.exit(f"usage: {argv[0]} WEIGHTS.pth OUT.npz")
-    convert_pth(argv[1], argv[2])
-    print(f"wrote {argv[2]}")
-
+from gan_jax.eval.dinov2 import save_npz
+from gan_jax.eval.weights import convert_main
 
 if __name__ == "__main__":
-    main(sys.argv)
+    convert_main(sys.argv, save_npz)

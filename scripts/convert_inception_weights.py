@@ -13,15 +13,8 @@ The .pth is read with `torch.load(weights_only=True)`, which executes no pickled
 
 import sys
 
-from gan_jax.eval.inception import convert_pth
-
-
-def main(argv: list[str]) -> None:
-    if len(argv) != 3:
-        sys.exit(f"usage: {argv[0]} WEIGHTS.pth OUT.npz")
-    convert_pth(argv[1], argv[2])
-    print(f"wrote {argv[2]}")
-
+from gan_jax.eval.inception import save_npz
+from gan_jax.eval.weights import convert_main
 
 if __name__ == "__main__":
-    main(sys.argv)
+    convert_main(sys.argv, save_npz)

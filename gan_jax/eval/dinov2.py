@@ -13,7 +13,7 @@ host: `resize_for_dinov2`), scaled to [0, 1], normalised by ImageNet's mean and 
 
 Parameters carry the reference's names (`blocks.3.attn.qkv`, ...), so its state dict maps on
 by name (`state_dict_to_params`); weights are read from `.npz` (`load_npz`), which
-`scripts/convert_dinov2_weights.py` writes from the official `.pth`.
+`scripts/convert_dinov2_weights.py` writes from the official `.pth` (`eval.weights`).
 """
 
 from __future__ import annotations
@@ -254,15 +254,3 @@ def load_npz(path: str) -> tuple[ViTSize, dict, np.ndarray]:
         state_dict = {k: f[k] for k in f.files}
     size = size_of(state_dict)
     return (size, *state_dict_to_params(state_dict, size))
-
-
-def convert_pth(pth_path: str, npz_path: str) -> None:
-    """The official `dinov2_vitl14_pretrain.pth` -> `.npz`. Needs torch; `weights_only=True`
-    runs no pickled code, so only tensors are read."""
-    try:
-        import torch
-    except ImportError as e:
-        raise ImportError("converting a .pth needs torch (pip install torch) on any machine; "
-                          "the .npz it writes loads without torch") from e
-    state_dict = torch.load(pth_path, map_location="cpu", weights_only=True)
-    save_npz(npz_path, {k: v.numpy() for k, v in state_dict.items()})

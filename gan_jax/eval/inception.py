@@ -219,15 +219,3 @@ def save_npz(path: str, state_dict: dict[str, np.ndarray]) -> None:
 def load_npz(path: str) -> dict:
     with np.load(path, allow_pickle=False) as f:
         return state_dict_to_variables({k: f[k] for k in f.files})
-
-
-def convert_pth(pth_path: str, npz_path: str) -> None:
-    """pytorch-fid's `.pth` -> `.npz`. Needs torch; `weights_only=True` refuses to run any
-    pickled code, so only tensors are read."""
-    try:
-        import torch
-    except ImportError as e:
-        raise ImportError("converting a .pth needs torch (pip install torch) on any machine; "
-                          "the .npz it writes loads without torch") from e
-    state_dict = torch.load(pth_path, map_location="cpu", weights_only=True)
-    save_npz(npz_path, {k: v.numpy() for k, v in state_dict.items()})

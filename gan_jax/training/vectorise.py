@@ -114,45 +114,36 @@ def replica_overrides(config: Any) -> list[dict[str, Any]]:
 def check(config: Any) -> None:
     """`train.vectorise` parses, and every combination of its values passes the checks of
     an ordinary config (before any seed is drawn)."""
-    from gan_jax.training.checks import validate
-
     groups = parse_groups(config.train.vectorise, config)
     if any(SEED in keys for keys, _ in groups) and config.train.num_seeds > 1:
         raise ConfigError(f"train.vectorise lists seeds, and train.num_seeds="
                           f"{config.train.num_seeds} asks for more; use one of them")
     groups = [(keys, values) for keys, values in groups if SEED not in keys]
     for combination in itertools.product(*(values for _, values in groups)):
-        overrides = {key: value for (keys, _), value in zip(groups, combination, strict=True)
-                     for key in keys}
-        replica = config_lib.apply_overrides(config, overrides, "train.vectorise")
-        replica.train.num_seeds, replica.train.vectorise = 1, ""
-        try:
-            validate(replica)
-        except ConfigError as e:
-            raise ConfigError(f"train.vectorise, replica {overrides_name(overrides)}: "
-                              f"{e}") from None
+        _replica(config, {key: value for (keys, _), value in zip(groups, combination,
+                                                                 strict=True) for key in keys})
 
 
 def replica_configs(config: Any) -> list[Any]:
     """Each replica's own config (seed and values set, nothing left to vectorise), checked
     like any config: ConfigError naming the replica for a value out of range."""
+    overrides = replica_overrides(config)
+    return [config] if overrides == [{}] else [_replica(config, o) for o in overrides]
+
+
+def _replica(config: Any, overrides: dict[str, Any]) -> Any:
+    """`config` with one replica's `overrides`, as a run of its own on one device, checked."""
     from gan_jax.training.checks import validate  # checks validates train.vectorise with this.
 
-    configs = []
-    for overrides in replica_overrides(config):
-        if not overrides:
-            return [config]
-        replica = config_lib.apply_overrides(config, overrides, "train.vectorise")
-        replica.train.num_seeds, replica.train.vectorise = 1, ""
-        if replica.train.parallel == "replicas":  # Alone, a replica trains on one device.
-            replica.train.parallel = "jit"
-        try:
-            validate(replica)
-        except ConfigError as e:
-            raise ConfigError(f"train.vectorise, replica {overrides_name(overrides)}: "
-                              f"{e}") from None
-        configs.append(replica)
-    return configs
+    replica = config_lib.apply_overrides(config, overrides, "train.vectorise")
+    replica.train.num_seeds, replica.train.vectorise = 1, ""
+    if replica.train.parallel == "replicas":  # Alone, a replica trains on one device.
+        replica.train.parallel = "jit"
+    try:
+        validate(replica)
+    except ConfigError as e:
+        raise ConfigError(f"train.vectorise, replica {overrides_name(overrides)}: {e}") from None
+    return replica
 
 
 def replica_names(config: Any) -> list[str]:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from gan_jax.eval import inception
+from gan_jax.eval.weights import read_pth
 
 
 def _conv(name: str, cin: int, cout: int, kernel: tuple[int, int]) -> dict[str, tuple]:
@@ -186,7 +187,7 @@ def test_matches_pytorch_fid_with_real_weights(tmp_path):
     pytorch_fid = pytest.importorskip("pytorch_fid.inception", reason="needs pytorch-fid")
     pth = os.environ["GAN_JAX_INCEPTION_PTH"]
     npz = str(tmp_path / "inception.npz")
-    inception.convert_pth(pth, npz)
+    inception.save_npz(npz, read_pth(pth))
     images = np.asarray(jax.random.uniform(jax.random.PRNGKey(0), (4, 64, 64, 3), maxval=255.0))
     ours = jax.jit(inception.FIDInceptionV3().apply)(inception.load_npz(npz),
                                                      inception.preprocess(images))[0]
@@ -200,6 +201,6 @@ def test_convert_pth_reads_tensors_only(tmp_path, state):
     torch = pytest.importorskip("torch", reason="converting a .pth needs torch")
     pth, npz = str(tmp_path / "w.pth"), str(tmp_path / "w.npz")
     torch.save({k: torch.from_numpy(np.array(v)) for k, v in state.items()}, pth)
-    inception.convert_pth(pth, npz)
+    inception.save_npz(npz, read_pth(pth))
     loaded = inception.load_npz(npz)
     np.testing.assert_array_equal(loaded["params"]["fc"]["kernel"], state["fc.weight"].T)
