@@ -195,7 +195,7 @@ EXTRACTOR_TITLES = {"inception_v3": "InceptionV3", "dinov2": "DINOv2"}
 def protocol_weights(config: Any, kind: str) -> str:
     """The weights of extractor `kind` the protocols read: eval.inception_path (or
     eval.dinov2_path), or the run's own extractor's when it is that one."""
-    return config.eval[PROTOCOL_WEIGHTS[kind]] or (
+    return config.eval[PROTOCOL_WEIGHTS.get(kind, "inception_path")] or (
         config.eval.extractor_path if config.eval.extractor == kind else "")
 
 
@@ -206,8 +206,9 @@ def protocol_weights_missing(config: Any) -> tuple[str, str]:
     for kind in kinds:
         missing = missing_extractor(kind, protocol_weights(config, kind))
         if missing:
-            key = PROTOCOL_WEIGHTS[kind]
-            return f"eval.{key}", (f"{config.eval.protocols} read {EXTRACTOR_TITLES[kind]} "
+            key = PROTOCOL_WEIGHTS.get(kind, "inception_path")
+            return f"eval.{key}", (f"{config.eval.protocols} read "
+                                   f"{EXTRACTOR_TITLES.get(kind, kind)} "
                                    f"features: {missing}, then pass them with --{key} "
                                    f"(eval.{key})")
     return "", ""
