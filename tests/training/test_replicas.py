@@ -85,7 +85,7 @@ def test_vectorised_seeds_need_one_device(make_config):
     config = make_config(seed=0)
     config.train.num_seeds = 2
     config.train.parallel = "pmap"
-    with pytest.raises(ConfigError, match="train.num_seeds=2: vectorised replicas run on one device"):
+    with pytest.raises(ConfigError, match="train.num_seeds=2: vectorised replicas run on one"):
         replicas_lib.build_replicas(config)
     config.train.num_seeds = 0
     with pytest.raises(ConfigError, match="train.num_seeds"):
