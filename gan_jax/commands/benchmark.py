@@ -77,13 +77,6 @@ def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
     return 2 * size**3 / statistics.median(times) / 1e9
 
 
-def replica_config(config: config_lib.ConfigDict) -> config_lib.ConfigDict:
-    """A vectorised replica's config as a run of its own, on one device."""
-    config = config_lib.ConfigDict(config.to_dict())
-    config.train.parallel = "jit"
-    return config
-
-
 def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) -> dict[str, Any]:
     """Times `repeats` blocks of `calls` compiled calls of `train.steps_per_call` steps each,
     on synthetic data of the config's shapes. FLOPs come from XLA's cost analysis. A
@@ -124,7 +117,7 @@ def benchmark(config: config_lib.ConfigDict, calls: int = 10, repeats: int = 5) 
     peak = matmul_gflops()
     versus_alone = {}
     if num_seeds > 1:  # The same trials one after another: each replica's program alone.
-        alone = benchmark(replica_config(replicas[0].config), calls, repeats)
+        alone = benchmark(replicas[0].config, calls, repeats)  # A run of its own config.
         versus_alone = {
             "alone_steps_per_sec_median": alone["steps_per_sec_median"],
             # Replica steps a second: vectorised, against the trials run one after another.

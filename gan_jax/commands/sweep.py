@@ -162,8 +162,10 @@ class Sweep:
         self.trials: list[Trial] = list(namespace["get_sweep"]())
         if not self.trials:
             raise ConfigError(f"{sweep_file}: get_sweep() returned no trials")
-        vectorised_base = self.base.train.vectorise or self.base.train.num_seeds > 1
-        if vectorise and not vectorised_base and all(isinstance(t, dict) for t in self.trials):
+        from gan_jax.training.vectorise import is_vectorised
+
+        if vectorise and not is_vectorised(self.base) and all(isinstance(t, dict)
+                                                                for t in self.trials):
             self.trials = pack(self.trials)
         self.names = [trial_name(t) for t in self.trials]
         self.configs = []

@@ -192,10 +192,15 @@ PROTOCOL_WEIGHTS = {"inception_v3": "inception_path", "dinov2": "dinov2_path"}
 EXTRACTOR_TITLES = {"inception_v3": "InceptionV3", "dinov2": "DINOv2"}
 
 
+def _weights_key(kind: str) -> str:
+    """The eval key of extractor `kind`'s weights (eval.inception_path for any other)."""
+    return PROTOCOL_WEIGHTS.get(kind, "inception_path")
+
+
 def protocol_weights(config: Any, kind: str) -> str:
     """The weights of extractor `kind` the protocols read: eval.inception_path (or
     eval.dinov2_path), or the run's own extractor's when it is that one."""
-    return config.eval[PROTOCOL_WEIGHTS.get(kind, "inception_path")] or (
+    return config.eval[_weights_key(kind)] or (
         config.eval.extractor_path if config.eval.extractor == kind else "")
 
 
@@ -206,7 +211,7 @@ def protocol_weights_missing(config: Any) -> tuple[str, str]:
     for kind in kinds:
         missing = missing_extractor(kind, protocol_weights(config, kind))
         if missing:
-            key = PROTOCOL_WEIGHTS.get(kind, "inception_path")
+            key = _weights_key(kind)
             return f"eval.{key}", (f"{config.eval.protocols} read "
                                    f"{EXTRACTOR_TITLES.get(kind, kind)} "
                                    f"features: {missing}, then pass them with --{key} "

@@ -196,7 +196,7 @@ def _train_and_evaluate(config: config_lib.ConfigDict, workdir: str,
     started = time.perf_counter()
     config = rundir.prepare(config, workdir)  # Validated here, once.
     use_compilation_cache(config.train.compilation_cache)  # Before anything compiles.
-    replicas = replicas_lib.build_replicas(config)  # One experiment per vectorised seed.
+    replicas = replicas_lib.build_replicas(config)  # One experiment per vectorised replica.
     rundir.record(config, workdir)  # Only once every name in the config resolved.
     experiment = replicas[0]
     vectorised = len(replicas) > 1

@@ -126,16 +126,11 @@ def record(config: config_lib.ConfigDict, workdir: str) -> None:
         environment.record(workdir)  # What a bit-exact reproduction needs to match.
 
 
-def is_vectorised(config: config_lib.ConfigDict) -> bool:
-    """Whether a run trains several replicas as one program (seeds or values)."""
-    return config.train.num_seeds > 1 or bool(config.train.vectorise)
-
-
 def replica_dirs(config: config_lib.ConfigDict, workdir: str) -> list[str]:
     """Where each replica of a run logs: the workdir itself, or a directory per replica of a
     vectorised run: workdir/seed_<s>/ for seeds alone, workdir/<key=value,...,seed=s>/ for
     vectorised values (`training.vectorise.replica_names`)."""
-    if not is_vectorised(config):
+    if not vectorise.is_vectorised(config):
         return [workdir]
     return [os.path.join(workdir, name) for name in vectorise.replica_names(config)]
 
@@ -149,7 +144,7 @@ def vectorised_parent(workdir: str) -> tuple[str, config_lib.ConfigDict, int] | 
     if not os.path.exists(os.path.join(parent, CONFIG_FILE)):
         return None
     parent_config = load_config(parent)
-    if not is_vectorised(parent_config):
+    if not vectorise.is_vectorised(parent_config):
         return None
     dirs = [os.path.basename(d) for d in replica_dirs(parent_config, parent)]
     name = os.path.basename(os.path.abspath(workdir))
@@ -175,7 +170,7 @@ def load_run(workdir: str, eval_overrides: dict[str, Any] | None = None,
     vectorised run (its state is cut from the parent's checkpoint). The
     experiment is built once, with `eval_overrides` applied to `config.eval`."""
     config = load_config(workdir)
-    if is_vectorised(config):
+    if vectorise.is_vectorised(config):
         names = [os.path.basename(d) for d in replica_dirs(config, workdir)]
         raise ConfigError(f"{workdir} trained {len(names)} vectorised replicas; name one of "
                           f"its replica directories ({', '.join(names[:3])}"

@@ -143,7 +143,7 @@ def check_packing(config: Any, plan: Any) -> None:
 def check_seeds(config: Any, plan: Any) -> None:
     """Vectorised replicas (seeds, values) share one device, or are spread over the devices
     whole (train.parallel=replicas), never split within a batch."""
-    vectorised = config.train.num_seeds > 1 or config.train.vectorise
+    vectorised = vectorise.is_vectorised(config)
     if config.train.parallel == "replicas":
         count = len(vectorise.replica_overrides(config))
         if not vectorised:

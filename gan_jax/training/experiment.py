@@ -18,7 +18,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import linen as nn
-from ml_collections import ConfigDict
 
 from gan_jax import data as data_lib
 from gan_jax import models
@@ -59,13 +58,6 @@ class Experiment:
     num_classes: int = 0  # > 0: both players are conditioned on class labels.
     # What is built once and reused (the image evaluator, held-out pairs).
     cache: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-    def for_seed(self, seed: int) -> Experiment:
-        """The same built parts under another seed (a vectorised-seed replica)."""
-        config = ConfigDict(self.config.to_dict())
-        config.seed = seed
-        config.train.num_seeds = 1
-        return dataclasses.replace(self, config=config)
 
     def for_config(self, config: Any) -> Experiment:
         """The same data and models under `config`, a validated config that differs from this

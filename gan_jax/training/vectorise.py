@@ -32,6 +32,11 @@ SEED = "seed"
 STRUCTURAL_ZERO = ("ada.target", "apa.target")
 
 
+def is_vectorised(config: Any) -> bool:
+    """Whether a run trains several replicas as one program (seeds or values)."""
+    return config.train.num_seeds > 1 or bool(config.train.vectorise)
+
+
 def vectorisable_keys() -> tuple[str, ...]:
     """The config keys that may vary across the replicas of one compiled program."""
     penalties = tuple(f"loss.{row.weight_key}" for row in objective.PENALTIES)
