@@ -80,7 +80,7 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize("key, value, message", [
     ("model.generator.mixing_prob", -0.1, r"mixing_prob: a probability in \[0, 1\], got -0.1"),
-    ("data.image_size", 12, r"model.generator: the resolution must be a power of two above 4"),
+    ("data.image_size", 9, r"model.generator: a style-based model cannot make \(9, 9, 3\) images"),
     ("loss.pl_decay", 0.0, r"loss.pl_decay: must be in \(0, 1\]"),
     ("loss.pl_batch_shrink", 3, r"loss.pl_batch_shrink: its batch, train.batch_size=8 / 3, "
                                 r"must divide evenly over 1 device"),
