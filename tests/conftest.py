@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 
 import pytest
+
+# With the reference extra installed, torchvision imported after TensorFlow segfaults (seen with
+# TensorFlow 2.21 and torchvision 0.29; the other order works), and the tests against
+# pytorch-fid and clean-fid import it after data tests have loaded TensorFlow.
+if importlib.util.find_spec("torchvision") is not None:
+    import torchvision  # noqa: F401
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)  # So tests can import configs/ the way the CLI loads them.

@@ -200,45 +200,75 @@ HAVE_TRANSFORMERS = (importlib.util.find_spec("transformers") is not None
                      and importlib.util.find_spec("torch") is not None)
 
 
-@pytest.mark.skipif(not HAVE_TRANSFORMERS, reason="needs transformers and torch (the "
-                    "independent DINOv2 implementation): pip install -e '.[reference]'")
-@pytest.mark.parametrize("side", [224, 32])  # 224 given, and 32 x 32 resized to 224.
-def test_the_port_matches_transformers_dinov2_with_random_weights(side):
-    import torch
-    from transformers import Dinov2Config, Dinov2Model
-
-    torch.manual_seed(0)
-    config = Dinov2Config(hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
-                          intermediate_size=256, patch_size=14, image_size=224,
-                          layerscale_value=0.5)
-    model = Dinov2Model(config).eval()
-    hf = {k: v.numpy() for k, v in model.state_dict().items()}
+def official_names_of_transformers(hf: dict[str, np.ndarray], depth: int
+                                   ) -> dict[str, np.ndarray]:
+    """transformers' Dinov2Model state dict (its 4.x or 5.x names) renamed to the official
+    facebookresearch/dinov2 names, q, k and v joined into one qkv as the official one has."""
     state = {"cls_token": hf["embeddings.cls_token"], "mask_token": hf["embeddings.mask_token"],
              "pos_embed": hf["embeddings.position_embeddings"],
              "patch_embed.proj.weight": hf["embeddings.patch_embeddings.projection.weight"],
              "patch_embed.proj.bias": hf["embeddings.patch_embeddings.projection.bias"],
              "norm.weight": hf["layernorm.weight"], "norm.bias": hf["layernorm.bias"]}
-    for i in range(2):
+    for i in range(depth):
         h, b = f"encoder.layer.{i}", f"blocks.{i}"
-        qkv = [f"{h}.attention.attention.{n}" for n in ("query", "key", "value")]
-        state |= {
-            f"{b}.norm1.weight": hf[f"{h}.norm1.weight"], f"{b}.norm1.bias": hf[f"{h}.norm1.bias"],
-            f"{b}.attn.qkv.weight": np.concatenate([hf[f"{q}.weight"] for q in qkv]),
-            f"{b}.attn.qkv.bias": np.concatenate([hf[f"{q}.bias"] for q in qkv]),
-            f"{b}.attn.proj.weight": hf[f"{h}.attention.output.dense.weight"],
-            f"{b}.attn.proj.bias": hf[f"{h}.attention.output.dense.bias"],
-            f"{b}.ls1.gamma": hf[f"{h}.layer_scale1.lambda1"],
-            f"{b}.norm2.weight": hf[f"{h}.norm2.weight"], f"{b}.norm2.bias": hf[f"{h}.norm2.bias"],
-            f"{b}.mlp.fc1.weight": hf[f"{h}.mlp.fc1.weight"],
-            f"{b}.mlp.fc1.bias": hf[f"{h}.mlp.fc1.bias"],
-            f"{b}.mlp.fc2.weight": hf[f"{h}.mlp.fc2.weight"],
-            f"{b}.mlp.fc2.bias": hf[f"{h}.mlp.fc2.bias"],
-            f"{b}.ls2.gamma": hf[f"{h}.layer_scale2.lambda1"]}
-    size = dinov2.size_of(state)
+        if f"{h}.attention.q_proj.weight" in hf:  # transformers 5 names
+            qkv = [f"{h}.attention.{n}_proj" for n in "qkv"]
+            out = f"{h}.attention.o_proj"
+        else:  # transformers 4 names
+            qkv = [f"{h}.attention.attention.{n}" for n in ("query", "key", "value")]
+            out = f"{h}.attention.output.dense"
+        state |= {f"{b}.attn.qkv.weight": np.concatenate([hf[f"{q}.weight"] for q in qkv]),
+                  f"{b}.attn.qkv.bias": np.concatenate([hf[f"{q}.bias"] for q in qkv]),
+                  f"{b}.attn.proj.weight": hf[f"{out}.weight"],
+                  f"{b}.attn.proj.bias": hf[f"{out}.bias"],
+                  f"{b}.ls1.gamma": hf[f"{h}.layer_scale1.lambda1"],
+                  f"{b}.ls2.gamma": hf[f"{h}.layer_scale2.lambda1"]}
+        for name in ("norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias",
+                     "mlp.fc1.weight", "mlp.fc1.bias", "mlp.fc2.weight", "mlp.fc2.bias"):
+            state[f"{b}.{name}"] = hf[f"{h}.{name}"]
+    return state
+
+
+@pytest.mark.skipif(not HAVE_TRANSFORMERS, reason="needs transformers and torch (the "
+                    "independent DINOv2 implementation): pip install -e '.[reference]'")
+@pytest.mark.parametrize("network,side", [("tiny", 224), ("tiny", 32), ("vit_l14", 32)])
+def test_the_port_matches_transformers_dinov2_with_random_weights(network, side, tmp_path,
+                                                                  monkeypatch):
+    # 224 given, or 32 x 32 resized to 224. The full ViT-L/14 goes the user's way: a .pth
+    # through scripts/convert_dinov2_weights.py to the .npz that gan_jax loads. Its trained
+    # grid here is the 16 x 16 of a 224 input: transformers resizes position embeddings by
+    # output size, the official code by scale factor (its offset of 0.1), and the port follows
+    # the official one, checked against torch's interpolate above.
+    import runpy
+
+    import torch
+    from transformers import Dinov2Config, Dinov2Model
+
+    torch.manual_seed(0)
+    dims = (dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
+                 intermediate_size=256) if network == "tiny" else
+            dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16,
+                 intermediate_size=4096))
+    config = Dinov2Config(**dims, patch_size=14, image_size=224, layerscale_value=0.5)
+    model = Dinov2Model(config).eval()
+    state = official_names_of_transformers(
+        {k: v.numpy() for k, v in model.state_dict().items()}, config.num_hidden_layers)
+    if network == "tiny":
+        size = dinov2.size_of(state)
+        params, positions = dinov2.state_dict_to_params(state, size)
+    else:
+        pth, npz = str(tmp_path / "dinov2.pth"), str(tmp_path / "dinov2.npz")
+        torch.save({k: torch.from_numpy(v) for k, v in state.items()}, pth)
+        monkeypatch.setattr("sys.argv", ["convert_dinov2_weights.py", pth, npz])
+        runpy.run_path("scripts/convert_dinov2_weights.py", run_name="__main__")
+        size, params, positions = dinov2.load_npz(npz)
+        assert size == dinov2.ViTSize(grid=16)  # ViT-L/14's widths, read back from the file.
     images = np.random.default_rng(0).integers(0, 256, (2, side, side, 3), dtype=np.uint8)
-    pixels = dinov2.preprocess(dinov2.resize_for_dinov2(images))
+    pixels = np.asarray(dinov2.preprocess(dinov2.resize_for_dinov2(images)))
     with torch.no_grad():
         expected = model(pixel_values=torch.from_numpy(
-            np.asarray(pixels).transpose(0, 3, 1, 2).copy())).pooler_output.numpy()
-    got = flax_features(state, np.asarray(pixels), size)
+            pixels.transpose(0, 3, 1, 2).copy())).pooler_output.numpy()
+    pos = jnp.asarray(dinov2.interpolated_positions(positions, 16, 16))
+    got = np.asarray(jax.jit(dinov2.DINOv2(size).apply)({"params": params}, pixels, pos))
+    # float32 both ways, summed in other orders over up to 24 blocks: features are O(1).
     np.testing.assert_allclose(got, expected, atol=1e-4, rtol=1e-4)

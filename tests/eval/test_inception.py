@@ -197,6 +197,27 @@ def test_matches_pytorch_fid_with_real_weights(tmp_path):
     np.testing.assert_allclose(ours, theirs.numpy().reshape(4, 2048), rtol=1e-3, atol=1e-3)
 
 
+def test_matches_pytorch_fid_with_random_weights(tmp_path, state, monkeypatch):
+    # pytorch-fid's own network, its weights download replaced by the same random state dict
+    # that our converter reads: checks every layer, pooling and padding convention end to end.
+    torch = pytest.importorskip("torch", reason="comparing with pytorch-fid needs torch")
+    pytorch_fid = pytest.importorskip("pytorch_fid.inception", reason="needs pytorch-fid")
+    tensors = {k: torch.from_numpy(np.array(v)) for k, v in state.items()}
+    monkeypatch.setattr(pytorch_fid, "load_state_dict_from_url", lambda *a, **k: tensors)
+    model = pytorch_fid.InceptionV3([3]).eval()
+    images = np.asarray(jax.random.uniform(jax.random.PRNGKey(2), (2, 48, 48, 3), maxval=255.0))
+    with torch.no_grad():
+        theirs = model(torch.from_numpy(images.transpose(0, 3, 1, 2) / 255.0).float())[0]
+    theirs = theirs.numpy().reshape(2, 2048)
+    path = str(tmp_path / "inception.npz")
+    inception.save_npz(path, state)
+    ours = jax.jit(inception.FIDInceptionV3().apply)(inception.load_npz(path),
+                                                     inception.preprocess(images))[0]
+    # float32 through 94 convolutions, summed in another order: 1e-4 of the feature scale.
+    scale = np.abs(theirs).max()
+    np.testing.assert_allclose(ours, theirs, atol=1e-4 * scale, rtol=1e-3)
+
+
 def test_convert_pth_reads_tensors_only(tmp_path, state):
     torch = pytest.importorskip("torch", reason="converting a .pth needs torch")
     pth, npz = str(tmp_path / "w.pth"), str(tmp_path / "w.npz")
