@@ -54,30 +54,41 @@ class FeatureStats:
         return (self.outer - self.count * np.outer(mean, mean)) / (self.count - 1)
 
 
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
-                     eps: float = 1e-6) -> float:
-    """Fréchet distance between Gaussians N(mu1, sigma1) and N(mu2, sigma2).
+def _check_covariance(eigenvalues: np.ndarray, name: str) -> None:
+    """Eigenvalues below zero by round-off are fine (relative to the largest, or absolute for
+    the near-zero covariance of identical samples); a clearly negative one is an error."""
+    if eigenvalues[0] < -(1e-6 * abs(eigenvalues[-1]) + 1e-9):
+        raise ValueError(f"{name} is not a covariance: it has the negative eigenvalue "
+                         f"{eigenvalues[0]:.3g}")
 
-    As in the reference FID code: if sqrt(S1 S2) is not finite (a singular product), eps*I
-    is added to both covariances; a result whose diagonal has an imaginary part above 1e-3
-    is an error, smaller imaginary parts (round-off) are dropped.
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
+                     ) -> float:
+    """Fréchet distance between Gaussians N(mu1, sigma1) and N(mu2, sigma2), in float64.
+
+    Tr sqrt(S1 S2) is the sum of the square roots of the eigenvalues of the symmetric
+    S1^1/2 S2 S1^1/2, which two symmetric eigendecompositions give: the reference FID code's
+    general `sqrtm(S1 @ S2)` up to round-off on full-rank covariances, several times faster,
+    and well defined where few samples make the covariances singular.
     """
     mu1, mu2 = np.atleast_1d(np.float64(mu1)), np.atleast_1d(np.float64(mu2))
     sigma1, sigma2 = np.atleast_2d(np.float64(sigma1)), np.atleast_2d(np.float64(sigma2))
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape:
         raise ValueError(f"shape mismatch: means {mu1.shape} vs {mu2.shape}, covariances "
                          f"{sigma1.shape} vs {sigma2.shape}")
+    for name, array in (("mu1", mu1), ("sigma1", sigma1), ("mu2", mu2), ("sigma2", sigma2)):
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} has values that are not finite")
+    sigma1, sigma2 = (sigma1 + sigma1.T) / 2, (sigma2 + sigma2.T) / 2
+    values, vectors = linalg.eigh(sigma1)
+    _check_covariance(values, "sigma1")
+    _check_covariance(linalg.eigvalsh(sigma2), "sigma2")
+    root = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+    inner = root @ sigma2 @ root
+    eigenvalues = linalg.eigvalsh((inner + inner.T) / 2)
+    trace_root = float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
     diff = mu1 - mu2
-    covmean = linalg.sqrtm(sigma1 @ sigma2)
-    if not np.isfinite(covmean).all():
-        offset = np.eye(sigma1.shape[0]) * eps
-        covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
-    if np.iscomplexobj(covmean):
-        imaginary = np.max(np.abs(np.diagonal(covmean).imag))
-        if imaginary > 1e-3:
-            raise ValueError(f"sqrt(S1 S2) has an imaginary component of {imaginary:.3g}")
-        covmean = covmean.real
-    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_root)
 
 
 def frechet_distance_from_stats(a: FeatureStats, b: FeatureStats) -> float:

@@ -3,6 +3,7 @@
 import jax
 import numpy as np
 import pytest
+from scipy import linalg
 
 from gan_jax.eval.metrics import (
     FeatureStats,
@@ -45,28 +46,34 @@ def test_frechet_distance_hand_computed():
                                                                                         abs=1e-9)
 
 
-def test_frechet_distance_equals_a_direct_scipy_computation():
+def test_frechet_distance_equals_the_general_matrix_square_root():
     a, b = _gaussian(1, 400, 6), _gaussian(2, 400, 6, shift=0.3, scale=1.5) @ np.triu(
         np.ones((6, 6)))
     mu1, s1, mu2, s2 = a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False)
-    # Tr sqrt(S1 S2) = Tr sqrt(S1^1/2 S2 S1^1/2), a symmetric PSD matrix: use eigenvalues.
-    w, v = np.linalg.eigh(s1)
-    root = v @ np.diag(np.sqrt(w)) @ v.T
-    inner = np.linalg.eigvalsh(root @ s2 @ root)
-    direct = np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * np.sum(np.sqrt(inner))
-    assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(direct, rel=1e-8)
+    # The reference FID code's route: Tr of scipy's general sqrtm of the non-symmetric S1 S2.
+    direct = (np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2)
+              - 2 * np.trace(linalg.sqrtm(s1 @ s2).real))
+    assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(direct, rel=1e-10)
     stats = [FeatureStats(6).update(x) for x in (a, b)]
     assert frechet_distance_from_stats(*stats) == pytest.approx(direct, rel=1e-8)
 
 
 def test_frechet_distance_safeguards():
-    # Rank-deficient covariances (fewer samples than dimensions) still give a finite value.
+    # Rank-deficient covariances (fewer samples than dimensions): finite, and symmetric in
+    # its arguments to round-off, as the distance is.
     a, b = _gaussian(3, 5, 20), _gaussian(4, 5, 20)
-    fd = frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
-    assert np.isfinite(fd)
-    # A matrix that is not a covariance: sqrt(S1 S2) is truly complex, which is an error.
-    with pytest.raises(ValueError, match="imaginary component"):
+    stats_a, stats_b = (a.mean(0), np.cov(a, rowvar=False)), (b.mean(0), np.cov(b, rowvar=False))
+    fd = frechet_distance(*stats_a, *stats_b)
+    assert np.isfinite(fd) and fd > 0
+    assert frechet_distance(*stats_b, *stats_a) == pytest.approx(fd, rel=1e-9)
+    # A matrix that is not a covariance (a negative variance) is an error naming it.
+    with pytest.raises(ValueError, match="sigma1 is not a covariance: it has the negative "
+                                         "eigenvalue -1"):
         frechet_distance(np.zeros(2), np.diag([1.0, -1.0]), np.zeros(2), np.eye(2))
+    with pytest.raises(ValueError, match="sigma2 is not a covariance"):
+        frechet_distance(np.zeros(2), np.eye(2), np.zeros(2), np.diag([1.0, -1.0]))
+    with pytest.raises(ValueError, match="mu2 has values that are not finite"):
+        frechet_distance(np.zeros(2), np.eye(2), np.array([0.0, np.nan]), np.eye(2))
     with pytest.raises(ValueError, match="shape mismatch"):
         frechet_distance(np.zeros(2), np.eye(2), np.zeros(3), np.eye(3))
 
