@@ -189,3 +189,29 @@ def test_fid10k_with_inception_weights_records_what_it_computed(digit_run, tmp_p
             "fd_inception_v3_n12_test"] > 0
     with open(os.path.join(workdir, "eval.json")) as f:
         assert json.load(f)["protocols"]["raw"]["fid10k"] == protocols["raw"]["fid10k"]
+
+
+def test_fd_dinov2_with_converted_weights_records_what_it_computed(digit_run, tmp_path,
+                                                                   monkeypatch):
+    """The DINOv2 protocol and metrics from a converted .npz (a test-sized ViT of random
+    weights), the protocol shrunk to 12 samples: grey digits are read as RGB at 224."""
+    from gan_jax.eval import dinov2
+    from tests.eval.test_dinov2 import random_state_dict
+
+    weights = str(tmp_path / "dinov2.npz")
+    dinov2.save_npz(weights, random_state_dict())
+    monkeypatch.setitem(PROTOCOLS, "fd_dinov2", Protocol("fd", 12, "train", "dinov2",
+                                                         "pil_bicubic", "x"))
+    workdir, _ = digit_run
+    results = evaluation.evaluate_workdir(workdir, overrides=dict(
+        protocols="fd_dinov2", dinov2_path=weights, metrics="fd,kid", extractor="dinov2",
+        extractor_path=weights, num_samples=12))
+    assert results["protocols"]["settings"]["fd_dinov2"] == {
+        "metric": "fd", "num_samples": 12, "reference_split": "train",
+        "reference": "all of the split", "extractor": "dinov2", "resize": "pil_bicubic"}
+    for generator in ("raw", "ema"):
+        value = results["protocols"][generator]["fd_dinov2"]
+        assert value == results["protocols"][generator]["fd_dinov2_n12_train"] > 0
+        # The run's own metrics, in the same features against its configured (test) split.
+        assert results[generator]["fd_dinov2_n12_test"] > 0
+        assert results[generator]["kid_dinov2_n12_test_std"] >= 0
