@@ -181,3 +181,45 @@ def test_chunked_neighbourhood_metrics_equal_brute_force(monkeypatch):
     got = {**M.precision_recall(real, fake), **M.density_coverage(real, fake)}
     for name, value in expected.items():
         assert got[name] == pytest.approx(value, abs=1e-12), name
+
+
+# Against the peers' own code (each skips, saying why, when its package is absent).
+
+def test_precision_recall_density_coverage_equal_prdc():
+    prdc = pytest.importorskip("prdc", reason="prdc is not installed (the reference extra)")
+    real, fake = _gaussian(20, 300, 16), _gaussian(21, 240, 16, shift=0.4, scale=1.2)
+    for k in (3, 5):
+        theirs = prdc.compute_prdc(real, fake, nearest_k=k)
+        ours = {**precision_recall(real, fake, k), **density_coverage(real, fake, k)}
+        # Counts over continuous data (no point lies on a radius), so equal, not close.
+        assert ours == pytest.approx({key: float(v) for key, v in theirs.items()}, abs=1e-12)
+
+
+def test_kid_equals_torch_fidelity_on_whole_sets():
+    torch = pytest.importorskip("torch", reason="torch-fidelity needs torch")
+    metric_kid = pytest.importorskip("torch_fidelity.metric_kid",
+                                     reason="torch-fidelity is not installed")
+    real, fake = _gaussian(22, 200, 32), _gaussian(23, 200, 32, shift=0.2)
+    # Subsets as large as the sets hold every sample, so the random draws of the two
+    # libraries (JAX here, NumPy there) cannot matter: the mean is one unbiased MMD^2.
+    mean, std = kernel_distance(real, fake, jax.random.PRNGKey(0), num_subsets=3,
+                                subset_size=200)
+    theirs = metric_kid.kid_features_to_metric(
+        torch.from_numpy(real), torch.from_numpy(fake), kid_subsets=2, kid_subset_size=200,
+        verbose=False)
+    assert mean == pytest.approx(theirs["kernel_inception_distance_mean"], rel=1e-9)
+    assert std == pytest.approx(0.0, abs=1e-12)
+
+
+def test_inception_score_equals_torch_fidelity():
+    torch = pytest.importorskip("torch", reason="torch-fidelity needs torch")
+    metric_isc = pytest.importorskip("torch_fidelity.metric_isc",
+                                     reason="torch-fidelity is not installed")
+    logits = 3.0 * _gaussian(24, 500, 10)  # 10 splits of 50: both libraries split alike.
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    probs /= probs.sum(1, keepdims=True)
+    mean, std = inception_score(probs, num_splits=10)
+    theirs = metric_isc.isc_features_to_metric(torch.from_numpy(logits), splits=10,
+                                               shuffle=False)
+    assert mean == pytest.approx(theirs["inception_score_mean"], rel=1e-10)
+    assert std == pytest.approx(theirs["inception_score_std"], rel=1e-8)
