@@ -12,6 +12,8 @@ extractor and its resize mode, so a number can be set beside a published one.
                   the fd protocols with clean-fid's `clean` resize (PIL bicubic)
     fd_dinov2     fd of 50,000 samples against the whole training split in DINOv2 ViT-L/14
                   features (dgm-eval's FD_DINOv2, EDM2's)
+    kd_dinov2, dc_dinov2
+                  kid, and density and coverage (k = 5), of the same samples and features
 
 Samples are the first n of one fixed stream (see gan_jax.runs.evaluation), so protocols that
 share an extractor and resize mode share one pass over the samples, and a smaller protocol's
@@ -61,6 +63,11 @@ PROTOCOLS: dict[str, Protocol] = {
                              comparable="clean-fid's `clean` FID, 10k vs test"),
     "fd_dinov2": Protocol("fd", 50_000, "train", extractor="dinov2", resize="pil_bicubic",
                           comparable="dgm-eval's FD_DINOv2 and EDM2's FD_DINOv2 (50k vs train)"),
+    "kd_dinov2": Protocol("kid", 50_000, "train", extractor="dinov2", resize="pil_bicubic",
+                          comparable="dgm-eval's KD in DINOv2 features (x1)"),
+    "dc_dinov2": Protocol("dc", 50_000, "train", extractor="dinov2", resize="pil_bicubic",
+                          comparable="dgm-eval's density and coverage in DINOv2 features "
+                                     "(k = 5)"),
 }
 
 

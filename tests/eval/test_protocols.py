@@ -26,6 +26,8 @@ from tests.helpers import tiny_image_config, write_digit_folder
     ("fid10k", "fd", 10_000, "test", "inception_v3", "legacy_pytorch"),
     ("fid50k_full_clean", "fd", 50_000, "train", "inception_v3", "clean"),
     ("fd_dinov2", "fd", 50_000, "train", "dinov2", "pil_bicubic"),
+    ("kd_dinov2", "kid", 50_000, "train", "dinov2", "pil_bicubic"),
+    ("dc_dinov2", "dc", 50_000, "train", "dinov2", "pil_bicubic"),
 ])
 def test_each_protocol_expands_to_its_settings(name, metric, num, split, extractor, resize):
     protocol = PROTOCOLS[name]
@@ -200,11 +202,12 @@ def test_fd_dinov2_with_converted_weights_records_what_it_computed(digit_run, tm
 
     weights = str(tmp_path / "dinov2.npz")
     dinov2.save_npz(weights, random_state_dict())
-    monkeypatch.setitem(PROTOCOLS, "fd_dinov2", Protocol("fd", 12, "train", "dinov2",
-                                                         "pil_bicubic", "x"))
+    for name, metric in (("fd_dinov2", "fd"), ("dc_dinov2", "dc")):
+        monkeypatch.setitem(PROTOCOLS, name, Protocol(metric, 12, "train", "dinov2",
+                                                      "pil_bicubic", "x"))
     workdir, _ = digit_run
     results = evaluation.evaluate_workdir(workdir, overrides=dict(
-        protocols="fd_dinov2", dinov2_path=weights, metrics="fd,kid", extractor="dinov2",
+        protocols="fd_dinov2,dc_dinov2", dinov2_path=weights, metrics="fd,kid", extractor="dinov2",
         extractor_path=weights, num_samples=12))
     assert results["protocols"]["settings"]["fd_dinov2"] == {
         "metric": "fd", "num_samples": 12, "reference_split": "train",
@@ -212,6 +215,9 @@ def test_fd_dinov2_with_converted_weights_records_what_it_computed(digit_run, tm
     for generator in ("raw", "ema"):
         value = results["protocols"][generator]["fd_dinov2"]
         assert value == results["protocols"][generator]["fd_dinov2_n12_train"] > 0
+        density = results["protocols"][generator]["dc_dinov2"]
+        assert density == results["protocols"][generator]["density_dinov2_n12_train"] >= 0
+        assert 0 <= results["protocols"][generator]["coverage_dinov2_n12_train"] <= 1
         # The run's own metrics, in the same features against its configured (test) split.
         assert results[generator]["fd_dinov2_n12_test"] > 0
         assert results[generator]["kid_dinov2_n12_test_std"] >= 0
