@@ -62,14 +62,22 @@ def _check_covariance(eigenvalues: np.ndarray, name: str) -> None:
                          f"{eigenvalues[0]:.3g}")
 
 
+def _covariance_root(sigma: np.ndarray, name: str) -> np.ndarray:
+    """The symmetric square root of a covariance, from its eigendecomposition."""
+    values, vectors = linalg.eigh((sigma + sigma.T) / 2, driver="evd")  # Divide and conquer.
+    _check_covariance(values, name)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+
+
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
                      ) -> float:
     """Fréchet distance between Gaussians N(mu1, sigma1) and N(mu2, sigma2), in float64.
 
-    Tr sqrt(S1 S2) is the sum of the square roots of the eigenvalues of the symmetric
-    S1^1/2 S2 S1^1/2, which two symmetric eigendecompositions give: the reference FID code's
-    general `sqrtm(S1 @ S2)` up to round-off on full-rank covariances, several times faster,
-    and well defined where few samples make the covariances singular.
+    Tr sqrt(S1 S2) is the sum of the singular values of S1^1/2 S2^1/2 (its square is
+    S1^1/2 S2 S1^1/2), from two symmetric eigendecompositions and one SVD: the reference FID
+    code's general `sqrtm(S1 @ S2)` up to round-off on full-rank covariances, 2-3 times
+    faster at 2,048-d, and exact to round-off on the singular covariances of fewer samples
+    than dimensions, where `sqrtm` is not (benchmarks/frechet_distance.py).
     """
     mu1, mu2 = np.atleast_1d(np.float64(mu1)), np.atleast_1d(np.float64(mu2))
     sigma1, sigma2 = np.atleast_2d(np.float64(sigma1)), np.atleast_2d(np.float64(sigma2))
@@ -79,14 +87,8 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     for name, array in (("mu1", mu1), ("sigma1", sigma1), ("mu2", mu2), ("sigma2", sigma2)):
         if not np.isfinite(array).all():
             raise ValueError(f"{name} has values that are not finite")
-    sigma1, sigma2 = (sigma1 + sigma1.T) / 2, (sigma2 + sigma2.T) / 2
-    values, vectors = linalg.eigh(sigma1)
-    _check_covariance(values, "sigma1")
-    _check_covariance(linalg.eigvalsh(sigma2), "sigma2")
-    root = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
-    inner = root @ sigma2 @ root
-    eigenvalues = linalg.eigvalsh((inner + inner.T) / 2)
-    trace_root = float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
+    roots = _covariance_root(sigma1, "sigma1") @ _covariance_root(sigma2, "sigma2")
+    trace_root = float(linalg.svdvals(roots).sum())
     diff = mu1 - mu2
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_root)
 

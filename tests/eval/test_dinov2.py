@@ -162,9 +162,8 @@ def test_fd_dinov2_is_zero_for_a_set_against_itself_and_grows_with_blur(tmp_path
         stats = [metrics.FeatureStats(a.shape[-1]).update(f) for f in (a, b)]
         return metrics.frechet_distance_from_stats(*stats)
 
-    # 0 up to round-off: with 24 samples in 128-d the covariance is singular, and the square
-    # roots of its ~1e-15 zero eigenvalues add up to ~1e-6 (features are O(1)).
-    assert abs(fd(real, real)) < 1e-5
+    # 0 up to float64 round-off, though 24 samples in 128-d give a singular covariance.
+    assert abs(fd(real, real)) < 1e-9
     assert fd(real, extractor(blurred).features) > 1e-2
     gray = extractor(images[..., :1]).features  # 1 channel, read as RGB.
     assert gray.shape == real.shape
