@@ -66,6 +66,8 @@ def test_frechet_distance_safeguards():
     fd = frechet_distance(*stats_a, *stats_b)
     assert np.isfinite(fd) and fd > 0
     assert frechet_distance(*stats_b, *stats_a) == pytest.approx(fd, rel=1e-9)
+    # And 0 against itself to round-off (the general sqrtm gives -6e-7 here).
+    assert frechet_distance(*stats_a, *stats_a) == pytest.approx(0.0, abs=1e-11)
     # A matrix that is not a covariance (a negative variance) is an error naming it.
     with pytest.raises(ValueError, match="sigma1 is not a covariance: it has the negative "
                                          "eigenvalue -1"):
