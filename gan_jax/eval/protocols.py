@@ -64,7 +64,7 @@ PROTOCOLS: dict[str, Protocol] = {
     "fd_dinov2": Protocol("fd", 50_000, "train", extractor="dinov2", resize="pil_bicubic",
                           comparable="dgm-eval's FD_DINOv2 and EDM2's FD_DINOv2 (50k vs train)"),
     "kd_dinov2": Protocol("kid", 50_000, "train", extractor="dinov2", resize="pil_bicubic",
-                          comparable="dgm-eval's KD in DINOv2 features (x1)"),
+                          comparable="KID in DINOv2 features, the KD dgm-eval reports (x1 here)"),
     "dc_dinov2": Protocol("dc", 50_000, "train", extractor="dinov2", resize="pil_bicubic",
                           comparable="dgm-eval's density and coverage in DINOv2 features "
                                      "(k = 5)"),
