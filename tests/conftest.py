@@ -26,16 +26,12 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 # Unbounded: a size limit makes JAX track access times, which concurrent workers race on.
 os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", "-1")
 # Tests spend most of their time compiling tiny programs that then run for milliseconds: XLA's
-# backend optimisations at level 0 halve the compile time (measured on 2 cores), and skipping
-# LLVM's expensive passes takes another third off (two compile-heavy tests, cold cache: 197 s
-# -> 124 s; the reference fingerprints stay bit-identical on AVX-512). Results change at
-# most in the last bits of fused float arithmetic, and every exact comparison is between runs
-# compiled alike (subprocesses inherit the flags: see `xla_flags`).
-FAST_COMPILE = {"--xla_backend_optimization_level": "0",
-                "--xla_llvm_disable_expensive_passes": "true"}
-for _flag, _value in FAST_COMPILE.items():
-    if _flag not in os.environ.get("XLA_FLAGS", ""):
-        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_flag}={_value}".strip()
+# backend optimisations at level 0 halve the compile time (measured on 2 cores). Results
+# change only in the last bits of fused float arithmetic, and every exact comparison is
+# between runs compiled alike (subprocesses inherit the flag: see `xla_flags`).
+O0 = "--xla_backend_optimization_level=0"
+if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {O0}".strip()
 
 
 @pytest.fixture

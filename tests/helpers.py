@@ -185,17 +185,15 @@ def state_fingerprint(state) -> dict:
 
 def numerics_platform() -> str:
     """What exact float results depend on: JAX version, backend, the CPU's vector width and
-    XLA's backend optimisation level and LLVM pass set, when set."""
+    XLA's backend optimisation level, when set."""
     flags = ""
     if os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo") as f:
             flags = next((line for line in f if line.startswith("flags")), "")
     isa = "avx512" if " avx512f" in flags else "avx2" if " avx2" in flags else "other"
-    xla = os.environ.get("XLA_FLAGS", "")
-    level = re.search(r"--xla_backend_optimization_level=(\d+)", xla)
-    cheap = "--xla_llvm_disable_expensive_passes=true" in xla
+    level = re.search(r"--xla_backend_optimization_level=(\d+)", os.environ.get("XLA_FLAGS", ""))
     return (f"jax-{jax.__version__}-{jax.default_backend()}-{isa}"
-            + (f"-xla-O{level.group(1)}" if level else "") + ("-cheap-llvm" if cheap else ""))
+            + (f"-xla-O{level.group(1)}" if level else ""))
 
 
 def xla_flags(*flags: str) -> str:
