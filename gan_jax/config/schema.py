@@ -291,8 +291,8 @@ def base_config() -> ConfigDict:
     config.eval.reference_stats = ""
     # Named protocols (gan_jax/eval/protocols.py: fid50k_full, kid50k_full, pr50k3_full, is50k,
     # fid10k, fd_dinov2, kd_dinov2, dc_dinov2, ...), comma-separated, and the InceptionV3 and
-    # DINOv2 weights they read
-    # ("": the run's eval.extractor_path when its extractor is that one).
+    # DINOv2 weights they read ("": the run's eval.extractor_path when its extractor is that
+    # one).
     config.eval.protocols = ""
     config.eval.inception_path = ""
     config.eval.dinov2_path = ""
